@@ -1,0 +1,460 @@
+// gengap-sim: random walks on random potentials from the command line (walk, valley, fit).
+#include <cmath>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "cli_util.hpp"
+#include "gengap/sim.hpp"
+
+namespace {
+
+using gengap::sim::InvalidArgument;
+using gengap::sim::require;
+using nlohmann::json;
+namespace sim = gengap::sim;
+namespace cli = gengap::cli;
+
+// ----------------------------------------------------------------------------------------------
+// Shared parameters of potentials.
+struct PotentialParams {
+  std::string potential = "sinai-gaussian";
+  double alpha = 1.0;
+  double sigma = 1.0;
+};
+
+std::unique_ptr<sim::Potential> make_potential(const PotentialParams& p) {
+  require(p.alpha > 0 && p.alpha < 2, "alpha", p.alpha, "must lie in (0, 2)");
+  if (p.potential == "sinai-gaussian" || p.potential == "sinai-binary") {
+    require(p.alpha == 1.0, "alpha", p.alpha, "Sinai potentials have alpha = 1; use potential = fbm for other values");
+    return std::make_unique<sim::SinaiPotential>(
+        p.potential == "sinai-gaussian" ? sim::SinaiPotential::Increments::kGaussian : sim::SinaiPotential::Increments::kBinary,
+        p.sigma);
+  }
+  if (p.potential == "fbm") return std::make_unique<sim::FbmPotential>(p.alpha, p.sigma);
+  if (p.potential == "flat") return std::make_unique<sim::FlatPotential>();
+  throw InvalidArgument("potential", p.potential, "expected sinai-gaussian, sinai-binary, fbm or flat");
+}
+
+std::unique_ptr<sim::Dynamics> make_dynamics(const std::string& name) {
+  if (name == "metropolis") return std::make_unique<sim::Metropolis>();
+  if (name == "heat-bath") return std::make_unique<sim::HeatBath>();
+  throw InvalidArgument("dynamics", name, "expected metropolis or heat-bath");
+}
+
+void add_potential_options(CLI::App* app, PotentialParams& p, cli::ConfigFields& f) {
+  app->add_option("--potential", p.potential, "sinai-gaussian | sinai-binary | fbm | flat")->capture_default_str();
+  app->add_option("--alpha", p.alpha, "structure-function exponent in (0,2) (fbm; Sinai is 1)")->capture_default_str();
+  app->add_option("--sigma", p.sigma, "standard deviation of one increment V(x+1)-V(x)")->capture_default_str();
+  f.add("potential", p.potential);
+  f.add("alpha", p.alpha);
+  f.add("sigma", p.sigma);
+}
+
+// ----------------------------------------------------------------------------------------------
+// walk
+struct WalkParams {
+  PotentialParams pot;
+  std::string dynamics = "metropolis";
+  double temperature = 1.0;
+  std::int64_t environments = 1000;
+  std::int64_t walkers = 1;
+  std::int64_t t_max = 100000;
+  int per_decade = 10;
+  std::uint64_t seed = 1;
+  int threads = 0;
+  std::int64_t half_width = 0;
+  std::int64_t max_half_width = std::int64_t{1} << 26;
+  std::vector<double> quantiles{0.05, 0.25, 0.5, 0.75, 0.95};
+  bool positions = false;
+  double fit_tmin = 10;
+  int bootstrap = 200;
+  std::string json_out, csv_out;
+  bool quiet = false;
+};
+
+void register_walk(CLI::App* app, WalkParams& w, cli::ConfigFields& f) {
+  add_potential_options(app, w.pot, f);
+  app->add_option("--dynamics", w.dynamics, "metropolis | heat-bath")->capture_default_str();
+  app->add_option("-T,--temperature", w.temperature, "temperature T > 0")->capture_default_str();
+  app->add_option("-e,--environments", w.environments, "independent potentials")->capture_default_str();
+  app->add_option("-w,--walkers", w.walkers, "walkers per potential")->capture_default_str();
+  app->add_option("-t,--t-max", w.t_max, "last recording time (steps), <= 2^32")->capture_default_str();
+  app->add_option("--per-decade", w.per_decade, "recording times per decade (log-spaced)")->capture_default_str();
+  app->add_option("-s,--seed", w.seed, "master seed")->capture_default_str();
+  app->add_option("-j,--threads", w.threads, "threads (0 = all); results do not depend on it")->capture_default_str();
+  app->add_option("--half-width", w.half_width, "initial window half-width (0 = automatic)")->capture_default_str();
+  app->add_option("--max-half-width", w.max_half_width, "largest window half-width")->capture_default_str();
+  app->add_option("--quantiles", w.quantiles, "quantile levels of x")->capture_default_str();
+  app->add_flag("--positions", w.positions, "write every walker's final position");
+  app->add_option("--fit-tmin", w.fit_tmin, "fit only times >= this")->capture_default_str();
+  app->add_option("--bootstrap", w.bootstrap, "bootstrap resamples over environments (0 = none)")->capture_default_str();
+  app->add_option("--json", w.json_out, "write results as JSON here (default: stdout)");
+  app->add_option("--csv", w.csv_out, "write the time series as CSV here");
+  app->add_flag("-q,--quiet", w.quiet, "no progress on stderr");
+  f.add("dynamics", w.dynamics);
+  f.add("temperature", w.temperature);
+  f.add("environments", w.environments);
+  f.add("walkers", w.walkers);
+  f.add("t_max", w.t_max);
+  f.add("per_decade", w.per_decade);
+  f.add("seed", w.seed);
+  f.add("threads", w.threads);
+  f.add("half_width", w.half_width);
+  f.add("max_half_width", w.max_half_width);
+  f.add("quantiles", w.quantiles);
+  f.add("positions", w.positions);
+  f.add("fit_tmin", w.fit_tmin);
+  f.add("bootstrap", w.bootstrap);
+  f.add("json", w.json_out);
+  f.add("csv", w.csv_out);
+  f.add("quiet", w.quiet);
+}
+
+json fit_section(const sim::EnsembleResult& r, double tmin, int resamples, std::uint64_t seed, double fixed_k, bool sinai) {
+  std::vector<double> t, y;
+  std::vector<Eigen::Index> cols;
+  for (std::size_t i = 0; i < r.times.size(); ++i) {
+    if (static_cast<double>(r.times[i]) >= tmin && r.times[i] > 1 && r.msd[i] > 0) {
+      t.push_back(static_cast<double>(r.times[i]));
+      y.push_back(r.msd[i]);
+      cols.push_back(static_cast<Eigen::Index>(i));
+    }
+  }
+  if (t.size() < 4) return json{{"skipped", "fewer than 4 times >= fit_tmin with <x^2> > 0"}};
+  json out;
+  out["tmin"] = tmin;
+  out["fixed_k"] = fixed_k;
+  std::vector<sim::FitResult> fits;
+  if (resamples > 0 && r.env_msd.rows() >= 2) {
+    Eigen::MatrixXd s(r.env_msd.rows(), static_cast<Eigen::Index>(cols.size()));
+    for (std::size_t c = 0; c < cols.size(); ++c) s.col(static_cast<Eigen::Index>(c)) = r.env_msd.col(cols[c]);
+    const auto b = sim::bootstrap_fits(t, s, resamples, 0.95, seed, fixed_k);
+    out["models"] = b;
+    out["bootstrap_resamples"] = resamples;
+    fits = b.fits;
+    if (sinai) {
+      for (std::size_t m = 0; m < b.fits.size(); ++m) {
+        if (b.fits[m].model != "log-fixed") continue;
+        const double s2 = r.sigma2, a = b.fits[m].param("A");
+        const auto& ci = b.intervals[m][0];
+        out["kesten"] = {{"target", sim::kKestenSecondMoment},
+                         {"estimate", s2 * s2 * std::pow(a, 4)},
+                         {"ci", {s2 * s2 * std::pow(ci.lo, 4), s2 * s2 * std::pow(ci.hi, 4)}},
+                         {"what", "sigma^4 A^4 from <x^2>^(1/4) = A (ln t - c); Kesten: E b^2 = 61/45"}};
+      }
+    }
+  } else {
+    fits = sim::compare_models(t, y, fixed_k);
+    out["models"] = fits;
+    if (sinai) {
+      for (const auto& f : fits)
+        if (f.model == "log-fixed")
+          out["kesten"] = {{"target", sim::kKestenSecondMoment}, {"estimate", r.sigma2 * r.sigma2 * std::pow(f.param("A"), 4)}};
+    }
+  }
+  out["preferred"] = fits.front().model;
+  return out;
+}
+
+int run_walk(const WalkParams& w) {
+  const auto pot = make_potential(w.pot);
+  const auto dyn = make_dynamics(w.dynamics);
+  require(w.environments >= 1 && w.environments <= 0xFFFFFFFFll, "environments", w.environments, "must be in [1, 2^32)");
+  require(w.walkers >= 1 && w.walkers <= 0xFFFFFFFFll, "walkers", w.walkers, "must be in [1, 2^32)");
+  require(w.t_max >= 1, "t_max", w.t_max, "must be >= 1");
+  require(w.threads >= 0, "threads", w.threads, "must be >= 0");
+  require(w.bootstrap == 0 || w.bootstrap >= 10, "bootstrap", w.bootstrap, "must be 0 or >= 10");
+  require(std::isfinite(w.fit_tmin), "fit_tmin", w.fit_tmin, "must be finite");
+  sim::EnsembleConfig cfg;
+  cfg.seed = w.seed;
+  cfg.environments = static_cast<std::uint32_t>(w.environments);
+  cfg.walkers_per_env = static_cast<std::uint32_t>(w.walkers);
+  cfg.temperature = w.temperature;
+  cfg.times = sim::log_times(static_cast<std::uint64_t>(w.t_max), w.per_decade);
+  cfg.half_width = w.half_width;
+  cfg.max_half_width = w.max_half_width;
+  cfg.threads = static_cast<unsigned>(w.threads);
+  cfg.quantile_levels = w.quantiles;
+  cfg.keep_positions = w.positions;
+  cli::Progress progress("walk");
+  if (!w.quiet) cfg.progress = [&progress](double f) { progress(f); };
+  const sim::EnsembleResult r = sim::run_ensemble(*pot, *dyn, cfg);
+  progress.done();
+
+  json j;
+  json pj;
+  pot->to_json(pj);
+  j["parameters"] = {{"potential", pj},
+                     {"dynamics", dyn->name()},
+                     {"temperature", w.temperature},
+                     {"environments", w.environments},
+                     {"walkers", w.walkers},
+                     {"t_max", w.t_max},
+                     {"per_decade", w.per_decade},
+                     {"seed", w.seed},
+                     {"half_width", w.half_width},
+                     {"max_half_width", w.max_half_width}};
+  j["sigma2"] = r.sigma2;
+  j["alpha"] = r.alpha;
+  const bool rough = pot->increment_variance() > 0;
+  if (rough) j["predicted_msd_exponent"] = sim::predicted_msd_exponent(r.alpha);
+  j["times"] = r.times;
+  j["mean_x"] = r.mean_x;
+  j["msd"] = r.msd;
+  j["mean_abs"] = r.mean_abs;
+  json q = json::array();
+  for (Eigen::Index i = 0; i < r.quantiles.rows(); ++i) {
+    std::vector<double> row(r.quantiles.cols());
+    for (Eigen::Index c = 0; c < r.quantiles.cols(); ++c) row[static_cast<std::size_t>(c)] = r.quantiles(i, c);
+    q.push_back(row);
+  }
+  j["quantiles"] = {{"levels", r.quantile_levels}, {"values", q}};
+  if (w.positions) j["positions"] = r.final_positions;
+  j["stats"] = {{"walker_steps", r.walker_steps},
+                {"seconds", r.seconds},
+                {"steps_per_second", r.seconds > 0 ? static_cast<double>(r.walker_steps) / r.seconds : 0.0},
+                {"largest_half_width", r.largest_half_width}};
+  const bool sinai = pot->name().rfind("sinai", 0) == 0;
+  j["fit"] = fit_section(r, w.fit_tmin, w.bootstrap, w.seed, rough ? sim::predicted_msd_exponent(r.alpha) : 4.0, sinai);
+
+  if (!w.csv_out.empty()) {
+    std::ostringstream os;
+    os << std::setprecision(12) << "t,mean_x,msd,mean_abs";
+    for (double l : r.quantile_levels) os << ",q" << l;
+    os << '\n';
+    for (std::size_t i = 0; i < r.times.size(); ++i) {
+      os << r.times[i] << ',' << r.mean_x[i] << ',' << r.msd[i] << ',' << r.mean_abs[i];
+      for (Eigen::Index c = 0; c < r.quantiles.cols(); ++c) os << ',' << r.quantiles(static_cast<Eigen::Index>(i), c);
+      os << '\n';
+    }
+    cli::write_file_atomic(w.csv_out, os.str());
+  }
+  if (!w.json_out.empty()) {
+    cli::write_file_atomic(w.json_out, j.dump(2) + "\n");
+  } else {
+    std::cout << j.dump(2) << '\n';
+  }
+  std::cerr << "walk: " << r.walker_steps << " walker-steps in " << std::setprecision(3) << r.seconds << " s ("
+            << (r.seconds > 0 ? static_cast<double>(r.walker_steps) / r.seconds : 0.0) << " steps/s); <x^2>(t_max) = "
+            << r.msd.back();
+  if (j["fit"].contains("preferred")) std::cerr << "; preferred model: " << j["fit"]["preferred"].get<std::string>();
+  if (j["fit"].contains("kesten"))
+    std::cerr << "; sigma^4 A^4 = " << j["fit"]["kesten"]["estimate"].get<double>() << " (Kesten 61/45 = 1.3556)";
+  std::cerr << '\n';
+  return 0;
+}
+
+// ----------------------------------------------------------------------------------------------
+// valley
+struct ValleyParams {
+  PotentialParams pot;
+  double gamma = 10;
+  std::int64_t samples = 1000;
+  std::uint64_t seed = 1;
+  int threads = 0;
+  std::string json_out;
+};
+
+void register_valley(CLI::App* app, ValleyParams& v, cli::ConfigFields& f) {
+  add_potential_options(app, v.pot, f);
+  app->add_option("-g,--gamma", v.gamma, "valley depth Gamma = T ln t (energy units)")->capture_default_str();
+  app->add_option("-n,--samples", v.samples, "number of independent potentials")->capture_default_str();
+  app->add_option("-s,--seed", v.seed, "master seed (environment i is walk environment i)")->capture_default_str();
+  app->add_option("-j,--threads", v.threads, "threads (0 = all)")->capture_default_str();
+  app->add_option("--json", v.json_out, "write results as JSON here (default: stdout)");
+  f.add("gamma", v.gamma);
+  f.add("samples", v.samples);
+  f.add("seed", v.seed);
+  f.add("threads", v.threads);
+  f.add("json", v.json_out);
+}
+
+int run_valley(const ValleyParams& v) {
+  const auto pot = make_potential(v.pot);
+  require(v.samples >= 1 && v.samples <= 0xFFFFFFFFll, "samples", v.samples, "must be in [1, 2^32)");
+  require(v.gamma > 0 && std::isfinite(v.gamma), "gamma", v.gamma, "must be finite and > 0");
+  require(v.threads >= 0, "threads", v.threads, "must be >= 0");
+  const auto b = sim::sample_valley_bottoms(*pot, v.gamma, static_cast<std::uint32_t>(v.samples), v.seed,
+                                            static_cast<unsigned>(v.threads));
+  json pj;
+  pot->to_json(pj);
+  json j;
+  j["parameters"] = {{"potential", pj}, {"gamma", v.gamma}, {"samples", v.samples}, {"seed", v.seed}};
+  j["bottoms"] = b;
+  const double s2 = pot->increment_variance();
+  const double scale = std::pow(s2, 1 / pot->alpha()) / std::pow(v.gamma, 2 / pot->alpha());
+  std::vector<double> scaled(b.size());
+  double m1 = 0, m2 = 0;
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    scaled[i] = scale * static_cast<double>(b[i]);
+    m1 += std::abs(scaled[i]);
+    m2 += scaled[i] * scaled[i];
+  }
+  m1 /= static_cast<double>(b.size());
+  m2 /= static_cast<double>(b.size());
+  json st = {{"what", "b = sigma^(2/alpha) b_Gamma / Gamma^(2/alpha)"}, {"mean_abs", m1}, {"second_moment", m2}};
+  if (pot->alpha() == 1.0) {
+    const double d = sim::ks_distance(scaled, sim::kesten_cdf);
+    st["kesten_mean_abs"] = sim::kKestenMeanAbs;
+    st["kesten_second_moment"] = sim::kKestenSecondMoment;
+    st["ks_distance"] = d;
+    st["ks_critical_1pct"] = 1.628 / std::sqrt(static_cast<double>(b.size()));
+  }
+  j["scaled"] = st;
+  if (!v.json_out.empty()) {
+    cli::write_file_atomic(v.json_out, j.dump(2) + "\n");
+  } else {
+    std::cout << j.dump(2) << '\n';
+  }
+  std::cerr << "valley: " << b.size() << " bottoms; E|b| = " << m1 << ", E b^2 = " << m2;
+  if (st.contains("ks_distance"))
+    std::cerr << " (Kesten: 5/6, 61/45); KS distance " << st["ks_distance"].get<double>();
+  std::cerr << '\n';
+  return 0;
+}
+
+// ----------------------------------------------------------------------------------------------
+// fit
+struct FitParams {
+  std::string csv;
+  std::string t_column;
+  std::string y_column;
+  bool samples = false;
+  double tmin = 0;
+  double tmax = 0;
+  double k = 4;
+  int bootstrap = 200;
+  std::uint64_t seed = 1;
+  std::string json_out;
+};
+
+void register_fit(CLI::App* app, FitParams& p, cli::ConfigFields& f) {
+  app->add_option("csv", p.csv, "CSV file with a time column and one or more value columns");
+  app->add_option("--t-column", p.t_column, "name of the time column (default: the first)");
+  app->add_option("--y-column", p.y_column, "name of the value column (default: the second)");
+  app->add_flag("--samples", p.samples, "every column but t is one sample (seed/environment): fit the mean, bootstrap over columns");
+  app->add_option("--tmin", p.tmin, "fit only t >= tmin")->capture_default_str();
+  app->add_option("--tmax", p.tmax, "fit only t <= tmax (0 = no limit)")->capture_default_str();
+  app->add_option("-k,--fixed-k", p.k, "exponent of the log-fixed model y = (A (ln t - c))^k")->capture_default_str();
+  app->add_option("--bootstrap", p.bootstrap, "bootstrap resamples with --samples")->capture_default_str();
+  app->add_option("-s,--seed", p.seed, "bootstrap seed")->capture_default_str();
+  app->add_option("--json", p.json_out, "write the comparison as JSON here");
+  f.add("csv", p.csv);
+  f.add("t_column", p.t_column);
+  f.add("y_column", p.y_column);
+  f.add("samples", p.samples);
+  f.add("tmin", p.tmin);
+  f.add("tmax", p.tmax);
+  f.add("fixed_k", p.k);
+  f.add("bootstrap", p.bootstrap);
+  f.add("seed", p.seed);
+  f.add("json", p.json_out);
+}
+
+std::size_t column_index(const std::vector<std::string>& names, const std::string& want, std::size_t fallback, const char* field) {
+  if (want.empty()) {
+    require(fallback < names.size(), field, names.size(), "the CSV has too few columns");
+    return fallback;
+  }
+  for (std::size_t i = 0; i < names.size(); ++i)
+    if (names[i] == want) return i;
+  throw InvalidArgument(field, want, "no such column in the CSV header");
+}
+
+int run_fit(const FitParams& p) {
+  require(!p.csv.empty(), "csv", "(none)", "give the CSV file to fit");
+  require(p.k > 0, "fixed_k", p.k, "must be > 0");
+  const auto [names, cols] = cli::read_csv(p.csv);
+  const std::size_t ti = column_index(names, p.t_column, 0, "t_column");
+  std::vector<std::size_t> yi;
+  if (p.samples) {
+    for (std::size_t i = 0; i < names.size(); ++i)
+      if (i != ti) yi.push_back(i);
+    require(yi.size() >= 2, "samples", yi.size(), "--samples needs at least 2 value columns");
+  } else {
+    yi.push_back(column_index(names, p.y_column, ti == 0 ? 1 : 0, "y_column"));
+  }
+  std::vector<double> t;
+  std::vector<std::size_t> rows;
+  for (std::size_t r = 0; r < cols[ti].size(); ++r) {
+    const double tt = cols[ti][r];
+    if (tt < p.tmin || (p.tmax > 0 && tt > p.tmax) || tt <= 1) continue;
+    t.push_back(tt);
+    rows.push_back(r);
+  }
+  Eigen::MatrixXd s(static_cast<Eigen::Index>(yi.size()), static_cast<Eigen::Index>(rows.size()));
+  for (std::size_t c = 0; c < yi.size(); ++c)
+    for (std::size_t r = 0; r < rows.size(); ++r) s(static_cast<Eigen::Index>(c), static_cast<Eigen::Index>(r)) = cols[yi[c]][rows[r]];
+  json j;
+  j["input"] = {{"csv", p.csv}, {"t_column", names[ti]}, {"points", t.size()}, {"tmin", p.tmin}, {"tmax", p.tmax}};
+  std::vector<sim::FitResult> fits;
+  if (p.samples) {
+    const auto b = sim::bootstrap_fits(t, s, p.bootstrap, 0.95, p.seed, p.k);
+    j["models"] = b;
+    fits = b.fits;
+  } else {
+    const Eigen::VectorXd y = s.row(0).transpose();
+    fits = sim::compare_models(t, std::vector<double>(y.data(), y.data() + y.size()), p.k);
+    j["models"] = fits;
+  }
+  j["preferred"] = fits.front().model;
+  std::cout << std::left << std::setw(11) << "model" << std::setw(12) << "AIC" << std::setw(12) << "BIC" << "parameters\n";
+  for (const auto& f : fits) {
+    std::cout << std::setw(11) << f.model << std::setw(12) << std::setprecision(6) << f.aic << std::setw(12) << f.bic;
+    for (std::size_t i = 0; i < f.names.size(); ++i) std::cout << f.names[i] << '=' << f.params[i] << ' ';
+    std::cout << '\n';
+  }
+  if (!p.json_out.empty()) cli::write_file_atomic(p.json_out, j.dump(2) + "\n");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"gengap-sim: random walks on random potentials (Sinai, fractional Brownian), exact theory and fits"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "gengap-sim 0.1.0");
+  WalkParams walk;
+  ValleyParams valley;
+  FitParams fit;
+  cli::ConfigFields walk_f, valley_f, fit_f;
+  std::string config;
+  auto* w = app.add_subcommand("walk", "simulate an ensemble of walkers; JSON + CSV out");
+  auto* v = app.add_subcommand("valley", "sample Golosov's valley bottom b_Gamma from the potential alone");
+  auto* f = app.add_subcommand("fit", "fit a CSV of t, d(t) with every growth model and compare them");
+  for (auto* sc : {w, v, f}) sc->add_option("--config", config, "JSON file of fields (flags override it)");
+  register_walk(w, walk, walk_f);
+  register_valley(v, valley, valley_f);
+  register_fit(f, fit, fit_f);
+  try {
+    // Apply the config first, so that flags given on the command line override it.
+    const std::string cfg_file = cli::find_config(argc, argv);
+    if (!cfg_file.empty() && argc > 1) {
+      const std::string sub = argv[1];
+      if (sub == "walk") walk_f.apply(cfg_file);
+      if (sub == "valley") valley_f.apply(cfg_file);
+      if (sub == "fit") fit_f.apply(cfg_file);
+    }
+    app.parse(argc, argv);
+    if (w->parsed()) return run_walk(walk);
+    if (v->parsed()) return run_valley(valley);
+    if (f->parsed()) return run_fit(fit);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    std::cerr << "gengap-sim: error: " << e.what() << " (see --help)\n";
+    return 2;
+  } catch (const gengap::sim::InvalidArgument& e) {
+    std::cerr << "gengap-sim: error: " << e.what() << '\n';
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "gengap-sim: failed: " << e.what() << '\n';
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,21 @@
+/// @file dynamics.hpp
+/// @brief Hopping rules: nearest-neighbour, discrete time, detailed balance at temperature T.
+#pragma once
+
+#include <string>
+
+namespace gengap::sim {
+
+/// A discrete-time hopping rule. Each step the walker at x picks a neighbour y = x +- 1 with
+/// probability 1/2 and moves there with probability accept((V(y) - V(x)) / T); otherwise it stays.
+/// accept(u) / accept(-u) must equal exp(-u) (detailed balance with pi(x) ~ exp(-V(x)/T)).
+class Dynamics {
+ public:
+  virtual ~Dynamics() = default;
+  /// Short name, e.g. "metropolis".
+  virtual std::string name() const = 0;
+  /// Acceptance probability of a move that changes the energy by u temperatures (u = dV / T).
+  virtual double accept(double u) const = 0;
+};
+
+}  // namespace gengap::sim

@@ -1,0 +1,63 @@
+/// @file ensemble.hpp
+/// @brief The ensemble runner: many environments x walkers of one potential and one dynamics,
+/// multi-threaded, recorded at chosen (log-spaced) times, bitwise independent of the thread count.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "gengap/sim/dynamics.hpp"
+#include "gengap/sim/potential.hpp"
+
+namespace gengap::sim {
+
+/// What to simulate and record. Every field is checked by run_ensemble().
+struct EnsembleConfig {
+  std::uint64_t seed = 1;                  ///< master seed: landscapes and walks derive from it
+  std::uint32_t environments = 1000;       ///< independent potentials (disorder samples), >= 1
+  std::uint32_t walkers_per_env = 1;       ///< walkers per potential, all starting at x = 0, >= 1
+  double temperature = 1.0;                ///< T > 0, energy units
+  std::vector<std::uint64_t> times;        ///< recording times (steps), increasing, 1 <= t <= 2^32
+  std::int64_t half_width = 0;             ///< initial window [-hw, hw]; 0 = automatic
+  std::int64_t max_half_width = 1 << 26;   ///< a window never grows past this (memory bound)
+  unsigned threads = 0;                    ///< worker threads; 0 = all hardware threads
+  std::vector<double> quantile_levels{0.05, 0.25, 0.5, 0.75, 0.95};  ///< levels in (0,1) of x; empty: none
+  bool keep_positions = false;             ///< keep every walker's position at the last time
+  /// Called on the calling thread about 5 times a second with the fraction of steps done.
+  std::function<void(double)> progress;
+};
+
+/// What run_ensemble() measured. Averages are over all walkers of all environments.
+struct EnsembleResult {
+  std::vector<std::uint64_t> times;    ///< recording times
+  std::vector<double> mean_x;          ///< <x>(t)
+  std::vector<double> msd;             ///< <x^2>(t)
+  std::vector<double> mean_abs;        ///< <|x|>(t)
+  std::vector<double> quantile_levels; ///< the levels of `quantiles`' columns
+  Eigen::MatrixXd quantiles;           ///< quantiles of x: row = time, column = level
+  Eigen::MatrixXd env_msd;             ///< thermal <x^2> per environment: row = env, column = time
+  std::vector<std::int32_t> final_positions;  ///< x at the last time, env-major (if kept)
+  double sigma2 = 0;                   ///< Var(V(x+1)-V(x)) / T^2, the theory's sigma^2
+  double alpha = 0;                    ///< the potential's structure-function exponent
+  std::uint64_t walker_steps = 0;      ///< steps simulated, all walkers together
+  std::int64_t largest_half_width = 0; ///< the largest window any environment needed
+  double seconds = 0;                  ///< wall-clock time of the run
+};
+
+/// Simulates the ensemble. Walker w of environment e uses its own Philox stream
+/// (seed, e, w); the potential of environment e is potential.sample(seed, e, hw). Results are
+/// therefore bitwise identical for any number of threads.
+///
+/// A walker never leaves its window: when it comes within reach of the edge the window grows
+/// (extendable potentials, the environment unchanged), or the run stops with RuntimeError.
+/// @throws InvalidArgument for a bad configuration, RuntimeError when a window cannot grow
+EnsembleResult run_ensemble(const Potential& potential, const Dynamics& dynamics, const EnsembleConfig& config);
+
+/// The theory's sigma^2 = Var(V(x+1)-V(x)) / T^2 (the variance of the log-ratio sum per site:
+/// with detailed balance it telescopes to the potential difference).
+double theory_sigma2(const Potential& potential, double temperature);
+
+}  // namespace gengap::sim

@@ -1,0 +1,74 @@
+/// @file fit.hpp
+/// @brief Fits of a growth curve y(t) (the MSD <x^2>, or any distance series d(t)) by the
+/// ultra-slow law, a free exponent of ln t, and a power law; model comparison and bootstrap.
+///
+/// Every model is fitted by least squares on ln y, so residual sums, AIC and BIC are comparable:
+/// - `log-fixed`: y = (A (ln t - c))^k with k given (k = 4 for Sinai's MSD, k = 4/alpha in general);
+/// - `log-free`:  y = B (ln t - c)^k with k free;
+/// - `power`:     y = C t^beta.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <Eigen/Core>
+#include <nlohmann/json_fwd.hpp>
+
+namespace gengap::sim {
+
+/// One fitted model.
+struct FitResult {
+  std::string model;               ///< "log-fixed", "log-free" or "power"
+  std::string formula;             ///< the model as text
+  std::vector<std::string> names;  ///< parameter names, e.g. {"A", "c"}
+  std::vector<double> params;      ///< fitted values, same order as names
+  int n = 0;                       ///< points used
+  int k = 0;                       ///< free parameters
+  double rss = 0;                  ///< residual sum of squares of ln y
+  double aic = 0;                  ///< n ln(rss/n) + 2k
+  double bic = 0;                  ///< n ln(rss/n) + k ln n
+  double fixed_exponent = 0;       ///< k of the log-fixed model (0 for the others)
+  /// Parameter by name; throws std::out_of_range if absent.
+  double param(const std::string& name) const;
+  /// Model prediction at time t.
+  double predict(double t) const;
+};
+
+/// y = (A (ln t - c))^k, k fixed; c is constrained below ln(min t).
+FitResult fit_log_fixed(const std::vector<double>& t, const std::vector<double>& y, double k);
+/// y = B (ln t - c)^k, k and c free; c < ln(min t).
+FitResult fit_log_free(const std::vector<double>& t, const std::vector<double>& y);
+/// y = C t^beta.
+FitResult fit_power(const std::vector<double>& t, const std::vector<double>& y);
+/// All three models, sorted by AIC (best first).
+/// @throws InvalidArgument for fewer than 4 points, non-positive y, or t <= 1 (ln t must be > 0)
+std::vector<FitResult> compare_models(const std::vector<double>& t, const std::vector<double>& y, double fixed_k = 4.0);
+
+/// A confidence interval.
+struct Interval {
+  double lo = 0;  ///< lower end
+  double hi = 0;  ///< upper end
+};
+
+/// Point fits plus bootstrap percentile intervals for every parameter of every model.
+struct BootstrapFits {
+  std::vector<FitResult> fits;                     ///< compare_models() on the mean curve, AIC order
+  std::vector<std::vector<Interval>> intervals;    ///< intervals[m][p] for fits[m].params[p]
+  std::vector<double> preferred_fraction;          ///< share of resamples in which fits[m] had the best AIC
+  int resamples = 0;                               ///< bootstrap resamples
+  double level = 0.95;                             ///< confidence level
+};
+
+/// Bootstrap over independent samples (rows of `samples`: environments, or training seeds):
+/// resample rows with replacement, average them, refit every model. Columns are the times t.
+/// Deterministic in `seed`.
+BootstrapFits bootstrap_fits(const std::vector<double>& t, const Eigen::MatrixXd& samples, int resamples,
+                             double level, std::uint64_t seed, double fixed_k = 4.0);
+
+/// JSON of a fit: {"model", "formula", "params": {name: value}, "n", "k", "rss", "aic", "bic"}.
+void to_json(nlohmann::json& j, const FitResult& f);
+/// JSON of a bootstrap: the fits with "ci" per parameter and "preferred_fraction".
+void to_json(nlohmann::json& j, const BootstrapFits& b);
+
+}  // namespace gengap::sim

@@ -1,0 +1,323 @@
+// The ensemble runner: lanes of walkers stepped together, Philox streams per walker.
+#include "gengap/sim/ensemble.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "gengap/sim/error.hpp"
+#include "gengap/sim/hop_table.hpp"
+#include "gengap/sim/philox.hpp"
+#include "gengap/sim/times.hpp"
+
+namespace gengap::sim {
+namespace {
+
+constexpr int kLanes = 16;                 // walkers stepped together (hides gather latency)
+constexpr std::int64_t kMinMargin = 256;   // grow a window when a walker gets this close to its edge
+constexpr std::uint64_t kMaxTime = std::uint64_t{1} << 32;
+
+/// One environment's landscape and hop table, grown on demand.
+struct Env {
+  std::uint64_t index = 0;
+  std::int64_t hw = 0;
+  HopTable table;
+};
+
+void build(Env& env, const Potential& pot, const Dynamics& dyn, const EnsembleConfig& cfg, std::int64_t hw) {
+  if (hw > cfg.max_half_width) {
+    throw RuntimeError("environment " + std::to_string(env.index) + ": a walker needs a window of half-width " +
+                       std::to_string(hw) + " > max_half_width = " + std::to_string(cfg.max_half_width));
+  }
+  env.hw = hw;
+  env.table = HopTable(pot.sample(cfg.seed, env.index, hw), dyn, cfg.temperature);
+}
+
+/// Philox for all lanes at once: lanes differ only in counter words 2 and 3 (walker, env).
+struct LaneRng {
+  std::uint32_t key0, key1, purpose;
+  alignas(64) std::uint32_t walker[kLanes];
+  alignas(64) std::uint32_t env[kLanes];
+
+  // out[w][l]: word w of block `blk` of lane l.
+  void block(std::uint64_t blk, std::uint32_t (&out)[4][kLanes]) const noexcept {
+    alignas(64) std::uint32_t c0[kLanes], c1[kLanes], c2[kLanes], c3[kLanes];
+    const auto b0 = static_cast<std::uint32_t>(blk);
+    const auto b1 = (static_cast<std::uint32_t>(blk >> 32) & 0x00FFFFFFu) | purpose;
+    for (int l = 0; l < kLanes; ++l) {
+      c0[l] = b0;
+      c1[l] = b1;
+      c2[l] = walker[l];
+      c3[l] = env[l];
+    }
+    std::uint32_t k0 = key0, k1 = key1;
+    for (int r = 0; r < 10; ++r) {
+      for (int l = 0; l < kLanes; ++l) {
+        const std::uint64_t p0 = std::uint64_t{0xD2511F53u} * c0[l];
+        const std::uint64_t p1 = std::uint64_t{0xCD9E8D57u} * c2[l];
+        const std::uint32_t n0 = static_cast<std::uint32_t>(p1 >> 32) ^ c1[l] ^ k0;
+        const std::uint32_t n2 = static_cast<std::uint32_t>(p0 >> 32) ^ c3[l] ^ k1;
+        c1[l] = static_cast<std::uint32_t>(p1);
+        c3[l] = static_cast<std::uint32_t>(p0);
+        c0[l] = n0;
+        c2[l] = n2;
+      }
+      k0 += 0x9E3779B9u;
+      k1 += 0xBB67AE85u;
+    }
+    for (int l = 0; l < kLanes; ++l) {
+      out[0][l] = c0[l];
+      out[1][l] = c1[l];
+      out[2][l] = c2[l];
+      out[3][l] = c3[l];
+    }
+  }
+};
+
+/// Per-run shared state.
+struct Run {
+  const Potential& pot;
+  const Dynamics& dyn;
+  const EnsembleConfig& cfg;
+  std::size_t n_times;
+  std::int64_t hw0;
+  // Per (env, time) sums over the env's walkers; written by the one thread owning the env.
+  std::vector<double> sum_x, sum_x2, sum_abs;
+  std::vector<std::int32_t> recorded;  // [time][walker] when quantiles are asked for
+  std::vector<std::int32_t> final_pos;
+  std::atomic<std::uint64_t> steps_done{0};
+  std::atomic<std::int64_t> largest_hw{0};
+  std::atomic<bool> abort{false};
+};
+
+/// Simulates the environments [e0, e1) with all their walkers.
+void simulate_group(Run& run, std::uint32_t e0, std::uint32_t e1) {
+  const EnsembleConfig& cfg = run.cfg;
+  const std::uint32_t W = cfg.walkers_per_env;
+  std::vector<Env> envs(e1 - e0);
+  for (std::uint32_t e = e0; e < e1; ++e) {
+    envs[e - e0].index = e;
+    build(envs[e - e0], run.pot, run.dyn, cfg, run.hw0);
+  }
+  const std::uint64_t total = std::uint64_t{e1 - e0} * W;
+  const std::uint64_t n_walkers_all = std::uint64_t{cfg.environments} * W;
+  LaneRng rng{};
+  rng.key0 = static_cast<std::uint32_t>(cfg.seed);
+  rng.key1 = static_cast<std::uint32_t>(cfg.seed >> 32);
+  rng.purpose = static_cast<std::uint32_t>(StreamPurpose::kWalk) << 24;
+
+  for (std::uint64_t first = 0; first < total; first += kLanes) {
+    const int active = static_cast<int>(std::min<std::uint64_t>(kLanes, total - first));
+    int env_of[kLanes];
+    std::int32_t pos[kLanes];
+    const HopThresholds* origin[kLanes];
+    for (int l = 0; l < kLanes; ++l) {
+      const std::uint64_t id = first + static_cast<std::uint64_t>(std::min(l, active - 1));
+      env_of[l] = static_cast<int>(id / W);
+      rng.walker[l] = static_cast<std::uint32_t>(id % W);
+      rng.env[l] = e0 + static_cast<std::uint32_t>(id / W);
+      pos[l] = 0;
+      origin[l] = envs[static_cast<std::size_t>(env_of[l])].table.origin();
+    }
+    std::uint64_t t = 0;
+    alignas(64) std::uint32_t u[4][kLanes];
+    for (std::size_t r = 0; r < run.n_times; ++r) {
+      const std::uint64_t target = cfg.times[r];
+      while (t < target) {
+        if (run.abort.load(std::memory_order_relaxed)) return;
+        // Steps allowed before any walker could reach its window's edge.
+        std::int64_t margin = INT64_MAX;
+        for (int l = 0; l < active; ++l) {
+          Env& env = envs[static_cast<std::size_t>(env_of[l])];
+          std::int64_t d = env.hw - std::abs(static_cast<std::int64_t>(pos[l]));
+          if (d < kMinMargin) {
+            if (!run.pot.extendable()) {
+              throw RuntimeError("environment " + std::to_string(env.index) + ": a walker reached x = " +
+                                 std::to_string(pos[l]) + ", within " + std::to_string(d) +
+                                 " sites of the edge of the window [-" + std::to_string(env.hw) + ", " +
+                                 std::to_string(env.hw) + "] of a potential that cannot grow (" + run.pot.name() +
+                                 "); rerun with a larger half_width");
+            }
+            std::int64_t hw = env.hw;
+            while (hw - std::abs(static_cast<std::int64_t>(pos[l])) < 4 * kMinMargin) hw *= 2;
+            build(env, run.pot, run.dyn, cfg, hw);
+            for (int m = 0; m < kLanes; ++m) origin[m] = envs[static_cast<std::size_t>(env_of[m])].table.origin();
+            d = env.hw - std::abs(static_cast<std::int64_t>(pos[l]));
+          }
+          margin = std::min(margin, d - 1);
+        }
+        const std::uint64_t n = std::min<std::uint64_t>(target - t, static_cast<std::uint64_t>(margin));
+        const std::uint64_t end = t + n;
+        while (t < end) {
+          const std::uint64_t blk = t >> 2;
+          const unsigned w0 = static_cast<unsigned>(t & 3);
+          const unsigned w1 = static_cast<unsigned>(std::min<std::uint64_t>(4, w0 + (end - t)));
+          rng.block(blk, u);
+          for (unsigned w = w0; w < w1; ++w) {
+            for (int l = 0; l < kLanes; ++l) {
+              const HopThresholds h = origin[l][pos[l]];
+              pos[l] += static_cast<std::int32_t>(u[w][l] > h.right) - static_cast<std::int32_t>(u[w][l] < h.left);
+            }
+          }
+          t += w1 - w0;
+        }
+        run.steps_done.fetch_add(n * static_cast<std::uint64_t>(active), std::memory_order_relaxed);
+      }
+      for (int l = 0; l < active; ++l) {
+        const std::size_t e = rng.env[l];
+        const double x = pos[l];
+        run.sum_x[e * run.n_times + r] += x;
+        run.sum_x2[e * run.n_times + r] += x * x;
+        run.sum_abs[e * run.n_times + r] += std::abs(x);
+        const std::uint64_t id = std::uint64_t{rng.env[l]} * W + rng.walker[l];
+        if (!run.recorded.empty()) run.recorded[r * n_walkers_all + id] = pos[l];
+        if (r + 1 == run.n_times && !run.final_pos.empty()) run.final_pos[id] = pos[l];
+      }
+    }
+  }
+  std::int64_t hw_max = 0;
+  for (const Env& env : envs) hw_max = std::max(hw_max, env.hw);
+  std::int64_t prev = run.largest_hw.load();
+  while (prev < hw_max && !run.largest_hw.compare_exchange_weak(prev, hw_max)) {
+  }
+}
+
+double quantile_sorted(const std::vector<std::int32_t>& s, double q) {
+  // Linear interpolation between order statistics (type 7, as R and NumPy default).
+  const double h = (static_cast<double>(s.size()) - 1) * q;
+  const auto i = static_cast<std::size_t>(std::floor(h));
+  const std::size_t j = std::min(i + 1, s.size() - 1);
+  return s[i] + (h - static_cast<double>(i)) * (s[j] - s[i]);
+}
+
+}  // namespace
+
+double theory_sigma2(const Potential& potential, double temperature) {
+  require(temperature > 0 && std::isfinite(temperature), "temperature", temperature, "must be finite and > 0");
+  return potential.increment_variance() / (temperature * temperature);
+}
+
+EnsembleResult run_ensemble(const Potential& potential, const Dynamics& dynamics, const EnsembleConfig& cfg) {
+  require(cfg.environments >= 1, "environments", cfg.environments, "must be >= 1");
+  require(cfg.walkers_per_env >= 1, "walkers", cfg.walkers_per_env, "must be >= 1");
+  require(cfg.temperature > 0 && std::isfinite(cfg.temperature), "temperature", cfg.temperature, "must be finite and > 0");
+  check_times(cfg.times);
+  require(cfg.times.back() <= kMaxTime, "times", cfg.times.back(),
+          "must be <= 2^32 (hop probabilities are resolved to 2^-32; use the exact solver for longer times)");
+  require(cfg.half_width >= 0, "half_width", cfg.half_width, "must be >= 0 (0 = automatic)");
+  require(cfg.max_half_width >= kMinMargin * 4, "max_half_width", cfg.max_half_width, "must be >= 1024");
+  for (double q : cfg.quantile_levels) require(q > 0 && q < 1, "quantiles", q, "levels must lie in (0, 1)");
+  const std::uint64_t n_walkers = std::uint64_t{cfg.environments} * cfg.walkers_per_env;
+  require(n_walkers <= (std::uint64_t{1} << 32), "walkers", n_walkers, "environments x walkers must be <= 2^32");
+
+  Run run{potential, dynamics, cfg, cfg.times.size(), 0, {}, {}, {}, {}, {}, {}, {}, {}};
+  if (cfg.half_width > 0) {
+    run.hw0 = cfg.half_width;
+  } else if (potential.extendable()) {
+    run.hw0 = 1024;
+  } else {
+    // Reach of the ultra-slow law, (T ln t / s)^(2/alpha), times a safety factor of 8.
+    const double s = std::sqrt(potential.increment_variance());
+    const double reach = std::pow(cfg.temperature * std::log(static_cast<double>(cfg.times.back()) + 1) / s,
+                                  2.0 / potential.alpha());
+    run.hw0 = std::clamp<std::int64_t>(static_cast<std::int64_t>(8 * reach) + 4 * kMinMargin, 1024, cfg.max_half_width);
+  }
+  require(run.hw0 <= cfg.max_half_width, "half_width", run.hw0, "must be <= max_half_width");
+  const std::size_t cells = std::size_t{cfg.environments} * run.n_times;
+  run.sum_x.assign(cells, 0);
+  run.sum_x2.assign(cells, 0);
+  run.sum_abs.assign(cells, 0);
+  if (!cfg.quantile_levels.empty()) run.recorded.assign(run.n_times * n_walkers, 0);
+  if (cfg.keep_positions) run.final_pos.assign(n_walkers, 0);
+
+  // Work items: groups of environments holding at least kLanes walkers, handed out in order.
+  const std::uint32_t per_group = std::max<std::uint32_t>(1, kLanes / cfg.walkers_per_env);
+  const std::uint32_t n_groups = (cfg.environments + per_group - 1) / per_group;
+  std::atomic<std::uint32_t> next{0};
+  std::exception_ptr error;
+  std::mutex error_mutex;
+  auto worker = [&] {
+    for (;;) {
+      const std::uint32_t g = next.fetch_add(1);
+      if (g >= n_groups || run.abort.load()) return;
+      try {
+        simulate_group(run, g * per_group, std::min(cfg.environments, (g + 1) * per_group));
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(error_mutex);
+        if (!error) error = std::current_exception();
+        run.abort = true;
+        return;
+      }
+    }
+  };
+  const unsigned hw_threads = std::max(1u, std::thread::hardware_concurrency());
+  const unsigned n_threads = std::min<unsigned>(cfg.threads == 0 ? hw_threads : cfg.threads, n_groups);
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<std::thread> pool;
+  for (unsigned i = 0; i < n_threads; ++i) pool.emplace_back(worker);
+  const double total_steps = static_cast<double>(n_walkers) * static_cast<double>(cfg.times.back());
+  if (cfg.progress) {
+    std::atomic<bool> finished{false};
+    std::thread joiner([&] {
+      for (auto& th : pool) th.join();
+      finished = true;
+    });
+    while (!finished.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      cfg.progress(static_cast<double>(run.steps_done.load()) / total_steps);
+    }
+    joiner.join();
+  } else {
+    for (auto& th : pool) th.join();
+  }
+  if (error) std::rethrow_exception(error);
+
+  EnsembleResult res;
+  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  res.times = cfg.times;
+  res.sigma2 = theory_sigma2(potential, cfg.temperature);
+  res.alpha = potential.alpha();
+  res.walker_steps = run.steps_done.load();
+  res.largest_half_width = run.largest_hw.load();
+  const double W = cfg.walkers_per_env;
+  const double N = static_cast<double>(n_walkers);
+  res.env_msd.resize(cfg.environments, static_cast<Eigen::Index>(run.n_times));
+  res.mean_x.assign(run.n_times, 0);
+  res.msd.assign(run.n_times, 0);
+  res.mean_abs.assign(run.n_times, 0);
+  for (std::size_t e = 0; e < cfg.environments; ++e) {
+    for (std::size_t r = 0; r < run.n_times; ++r) {
+      const std::size_t c = e * run.n_times + r;
+      res.env_msd(static_cast<Eigen::Index>(e), static_cast<Eigen::Index>(r)) = run.sum_x2[c] / W;
+      res.mean_x[r] += run.sum_x[c];
+      res.msd[r] += run.sum_x2[c];
+      res.mean_abs[r] += run.sum_abs[c];
+    }
+  }
+  for (std::size_t r = 0; r < run.n_times; ++r) {
+    res.mean_x[r] /= N;
+    res.msd[r] /= N;
+    res.mean_abs[r] /= N;
+  }
+  res.quantile_levels = cfg.quantile_levels;
+  res.quantiles.resize(static_cast<Eigen::Index>(run.n_times), static_cast<Eigen::Index>(cfg.quantile_levels.size()));
+  if (!run.recorded.empty()) {
+    std::vector<std::int32_t> s(n_walkers);
+    for (std::size_t r = 0; r < run.n_times; ++r) {
+      std::copy_n(run.recorded.begin() + static_cast<std::ptrdiff_t>(r * n_walkers), n_walkers, s.begin());
+      std::sort(s.begin(), s.end());
+      for (std::size_t q = 0; q < cfg.quantile_levels.size(); ++q) {
+        res.quantiles(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(q)) = quantile_sorted(s, cfg.quantile_levels[q]);
+      }
+    }
+  }
+  res.final_positions = std::move(run.final_pos);
+  return res;
+}
+
+}  // namespace gengap::sim

@@ -1,0 +1,273 @@
+// Least-squares fits on ln y: ultra-slow (fixed and free exponent) and power-law growth.
+#include "gengap/sim/fit.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <map>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+#include "gengap/sim/error.hpp"
+#include "gengap/sim/philox.hpp"
+
+namespace gengap::sim {
+namespace {
+
+struct Line {
+  double intercept, slope, rss;
+};
+
+// Ordinary least squares of b on a.
+Line regress(const std::vector<double>& a, const std::vector<double>& b) {
+  const double n = static_cast<double>(a.size());
+  double ma = 0, mb = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    ma += a[i];
+    mb += b[i];
+  }
+  ma /= n;
+  mb /= n;
+  double saa = 0, sab = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    saa += (a[i] - ma) * (a[i] - ma);
+    sab += (a[i] - ma) * (b[i] - mb);
+  }
+  const double slope = saa > 0 ? sab / saa : 0;
+  const double icpt = mb - slope * ma;
+  double rss = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) rss += std::pow(b[i] - icpt - slope * a[i], 2);
+  return {icpt, slope, rss};
+}
+
+void check_series(const std::vector<double>& t, const std::vector<double>& y, std::size_t min_points) {
+  require(t.size() == y.size(), "y", y.size(), "must have as many values as t");
+  require(t.size() >= min_points, "points", t.size(), "too few points to fit");
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    require(t[i] > 1 && std::isfinite(t[i]), "t", t[i], "times must be finite and > 1 (ln t > 0)");
+    require(y[i] > 0 && std::isfinite(y[i]), "y", y[i], "values must be finite and > 0");
+  }
+}
+
+void finish(FitResult& f, double rss) {
+  f.rss = rss;
+  const double n = f.n;
+  const double l = n * std::log(std::max(rss, 1e-300) / n);
+  f.aic = l + 2.0 * f.k;
+  f.bic = l + f.k * std::log(n);
+}
+
+// Minimizes the profile RSS over the offset c < ln(min t): a grid in z = ln(L0 - c), then
+// golden-section search in the best grid cell. `inner(c)` returns the RSS at c.
+double best_offset(double l0, const std::function<double(double)>& inner) {
+  constexpr int kGrid = 400;
+  constexpr double kZlo = -12, kZhi = 8;
+  auto c_of = [l0](double z) { return l0 - std::exp(z); };
+  int best = 0;
+  double best_rss = std::numeric_limits<double>::infinity();
+  for (int i = 0; i <= kGrid; ++i) {
+    const double r = inner(c_of(kZlo + (kZhi - kZlo) * i / kGrid));
+    if (r < best_rss) {
+      best_rss = r;
+      best = i;
+    }
+  }
+  double a = kZlo + (kZhi - kZlo) * std::max(0, best - 1) / kGrid;
+  double b = kZlo + (kZhi - kZlo) * std::min(kGrid, best + 1) / kGrid;
+  const double g = 0.6180339887498949;
+  double x1 = b - g * (b - a), x2 = a + g * (b - a);
+  double f1 = inner(c_of(x1)), f2 = inner(c_of(x2));
+  for (int it = 0; it < 80; ++it) {
+    if (f1 < f2) {
+      b = x2;
+      x2 = x1;
+      f2 = f1;
+      x1 = b - g * (b - a);
+      f1 = inner(c_of(x1));
+    } else {
+      a = x1;
+      x1 = x2;
+      f1 = f2;
+      x2 = a + g * (b - a);
+      f2 = inner(c_of(x2));
+    }
+  }
+  return c_of(0.5 * (a + b));
+}
+
+}  // namespace
+
+double FitResult::param(const std::string& name) const {
+  for (std::size_t i = 0; i < names.size(); ++i)
+    if (names[i] == name) return params[i];
+  throw std::out_of_range("fit " + model + " has no parameter " + name);
+}
+
+double FitResult::predict(double t) const {
+  if (model == "log-fixed") return std::pow(param("A") * (std::log(t) - param("c")), fixed_exponent);
+  if (model == "log-free") return param("B") * std::pow(std::log(t) - param("c"), param("k"));
+  return param("C") * std::pow(t, param("beta"));
+}
+
+FitResult fit_log_fixed(const std::vector<double>& t, const std::vector<double>& y, double k) {
+  check_series(t, y, 3);
+  require(k > 0 && std::isfinite(k), "k", k, "the fixed exponent must be > 0");
+  std::vector<double> lt(t.size()), ly(t.size());
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    lt[i] = std::log(t[i]);
+    ly[i] = std::log(y[i]);
+  }
+  const double l0 = *std::min_element(lt.begin(), lt.end());
+  auto eval = [&](double c, double* log_a) {
+    double m = 0;
+    for (std::size_t i = 0; i < lt.size(); ++i) m += ly[i] - k * std::log(lt[i] - c);
+    m /= static_cast<double>(lt.size());
+    double rss = 0;
+    for (std::size_t i = 0; i < lt.size(); ++i) rss += std::pow(ly[i] - k * std::log(lt[i] - c) - m, 2);
+    if (log_a) *log_a = m / k;
+    return rss;
+  };
+  const double c = best_offset(l0, [&](double cc) { return eval(cc, nullptr); });
+  double log_a = 0;
+  const double rss = eval(c, &log_a);
+  FitResult f;
+  f.model = "log-fixed";
+  f.formula = "y = (A (ln t - c))^" + to_text(k);
+  f.names = {"A", "c"};
+  f.params = {std::exp(log_a), c};
+  f.n = static_cast<int>(t.size());
+  f.k = 2;
+  f.fixed_exponent = k;
+  finish(f, rss);
+  return f;
+}
+
+FitResult fit_log_free(const std::vector<double>& t, const std::vector<double>& y) {
+  check_series(t, y, 4);
+  std::vector<double> lt(t.size()), ly(t.size()), u(t.size());
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    lt[i] = std::log(t[i]);
+    ly[i] = std::log(y[i]);
+  }
+  const double l0 = *std::min_element(lt.begin(), lt.end());
+  auto eval = [&](double c) {
+    for (std::size_t i = 0; i < lt.size(); ++i) u[i] = std::log(lt[i] - c);
+    return regress(u, ly);
+  };
+  const double c = best_offset(l0, [&](double cc) { return eval(cc).rss; });
+  const Line line = eval(c);
+  FitResult f;
+  f.model = "log-free";
+  f.formula = "y = B (ln t - c)^k";
+  f.names = {"B", "c", "k"};
+  f.params = {std::exp(line.intercept), c, line.slope};
+  f.n = static_cast<int>(t.size());
+  f.k = 3;
+  finish(f, line.rss);
+  return f;
+}
+
+FitResult fit_power(const std::vector<double>& t, const std::vector<double>& y) {
+  check_series(t, y, 3);
+  std::vector<double> lt(t.size()), ly(t.size());
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    lt[i] = std::log(t[i]);
+    ly[i] = std::log(y[i]);
+  }
+  const Line line = regress(lt, ly);
+  FitResult f;
+  f.model = "power";
+  f.formula = "y = C t^beta";
+  f.names = {"C", "beta"};
+  f.params = {std::exp(line.intercept), line.slope};
+  f.n = static_cast<int>(t.size());
+  f.k = 2;
+  finish(f, line.rss);
+  return f;
+}
+
+std::vector<FitResult> compare_models(const std::vector<double>& t, const std::vector<double>& y, double fixed_k) {
+  check_series(t, y, 4);
+  std::vector<FitResult> fits{fit_log_fixed(t, y, fixed_k), fit_log_free(t, y), fit_power(t, y)};
+  std::stable_sort(fits.begin(), fits.end(), [](const FitResult& a, const FitResult& b) { return a.aic < b.aic; });
+  return fits;
+}
+
+BootstrapFits bootstrap_fits(const std::vector<double>& t, const Eigen::MatrixXd& samples, int resamples, double level,
+                             std::uint64_t seed, double fixed_k) {
+  require(samples.cols() == static_cast<Eigen::Index>(t.size()), "samples", samples.cols(),
+          "must have one column per time");
+  require(samples.rows() >= 2, "samples", samples.rows(), "need at least 2 rows (environments or seeds)");
+  require(resamples >= 10, "resamples", resamples, "must be >= 10");
+  require(level > 0 && level < 1, "level", level, "must lie in (0, 1)");
+  BootstrapFits out;
+  out.resamples = resamples;
+  out.level = level;
+  const Eigen::VectorXd mean = samples.colwise().mean();
+  out.fits = compare_models(t, std::vector<double>(mean.data(), mean.data() + mean.size()), fixed_k);
+  std::map<std::string, std::size_t> slot;
+  for (std::size_t m = 0; m < out.fits.size(); ++m) slot[out.fits[m].model] = m;
+  std::vector<std::vector<std::vector<double>>> draws(out.fits.size());
+  for (std::size_t m = 0; m < out.fits.size(); ++m) draws[m].resize(out.fits[m].params.size());
+  std::vector<int> wins(out.fits.size(), 0);
+  const auto rows = samples.rows();
+  std::vector<double> y(t.size());
+  for (int b = 0; b < resamples; ++b) {
+    const Stream st(seed, StreamPurpose::kBootstrap, static_cast<std::uint32_t>(b), 0);
+    Eigen::VectorXd acc = Eigen::VectorXd::Zero(samples.cols());
+    for (Eigen::Index r = 0; r < rows; ++r) {
+      const Block4x32 u = st(static_cast<std::uint64_t>(r));
+      const auto pick = static_cast<Eigen::Index>((static_cast<std::uint64_t>(u[0]) * static_cast<std::uint64_t>(rows)) >> 32);
+      acc += samples.row(pick).transpose();
+    }
+    acc /= static_cast<double>(rows);
+    for (std::size_t i = 0; i < y.size(); ++i) y[i] = acc(static_cast<Eigen::Index>(i));
+    if (std::any_of(y.begin(), y.end(), [](double v) { return !(v > 0); })) continue;
+    const auto fits = compare_models(t, y, fixed_k);
+    ++wins[slot[fits.front().model]];
+    for (const auto& f : fits) {
+      auto& d = draws[slot[f.model]];
+      for (std::size_t p = 0; p < f.params.size(); ++p) d[p].push_back(f.params[p]);
+    }
+  }
+  const double lo_q = (1 - level) / 2;
+  for (std::size_t m = 0; m < out.fits.size(); ++m) {
+    std::vector<Interval> iv;
+    for (auto& d : draws[m]) {
+      if (d.empty()) {
+        iv.push_back({std::nan(""), std::nan("")});
+        continue;
+      }
+      std::sort(d.begin(), d.end());
+      auto q = [&d](double p) { return d[static_cast<std::size_t>(std::floor(p * static_cast<double>(d.size() - 1)))]; };
+      iv.push_back({q(lo_q), q(1 - lo_q)});
+    }
+    out.intervals.push_back(iv);
+    out.preferred_fraction.push_back(static_cast<double>(wins[m]) / resamples);
+  }
+  return out;
+}
+
+void to_json(nlohmann::json& j, const FitResult& f) {
+  nlohmann::json params = nlohmann::json::object();
+  for (std::size_t i = 0; i < f.names.size(); ++i) params[f.names[i]] = f.params[i];
+  j = {{"model", f.model}, {"formula", f.formula}, {"params", params}, {"n", f.n},
+       {"k", f.k},         {"rss", f.rss},         {"aic", f.aic},     {"bic", f.bic}};
+}
+
+void to_json(nlohmann::json& j, const BootstrapFits& b) {
+  j = nlohmann::json::array();
+  for (std::size_t m = 0; m < b.fits.size(); ++m) {
+    nlohmann::json f = b.fits[m];
+    nlohmann::json ci = nlohmann::json::object();
+    for (std::size_t p = 0; p < b.fits[m].names.size(); ++p) ci[b.fits[m].names[p]] = {b.intervals[m][p].lo, b.intervals[m][p].hi};
+    f["ci"] = ci;
+    f["ci_level"] = b.level;
+    f["preferred_fraction"] = b.preferred_fraction[m];
+    j.push_back(f);
+  }
+}
+
+}  // namespace gengap::sim
