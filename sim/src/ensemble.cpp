@@ -10,6 +10,10 @@
 #include <mutex>
 #include <thread>
 
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
 #include "gengap/sim/error.hpp"
 #include "gengap/sim/hop_table.hpp"
 #include "gengap/sim/philox.hpp"
@@ -18,7 +22,7 @@
 namespace gengap::sim {
 namespace {
 
-constexpr int kLanes = 16;                 // walkers stepped together (hides gather latency)
+constexpr int kLanes = 8;                  // walkers stepped together (hides load latency)
 constexpr std::int64_t kMinMargin = 256;   // grow a window when a walker gets this close to its edge
 constexpr std::uint64_t kMaxTime = std::uint64_t{1} << 32;
 
@@ -38,46 +42,65 @@ void build(Env& env, const Potential& pot, const Dynamics& dyn, const EnsembleCo
   env.table = HopTable(pot.sample(cfg.seed, env.index, hw), dyn, cfg.temperature);
 }
 
-/// Philox for all lanes at once: lanes differ only in counter words 2 and 3 (walker, env).
+/// Philox4x32-10 for all lanes at once: lanes differ only in counter words 2 and 3 (walker, env).
+/// With AVX2 the eight lanes are one vector; otherwise a scalar loop (bit-identical results).
 struct LaneRng {
   std::uint32_t key0, key1, purpose;
-  alignas(64) std::uint32_t walker[kLanes];
-  alignas(64) std::uint32_t env[kLanes];
+  alignas(32) std::uint32_t walker[kLanes];
+  alignas(32) std::uint32_t env[kLanes];
 
   // out[w][l]: word w of block `blk` of lane l.
   void block(std::uint64_t blk, std::uint32_t (&out)[4][kLanes]) const noexcept {
-    alignas(64) std::uint32_t c0[kLanes], c1[kLanes], c2[kLanes], c3[kLanes];
     const auto b0 = static_cast<std::uint32_t>(blk);
     const auto b1 = (static_cast<std::uint32_t>(blk >> 32) & 0x00FFFFFFu) | purpose;
-    for (int l = 0; l < kLanes; ++l) {
-      c0[l] = b0;
-      c1[l] = b1;
-      c2[l] = walker[l];
-      c3[l] = env[l];
-    }
+#if defined(__AVX2__)
+    static_assert(kLanes == 8, "the AVX2 path holds the lanes in one vector");
+    const __m256i m0 = _mm256_set1_epi32(static_cast<int>(0xD2511F53u));
+    const __m256i m1 = _mm256_set1_epi32(static_cast<int>(0xCD9E8D57u));
+    __m256i c0 = _mm256_set1_epi32(static_cast<int>(b0));
+    __m256i c1 = _mm256_set1_epi32(static_cast<int>(b1));
+    __m256i c2 = _mm256_load_si256(reinterpret_cast<const __m256i*>(walker));
+    __m256i c3 = _mm256_load_si256(reinterpret_cast<const __m256i*>(env));
     std::uint32_t k0 = key0, k1 = key1;
     for (int r = 0; r < 10; ++r) {
-      for (int l = 0; l < kLanes; ++l) {
-        const std::uint64_t p0 = std::uint64_t{0xD2511F53u} * c0[l];
-        const std::uint64_t p1 = std::uint64_t{0xCD9E8D57u} * c2[l];
-        const std::uint32_t n0 = static_cast<std::uint32_t>(p1 >> 32) ^ c1[l] ^ k0;
-        const std::uint32_t n2 = static_cast<std::uint32_t>(p0 >> 32) ^ c3[l] ^ k1;
-        c1[l] = static_cast<std::uint32_t>(p1);
-        c3[l] = static_cast<std::uint32_t>(p0);
-        c0[l] = n0;
-        c2[l] = n2;
-      }
+      // 32x32 -> 64-bit products of even and odd lanes, split into high and low words.
+      const __m256i e0 = _mm256_mul_epu32(c0, m0), o0 = _mm256_mul_epu32(_mm256_srli_epi64(c0, 32), m0);
+      const __m256i e1 = _mm256_mul_epu32(c2, m1), o1 = _mm256_mul_epu32(_mm256_srli_epi64(c2, 32), m1);
+      const __m256i lo0 = _mm256_blend_epi32(e0, _mm256_slli_epi64(o0, 32), 0xAA);
+      const __m256i hi0 = _mm256_blend_epi32(_mm256_srli_epi64(e0, 32), o0, 0xAA);
+      const __m256i lo1 = _mm256_blend_epi32(e1, _mm256_slli_epi64(o1, 32), 0xAA);
+      const __m256i hi1 = _mm256_blend_epi32(_mm256_srli_epi64(e1, 32), o1, 0xAA);
+      c0 = _mm256_xor_si256(_mm256_xor_si256(hi1, c1), _mm256_set1_epi32(static_cast<int>(k0)));
+      c2 = _mm256_xor_si256(_mm256_xor_si256(hi0, c3), _mm256_set1_epi32(static_cast<int>(k1)));
+      c1 = lo1;
+      c3 = lo0;
       k0 += 0x9E3779B9u;
       k1 += 0xBB67AE85u;
     }
+    _mm256_store_si256(reinterpret_cast<__m256i*>(out[0]), c0);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(out[1]), c1);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(out[2]), c2);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(out[3]), c3);
+#else
     for (int l = 0; l < kLanes; ++l) {
-      out[0][l] = c0[l];
-      out[1][l] = c1[l];
-      out[2][l] = c2[l];
-      out[3][l] = c3[l];
+      const Block4x32 b = philox4x32_10({b0, b1, walker[l], env[l]}, {key0, key1});
+      for (int w = 0; w < 4; ++w) out[w][l] = b[static_cast<std::size_t>(w)];
     }
+#endif
   }
 };
+
+/// Steps every lane `words` times with the uniform words u[w0 .. w0+words).
+template <unsigned words>
+inline void step_lanes(const HopThresholds* (&p)[kLanes], const std::uint32_t (&u)[4][kLanes], unsigned w0) noexcept {
+  for (unsigned w = w0; w < w0 + words; ++w) {
+#pragma GCC unroll 8
+    for (int l = 0; l < kLanes; ++l) {
+      const HopThresholds h = *p[l];
+      p[l] += static_cast<std::ptrdiff_t>(u[w][l] > h.right) - static_cast<std::ptrdiff_t>(u[w][l] < h.left);
+    }
+  }
+}
 
 /// Per-run shared state.
 struct Run {
@@ -125,7 +148,7 @@ void simulate_group(Run& run, std::uint32_t e0, std::uint32_t e1) {
       origin[l] = envs[static_cast<std::size_t>(env_of[l])].table.origin();
     }
     std::uint64_t t = 0;
-    alignas(64) std::uint32_t u[4][kLanes];
+    alignas(32) std::uint32_t u[4][kLanes];
     for (std::size_t r = 0; r < run.n_times; ++r) {
       const std::uint64_t target = cfg.times[r];
       while (t < target) {
@@ -153,19 +176,21 @@ void simulate_group(Run& run, std::uint32_t e0, std::uint32_t e1) {
         }
         const std::uint64_t n = std::min<std::uint64_t>(target - t, static_cast<std::uint64_t>(margin));
         const std::uint64_t end = t + n;
+        // Each lane holds a pointer to its current site's thresholds: one load and two compares a step.
+        const HopThresholds* p[kLanes];
+        for (int l = 0; l < kLanes; ++l) p[l] = origin[l] + pos[l];
         while (t < end) {
-          const std::uint64_t blk = t >> 2;
           const unsigned w0 = static_cast<unsigned>(t & 3);
           const unsigned w1 = static_cast<unsigned>(std::min<std::uint64_t>(4, w0 + (end - t)));
-          rng.block(blk, u);
-          for (unsigned w = w0; w < w1; ++w) {
-            for (int l = 0; l < kLanes; ++l) {
-              const HopThresholds h = origin[l][pos[l]];
-              pos[l] += static_cast<std::int32_t>(u[w][l] > h.right) - static_cast<std::int32_t>(u[w][l] < h.left);
-            }
+          rng.block(t >> 2, u);
+          if (w0 == 0 && w1 == 4) {
+            step_lanes<4>(p, u, 0);
+          } else {
+            for (unsigned w = w0; w < w1; ++w) step_lanes<1>(p, u, w);
           }
           t += w1 - w0;
         }
+        for (int l = 0; l < kLanes; ++l) pos[l] = static_cast<std::int32_t>(p[l] - origin[l]);
         run.steps_done.fetch_add(n * static_cast<std::uint64_t>(active), std::memory_order_relaxed);
       }
       for (int l = 0; l < active; ++l) {
@@ -209,7 +234,8 @@ EnsembleResult run_ensemble(const Potential& potential, const Dynamics& dynamics
   check_times(cfg.times);
   require(cfg.times.back() <= kMaxTime, "times", cfg.times.back(),
           "must be <= 2^32 (hop probabilities are resolved to 2^-32; use the exact solver for longer times)");
-  require(cfg.half_width >= 0, "half_width", cfg.half_width, "must be >= 0 (0 = automatic)");
+  require(cfg.half_width == 0 || cfg.half_width > kMinMargin, "half_width", cfg.half_width,
+          "must be 0 (automatic) or > 256 (walkers keep 256 sites from the edge)");
   require(cfg.max_half_width >= kMinMargin * 4, "max_half_width", cfg.max_half_width, "must be >= 1024");
   for (double q : cfg.quantile_levels) require(q > 0 && q < 1, "quantiles", q, "levels must lie in (0, 1)");
   const std::uint64_t n_walkers = std::uint64_t{cfg.environments} * cfg.walkers_per_env;

@@ -20,7 +20,7 @@ using Key2x32 = std::array<std::uint32_t, 2>;
 /// @param ctr 128-bit counter
 /// @param key 64-bit key
 /// @return four uniformly distributed 32-bit words
-inline Block4x32 philox4x32(Block4x32 ctr, Key2x32 key) noexcept {
+inline Block4x32 philox4x32_10(Block4x32 ctr, Key2x32 key) noexcept {
   constexpr std::uint32_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u;
   constexpr std::uint32_t kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
   for (int r = 0; r < 10; ++r) {
@@ -46,7 +46,7 @@ enum class StreamPurpose : std::uint32_t {
 };
 
 /// A stream: a key (the seed) and the fixed counter words that name it (a, b).
-/// Draw i of the stream is philox4x32({i_lo, i_hi | purpose << 24, a, b}, seed).
+/// Draw i of the stream is philox4x32_10({i_lo, i_hi | purpose << 24, a, b}, seed).
 struct Stream {
   Key2x32 key{};              ///< the seed's two halves
   std::uint32_t a = 0;        ///< first stream index (e.g. walker)
@@ -62,7 +62,7 @@ struct Stream {
 
   /// Block number i of this stream (i < 2^56).
   Block4x32 operator()(std::uint64_t i) const noexcept {
-    return philox4x32({static_cast<std::uint32_t>(i),
+    return philox4x32_10({static_cast<std::uint32_t>(i),
                        (static_cast<std::uint32_t>(i >> 32) & 0x00FFFFFFu) | purpose, a, b},
                       key);
   }

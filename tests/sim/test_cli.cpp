@@ -1,0 +1,117 @@
+// gengap-sim as a user runs it: outputs, and every bad input ends with a one-line error and exit 2.
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+namespace {
+namespace fs = std::filesystem;
+
+struct Outcome {
+  int code;
+  std::string err;
+};
+
+fs::path tmp_dir() {
+  const fs::path d = fs::path(GENGAP_TEST_TMP) / "cli";
+  fs::create_directories(d);
+  return d;
+}
+
+Outcome run(const std::string& args) {
+  const fs::path err = tmp_dir() / "stderr.txt";
+  const std::string cmd = std::string(GENGAP_SIM_EXE) + " " + args + " > /dev/null 2> " + err.string();
+  const int status = std::system(cmd.c_str());
+  std::ifstream in(err);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text};
+}
+
+std::string write(const std::string& name, const std::string& text) {
+  const fs::path p = tmp_dir() / name;
+  std::ofstream(p) << text;
+  return p.string();
+}
+
+void expect_error(const std::string& args, const std::string& needle) {
+  const Outcome o = run(args);
+  INFO("gengap-sim " << args << "\nstderr: " << o.err);
+  CHECK(o.code == 2);
+  CHECK(o.err.find(needle) != std::string::npos);
+  // One line: the message ends at the first newline.
+  CHECK(std::count(o.err.begin(), o.err.end(), '\n') == 1);
+}
+}  // namespace
+
+TEST_CASE("gengap-sim walk writes JSON and CSV with the documented fields", "[cli]") {
+  const std::string j = (tmp_dir() / "walk.json").string(), c = (tmp_dir() / "walk.csv").string();
+  const Outcome o = run("walk -e 50 -w 2 -t 2000 --positions -q --json " + j + " --csv " + c);
+  REQUIRE(o.code == 0);
+  std::ifstream in(j);
+  const auto doc = nlohmann::json::parse(in);
+  for (const char* key : {"parameters", "sigma2", "times", "msd", "mean_abs", "mean_x", "quantiles", "positions", "fit"})
+    CHECK(doc.contains(key));
+  CHECK(doc["sigma2"].get<double>() == 1.0);
+  CHECK(doc["positions"].size() == 100);
+  CHECK(doc["times"].back().get<int>() == 2000);
+  std::ifstream csv(c);
+  std::string header;
+  std::getline(csv, header);
+  CHECK(header.rfind("t,mean_x,msd,mean_abs", 0) == 0);
+}
+
+TEST_CASE("gengap-sim walk takes a JSON config, and flags override it", "[cli]") {
+  const std::string cfg = write("cfg.json", R"({"potential": "fbm", "alpha": 1.5, "environments": 20, "t_max": 500, "temperature": 2})");
+  const std::string j = (tmp_dir() / "cfg_out.json").string();
+  REQUIRE(run("walk --config " + cfg + " -e 10 -q --json " + j).code == 0);
+  std::ifstream in(j);
+  const auto doc = nlohmann::json::parse(in);
+  CHECK(doc["parameters"]["environments"].get<int>() == 10);
+  CHECK(doc["parameters"]["potential"]["alpha"].get<double>() == 1.5);
+  CHECK(doc["sigma2"].get<double>() == Approx(0.25));
+}
+
+TEST_CASE("gengap-sim valley writes the bottoms", "[cli]") {
+  const std::string j = (tmp_dir() / "valley.json").string();
+  REQUIRE(run("valley --gamma 5 --samples 30 --sigma 1 --seed 3 --json " + j).code == 0);
+  std::ifstream in(j);
+  const auto doc = nlohmann::json::parse(in);
+  CHECK(doc["bottoms"].size() == 30);
+  CHECK(doc["parameters"]["gamma"].get<double>() == 5);
+  CHECK(doc["scaled"].contains("ks_distance"));
+}
+
+TEST_CASE("gengap-sim fit reads a CSV and prefers the power law for sqrt(t)", "[cli]") {
+  std::string text = "t,d\n";
+  for (int i = 1; i <= 30; ++i) text += std::to_string(i * 100) + "," + std::to_string(std::sqrt(i * 100.0)) + "\n";
+  const std::string csv = write("sqrt.csv", text), j = (tmp_dir() / "fit.json").string();
+  REQUIRE(run("fit " + csv + " --json " + j).code == 0);
+  std::ifstream in(j);
+  CHECK(nlohmann::json::parse(in)["preferred"] == "power");
+}
+
+TEST_CASE("bad input: one-line error naming the field, exit code 2", "[cli][errors]") {
+  expect_error("walk --potential fbm --alpha 2.5 -q", "alpha = 2.5");
+  expect_error("walk --potential fbm --alpha 0 -q", "alpha = 0");
+  expect_error("walk -T 0 -q", "temperature = 0");
+  expect_error("walk -T -1 -q", "temperature = -1");
+  expect_error("walk -w 0 -q", "walkers = 0");
+  expect_error("walk -e 0 -q", "environments = 0");
+  expect_error("walk --dynamics glauber -q", "dynamics = glauber");
+  expect_error("walk --potential levy -q", "potential = levy");
+  expect_error("walk --config " + write("unknown.json", R"({"walkers": 3, "temprature": 1})"), "temprature");
+  expect_error("walk --config " + write("bad.json", R"({"walkers": 3,)"), "malformed JSON");
+  expect_error("walk --config " + write("type.json", R"({"walkers": "many"})"), "walkers = \"many\"");
+  expect_error("walk --config /nonexistent/cfg.json", "cannot open");
+  expect_error("walk --no-such-flag", "no-such-flag");
+  expect_error("valley --gamma -2", "gamma = -2");
+  expect_error("valley --samples 0", "samples = 0");
+  expect_error("fit /nonexistent.csv", "cannot open");
+  expect_error("fit " + write("garbage.csv", "t,d\n1,2\nx,y\n"), "expected comma-separated numbers");
+  expect_error("", "subcommand");
+}
