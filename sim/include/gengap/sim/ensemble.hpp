@@ -33,12 +33,12 @@ struct EnsembleConfig {
 /// What run_ensemble() measured. Averages are over all walkers of all environments.
 struct EnsembleResult {
   std::vector<std::uint64_t> times;    ///< recording times
-  std::vector<double> mean_x;          ///< <x>(t)
-  std::vector<double> msd;             ///< <x^2>(t)
-  std::vector<double> mean_abs;        ///< <|x|>(t)
+  std::vector<double> mean_x;          ///< \<x\>(t)
+  std::vector<double> msd;             ///< \<x^2\>(t)
+  std::vector<double> mean_abs;        ///< \<|x|\>(t)
   std::vector<double> quantile_levels; ///< the levels of `quantiles`' columns
   Eigen::MatrixXd quantiles;           ///< quantiles of x: row = time, column = level
-  Eigen::MatrixXd env_msd;             ///< thermal <x^2> per environment: row = env, column = time
+  Eigen::MatrixXd env_msd;             ///< thermal \<x^2\> per environment: row = env, column = time
   std::vector<std::int32_t> final_positions;  ///< x at the last time, env-major (if kept)
   double sigma2 = 0;                   ///< Var(V(x+1)-V(x)) / T^2, the theory's sigma^2
   double alpha = 0;                    ///< the potential's structure-function exponent

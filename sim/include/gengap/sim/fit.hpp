@@ -1,5 +1,5 @@
 /// @file fit.hpp
-/// @brief Fits of a growth curve y(t) (the MSD <x^2>, or any distance series d(t)) by the
+/// @brief Fits of a growth curve y(t) (the MSD \<x^2\>, or any distance series d(t)) by the
 /// ultra-slow law, a free exponent of ln t, and a power law; model comparison and bootstrap.
 ///
 /// Every model is fitted by least squares on ln y, so residual sums, AIC and BIC are comparable:

@@ -1,5 +1,5 @@
 /// @file flat.hpp
-/// @brief A flat potential (V = 0): free diffusion, <x^2> grows linearly in t. A control case.
+/// @brief A flat potential (V = 0): free diffusion, \<x^2\> grows linearly in t. A control case.
 #pragma once
 
 #include "gengap/sim/potential.hpp"

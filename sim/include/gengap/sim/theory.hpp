@@ -14,7 +14,7 @@ namespace gengap::sim {
 
 /// E|b| under Kesten's law: 5/6.
 inline constexpr double kKestenMeanAbs = 5.0 / 6.0;
-/// E b^2 under Kesten's law: 61/45 (the limit of sigma^4 <x^2> / (ln t)^4 for Sinai's walk).
+/// E b^2 under Kesten's law: 61/45 (the limit of sigma^4 \<x^2\> / (ln t)^4 for Sinai's walk).
 inline constexpr double kKestenSecondMoment = 61.0 / 45.0;
 
 /// Kesten's density of b = lim sigma^2 x_t / (ln t)^2 for Sinai's walk:
@@ -25,10 +25,10 @@ double kesten_cdf(double b);
 /// E|b|^n under Kesten's law, n >= 0 (closed-form series; n = 1 gives 5/6, n = 2 gives 61/45).
 double kesten_abs_moment(int n);
 
-/// Growth exponent of <x^2> in ln t predicted for a potential with structure-function exponent
-/// alpha: <x^2> ~ (T ln t / s)^(4/alpha). Throws InvalidArgument unless 0 < alpha < 2.
+/// Growth exponent of \<x^2\> in ln t predicted for a potential with structure-function exponent
+/// alpha: \<x^2\> ~ (T ln t / s)^(4/alpha). Throws InvalidArgument unless 0 < alpha < 2.
 double predicted_msd_exponent(double alpha);
-/// Growth exponent of the distance d = <x^2>^(1/2) in ln t: 2/alpha (= 1/gamma, paper notation).
+/// Growth exponent of the distance d = \<x^2\>^(1/2) in ln t: 2/alpha (= 1/gamma, paper notation).
 double predicted_distance_exponent(double alpha);
 
 /// One Gamma-extremum of a potential path.
