@@ -1,0 +1,200 @@
+// Ghost Batch Normalization against independent computations: per-ghost normalization written out
+// here, plain BatchNorm when the ghost covers the batch, a loop of BatchNorm steps for the running
+// statistics, finite differences for the gradients, and state_dict interchange with BatchNorm.
+#include <sstream>
+
+#include <catch2/catch.hpp>
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/serialize.h>
+
+#include "gengap/train/ghost_batch_norm.hpp"
+
+using namespace gengap::train;
+
+namespace {
+const auto kD = torch::TensorOptions().dtype(torch::kDouble);
+
+// Per-ghost normalization computed directly: reduce over every dim but the channel (dim 1).
+torch::Tensor reference(const torch::Tensor& x, const std::vector<int64_t>& split, const torch::Tensor& w,
+                        const torch::Tensor& b, double eps) {
+  std::vector<torch::Tensor> out;
+  int64_t start = 0;
+  for (int64_t n : split) {
+    const torch::Tensor xi = x.narrow(0, start, n);
+    std::vector<int64_t> dims{0};
+    for (int64_t d = 2; d < x.dim(); ++d) dims.push_back(d);
+    const torch::Tensor mean = xi.mean(dims, /*keepdim=*/true);
+    const torch::Tensor var = (xi - mean).pow(2).mean(dims, /*keepdim=*/true);
+    std::vector<int64_t> shape(static_cast<std::size_t>(x.dim()), 1);
+    shape[1] = x.size(1);
+    out.push_back((xi - mean) / torch::sqrt(var + eps) * w.view(shape) + b.view(shape));
+    start += n;
+  }
+  return torch::cat(out, 0);
+}
+
+template <class M>
+void randomize_affine(M& m) {
+  torch::NoGradGuard g;
+  m->weight.uniform_(0.5, 1.5);
+  m->bias.uniform_(-0.5, 0.5);
+}
+}  // namespace
+
+TEST_CASE("ghost_split: the documented rule", "[gbn]") {
+  CHECK(ghost_split(12, 4) == std::vector<int64_t>{4, 4, 4});
+  CHECK(ghost_split(10, 4) == std::vector<int64_t>{4, 4, 2});
+  CHECK(ghost_split(9, 4) == std::vector<int64_t>{4, 5});  // a single leftover joins the last ghost
+  CHECK(ghost_split(3, 4) == std::vector<int64_t>{3});
+  CHECK(ghost_split(4096, 128).size() == 32);
+  CHECK_THROWS_WITH(ghost_split(8, 0), Catch::Contains("ghost_batch_size = 0"));
+}
+
+TEST_CASE("GBN equals per-ghost normalization computed independently", "[gbn]") {
+  torch::manual_seed(1);
+  struct Case {
+    std::vector<int64_t> shape;
+    int64_t ghost;
+  };
+  for (const Case& c : {Case{{12, 3}, 4}, Case{{10, 3}, 4}, Case{{9, 3}, 4}, Case{{11, 5, 7}, 3}}) {
+    GhostBatchNorm1d m(GhostBatchNormOptions(c.shape[1]).ghost_batch_size(c.ghost).eps(1e-3));
+    m->to(torch::kDouble);
+    randomize_affine(m);
+    const torch::Tensor x = torch::randn(c.shape, kD) * 2 + 0.3;
+    const torch::Tensor y = m->forward(x);
+    const torch::Tensor want = reference(x, ghost_split(c.shape[0], c.ghost), m->weight, m->bias, 1e-3);
+    INFO("shape[0] = " << c.shape[0] << ", ghost = " << c.ghost);
+    CHECK(torch::allclose(y, want, 1e-10, 1e-12));
+  }
+  for (const Case& c : {Case{{12, 3, 4, 5}, 4}, Case{{13, 2, 3, 3}, 4}, Case{{14, 2, 3, 3}, 4}}) {
+    GhostBatchNorm2d m(GhostBatchNormOptions(c.shape[1]).ghost_batch_size(c.ghost));
+    m->to(torch::kDouble);
+    randomize_affine(m);
+    const torch::Tensor x = torch::randn(c.shape, kD);
+    const torch::Tensor want = reference(x, ghost_split(c.shape[0], c.ghost), m->weight, m->bias, 1e-5);
+    INFO("2d shape[0] = " << c.shape[0]);
+    CHECK(torch::allclose(m->forward(x), want, 1e-10, 1e-12));
+  }
+}
+
+TEST_CASE("GBN equals BatchNorm when the ghost batch covers the batch", "[gbn]") {
+  torch::manual_seed(2);
+  GhostBatchNorm2d g(GhostBatchNormOptions(4).ghost_batch_size(64));
+  torch::nn::BatchNorm2d b(torch::nn::BatchNorm2dOptions(4));
+  g->to(torch::kDouble);
+  b->to(torch::kDouble);
+  randomize_affine(g);
+  {
+    torch::NoGradGuard ng;
+    b->weight.copy_(g->weight);
+    b->bias.copy_(g->bias);
+  }
+  for (int step = 0; step < 3; ++step) {
+    const torch::Tensor x = torch::randn({16, 4, 3, 3}, kD).requires_grad_();
+    const torch::Tensor r = torch::randn({16, 4, 3, 3}, kD);
+    const torch::Tensor yg = g->forward(x), yb = b->forward(x);
+    CHECK(torch::allclose(yg, yb, 1e-12, 1e-12));
+    const auto gg = torch::autograd::grad({(yg * r).sum()}, {x, g->weight, g->bias});
+    const auto gb = torch::autograd::grad({(yb * r).sum()}, {x, b->weight, b->bias});
+    for (int i = 0; i < 3; ++i) CHECK(torch::allclose(gg[static_cast<std::size_t>(i)], gb[static_cast<std::size_t>(i)], 1e-10, 1e-12));
+  }
+  CHECK(torch::allclose(g->running_mean, b->running_mean, 1e-12, 1e-14));
+  CHECK(torch::allclose(g->running_var, b->running_var, 1e-12, 1e-14));
+  CHECK(g->num_batches_tracked.item<int64_t>() == b->num_batches_tracked.item<int64_t>());
+}
+
+TEST_CASE("running statistics equal a loop of BatchNorm steps over the ghost batches", "[gbn]") {
+  torch::manual_seed(3);
+  for (std::optional<double> momentum : {std::optional<double>(0.1), std::optional<double>(0.3), std::optional<double>()}) {
+    GhostBatchNorm1d g(GhostBatchNormOptions(5).ghost_batch_size(4).momentum(momentum));
+    torch::nn::BatchNorm1d b(torch::nn::BatchNorm1dOptions(5).momentum(momentum));
+    g->to(torch::kDouble);
+    b->to(torch::kDouble);
+    for (int64_t n : {16, 13, 9, 4}) {
+      const torch::Tensor x = torch::randn({n, 5}, kD) * 3 + 1;
+      g->forward(x);
+      int64_t start = 0;
+      for (int64_t s : ghost_split(n, 4)) {
+        b->forward(x.narrow(0, start, s));
+        start += s;
+      }
+    }
+    INFO("momentum " << (momentum ? std::to_string(*momentum) : "None"));
+    CHECK(torch::allclose(g->running_mean, b->running_mean, 1e-12, 1e-14));
+    CHECK(torch::allclose(g->running_var, b->running_var, 1e-12, 1e-14));
+    CHECK(g->num_batches_tracked.item<int64_t>() == b->num_batches_tracked.item<int64_t>());
+  }
+}
+
+TEST_CASE("GBN gradients match finite differences (double)", "[gbn]") {
+  torch::manual_seed(4);
+  GhostBatchNorm2d m(GhostBatchNormOptions(3).ghost_batch_size(3));
+  m->to(torch::kDouble);
+  randomize_affine(m);
+  const torch::Tensor x = torch::randn({8, 3, 2, 2}, kD).requires_grad_();
+  const torch::Tensor r = torch::randn({8, 3, 2, 2}, kD);
+  auto loss = [&](const torch::Tensor& in) { return (m->forward(in) * r).sum(); };
+  const auto grads = torch::autograd::grad({loss(x)}, {x, m->weight, m->bias});
+  torch::NoGradGuard ng;
+  const double h = 1e-6;
+  auto check = [&](torch::Tensor target, const torch::Tensor& analytic) {
+    auto flat = target.view(-1);
+    for (int64_t i = 0; i < flat.numel(); i += std::max<int64_t>(1, flat.numel() / 12)) {
+      const double old = flat[i].item<double>();
+      flat[i] = old + h;
+      const double up = loss(x).item<double>();
+      flat[i] = old - h;
+      const double down = loss(x).item<double>();
+      flat[i] = old;
+      REQUIRE((up - down) / (2 * h) == Approx(analytic.view(-1)[i].item<double>()).epsilon(1e-5).margin(1e-7));
+    }
+  };
+  check(x.detach(), grads[0]);
+  check(m->weight.detach(), grads[1]);
+  check(m->bias.detach(), grads[2]);
+}
+
+TEST_CASE("evaluation uses the running statistics without splitting", "[gbn]") {
+  torch::manual_seed(5);
+  GhostBatchNorm1d g(GhostBatchNormOptions(6).ghost_batch_size(2));
+  for (int i = 0; i < 5; ++i) g->forward(torch::randn({10, 6}) * 2 + 1);
+  g->eval();
+  const torch::Tensor x = torch::randn({7, 6});
+  const torch::Tensor want = (x - g->running_mean) / torch::sqrt(g->running_var + 1e-5) * g->weight + g->bias;
+  CHECK(torch::allclose(g->forward(x), want, 1e-5, 1e-6));
+  const torch::Tensor before = g->running_mean.clone();
+  g->forward(x);
+  CHECK(torch::equal(before, g->running_mean));
+}
+
+TEST_CASE("state_dict interchanges with torch::nn::BatchNorm", "[gbn]") {
+  torch::manual_seed(6);
+  GhostBatchNorm2d g(GhostBatchNormOptions(4).ghost_batch_size(2));
+  randomize_affine(g);
+  g->forward(torch::randn({8, 4, 3, 3}));
+  torch::nn::BatchNorm2d b(torch::nn::BatchNorm2dOptions(4));
+  // Same names, shapes and dtypes.
+  const auto gp = g->named_parameters(), bp = b->named_parameters();
+  const auto gb = g->named_buffers(), bb = b->named_buffers();
+  REQUIRE(gp.keys() == bp.keys());
+  REQUIRE(gb.keys() == bb.keys());
+  // A checkpoint written from GBN loads into BatchNorm, and back.
+  std::stringstream ss;
+  torch::save(g, ss);
+  torch::load(b, ss);
+  CHECK(torch::equal(b->weight, g->weight));
+  CHECK(torch::equal(b->running_var, g->running_var));
+  CHECK(b->num_batches_tracked.item<int64_t>() == g->num_batches_tracked.item<int64_t>());
+  GhostBatchNorm2d g2(GhostBatchNormOptions(4).ghost_batch_size(2));
+  std::stringstream ss2;
+  torch::save(b, ss2);
+  torch::load(g2, ss2);
+  CHECK(torch::equal(g2->running_mean, g->running_mean));
+}
+
+TEST_CASE("GBN rejects bad inputs with clear errors", "[gbn][errors]") {
+  GhostBatchNorm2d g(GhostBatchNormOptions(4).ghost_batch_size(2));
+  CHECK_THROWS_WITH(g->forward(torch::randn({4, 4})), Catch::Contains("expected 4D input"));
+  CHECK_THROWS_WITH(g->forward(torch::randn({4, 3, 2, 2})), Catch::Contains("expected num_features = 4"));
+  CHECK_THROWS_WITH(GhostBatchNorm1d(GhostBatchNormOptions(4).ghost_batch_size(0)), Catch::Contains("ghost_batch_size = 0"));
+}
