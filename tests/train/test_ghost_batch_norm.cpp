@@ -3,11 +3,13 @@
 // statistics, finite differences for the gradients, and state_dict interchange with BatchNorm.
 #include <sstream>
 
-#include <catch2/catch.hpp>
+#include <torch/csrc/autograd/autograd.h>
+#include <torch/cuda.h>
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/serialize.h>
 
 #include "gengap/train/ghost_batch_norm.hpp"
+#include "test_support.hpp"  // after LibTorch: replaces glog's CHECK with Catch's
 
 using namespace gengap::train;
 
@@ -105,7 +107,7 @@ TEST_CASE("GBN equals BatchNorm when the ghost batch covers the batch", "[gbn]")
 
 TEST_CASE("running statistics equal a loop of BatchNorm steps over the ghost batches", "[gbn]") {
   torch::manual_seed(3);
-  for (std::optional<double> momentum : {std::optional<double>(0.1), std::optional<double>(0.3), std::optional<double>()}) {
+  for (c10::optional<double> momentum : {c10::optional<double>(0.1), c10::optional<double>(0.3), c10::optional<double>(c10::nullopt)}) {
     GhostBatchNorm1d g(GhostBatchNormOptions(5).ghost_batch_size(4).momentum(momentum));
     torch::nn::BatchNorm1d b(torch::nn::BatchNorm1dOptions(5).momentum(momentum));
     g->to(torch::kDouble);
@@ -197,4 +199,34 @@ TEST_CASE("GBN rejects bad inputs with clear errors", "[gbn][errors]") {
   CHECK_THROWS_WITH(g->forward(torch::randn({4, 4})), Catch::Contains("expected 4D input"));
   CHECK_THROWS_WITH(g->forward(torch::randn({4, 3, 2, 2})), Catch::Contains("expected num_features = 4"));
   CHECK_THROWS_WITH(GhostBatchNorm1d(GhostBatchNormOptions(4).ghost_batch_size(0)), Catch::Contains("ghost_batch_size = 0"));
+}
+
+TEST_CASE("GBN on CUDA matches the CPU result (skipped without a GPU)", "[gbn][cuda]") {
+  if (!torch::cuda::is_available()) {
+    WARN("no CUDA device: the CUDA comparison is skipped");
+    return;
+  }
+  torch::manual_seed(7);
+  for (int64_t n : {256, 250, 129}) {
+    GhostBatchNorm2d cpu(GhostBatchNormOptions(8).ghost_batch_size(64));
+    randomize_affine(cpu);
+    GhostBatchNorm2d gpu(GhostBatchNormOptions(8).ghost_batch_size(64));
+    {
+      torch::NoGradGuard ng;
+      gpu->weight.copy_(cpu->weight);
+      gpu->bias.copy_(cpu->bias);
+    }
+    gpu->to(torch::kCUDA);
+    const torch::Tensor x = torch::randn({n, 8, 5, 5}) * 2 + 0.5;
+    const torch::Tensor r = torch::randn({n, 8, 5, 5});
+    const torch::Tensor xc = x.clone().requires_grad_(), xg = x.to(torch::kCUDA).requires_grad_();
+    const torch::Tensor yc = cpu->forward(xc), yg = gpu->forward(xg);
+    (yc * r).sum().backward();
+    (yg * r.to(torch::kCUDA)).sum().backward();
+    INFO("n = " << n);
+    CHECK(torch::allclose(yg.cpu(), yc, 1e-4, 1e-4));
+    CHECK(torch::allclose(xg.grad().cpu(), xc.grad(), 1e-3, 1e-4));
+    CHECK(torch::allclose(gpu->weight.grad().cpu(), cpu->weight.grad(), 1e-3, 1e-3));
+    CHECK(torch::allclose(gpu->running_var.cpu(), cpu->running_var, 1e-4, 1e-5));
+  }
 }

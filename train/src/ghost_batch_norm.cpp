@@ -1,10 +1,15 @@
 // Ghost Batch Normalization: one fused batch-norm call over G ghost batches seen as G*C channels.
 #include "gengap/train/ghost_batch_norm.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <tuple>
 #include <ostream>
 
 #include <ATen/ATen.h>
+#include <ATen/Dispatch.h>
+#include <ATen/Parallel.h>
+#include <torch/csrc/autograd/custom_function.h>
 #include <torch/nn/init.h>
 #include <torch/utils.h>
 
@@ -80,45 +85,201 @@ void GhostBatchNormImplBase<D, Derived>::pretty_print(std::ostream& stream) cons
 
 namespace {
 
-// Normalizes `x` ([n, C, ...], one ghost batch per `groups` contiguous blocks of `per` samples)
-// with batch statistics; returns the output and the per-ghost mean and unbiased variance [groups, C].
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+// CPU kernels over x viewed as [G, P, C, S] (G ghost batches of P samples, C channels, S spatial
+// positions), contiguous. They read the input once per pass and run the ghost batches in parallel;
+// ATen's generic reductions over the middle dimensions are several times slower on CPU.
+// Statistics accumulate in double (one pass: sum and sum of squares).
+template <class T>
+void cpu_sums(const T* x, const T* y, int64_t G, int64_t P, int64_t C, int64_t S, double* s1, double* s2) {
+  // s1[g, c] = sum x; s2[g, c] = sum x*y (y = x gives the sum of squares).
+  at::parallel_for(0, G, 1, [&](int64_t g0, int64_t g1) {
+    for (int64_t g = g0; g < g1; ++g) {
+      double* a = s1 + g * C;
+      double* b = s2 + g * C;
+      std::fill(a, a + C, 0.0);
+      std::fill(b, b + C, 0.0);
+      for (int64_t p = 0; p < P; ++p) {
+        const T* xr = x + (g * P + p) * C * S;
+        const T* yr = y + (g * P + p) * C * S;
+        if (S == 1) {
+          for (int64_t c = 0; c < C; ++c) {
+            a[c] += static_cast<double>(xr[c]);
+            b[c] += static_cast<double>(xr[c]) * static_cast<double>(yr[c]);
+          }
+        } else {
+          for (int64_t c = 0; c < C; ++c) {
+            double u = 0, v = 0;
+            for (int64_t k = 0; k < S; ++k) {
+              u += static_cast<double>(xr[c * S + k]);
+              v += static_cast<double>(xr[c * S + k]) * static_cast<double>(yr[c * S + k]);
+            }
+            a[c] += u;
+            b[c] += v;
+          }
+        }
+      }
+    }
+  });
+}
+
+template <class T>
+void cpu_affine(const T* x, const T* dy, T* out, int64_t G, int64_t P, int64_t C, int64_t S, const double* wx,
+                const double* wdy, const double* w0) {
+  // out = w0[g,c] + wx[g,c] x (+ wdy[g,c] dy when dy is given).
+  at::parallel_for(0, G * P, 1, [&](int64_t r0, int64_t r1) {
+    std::vector<T> cx(static_cast<std::size_t>(C)), cd(static_cast<std::size_t>(C)), c0(static_cast<std::size_t>(C));
+    int64_t last_g = -1;
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t g = r / P;
+      if (g != last_g) {
+        for (int64_t c = 0; c < C; ++c) {
+          cx[static_cast<std::size_t>(c)] = static_cast<T>(wx[g * C + c]);
+          cd[static_cast<std::size_t>(c)] = static_cast<T>(wdy ? wdy[g * C + c] : 0.0);
+          c0[static_cast<std::size_t>(c)] = static_cast<T>(w0[g * C + c]);
+        }
+        last_g = g;
+      }
+      const T* xr = x + r * C * S;
+      T* o = out + r * C * S;
+      const T* px = cx.data();
+      const T* pd = cd.data();
+      const T* p0 = c0.data();
+      if (S == 1) {  // [N, C] inputs: one contiguous, vectorizable row
+        if (dy) {
+          const T* dr = dy + r * C;
+          for (int64_t c = 0; c < C; ++c) o[c] = p0[c] + px[c] * xr[c] + pd[c] * dr[c];
+        } else {
+          for (int64_t c = 0; c < C; ++c) o[c] = p0[c] + px[c] * xr[c];
+        }
+        continue;
+      }
+      if (dy) {
+        const T* dr = dy + r * C * S;
+        for (int64_t c = 0; c < C; ++c)
+          for (int64_t k = 0; k < S; ++k)
+            o[c * S + k] = c0[static_cast<std::size_t>(c)] + cx[static_cast<std::size_t>(c)] * xr[c * S + k] +
+                           cd[static_cast<std::size_t>(c)] * dr[c * S + k];
+      } else {
+        for (int64_t c = 0; c < C; ++c)
+          for (int64_t k = 0; k < S; ++k) o[c * S + k] = c0[static_cast<std::size_t>(c)] + cx[static_cast<std::size_t>(c)] * xr[c * S + k];
+      }
+    }
+  });
+}
+
+bool use_cpu_kernels(const torch::Tensor& x) {
+  return x.device().is_cpu() && (x.scalar_type() == torch::kFloat || x.scalar_type() == torch::kDouble);
+}
+
+torch::Tensor weight_or_ones(const torch::Tensor& w, int64_t c) {
+  return w.defined() ? w.detach().to(torch::kDouble) : torch::ones({c}, torch::kDouble);
+}
+
+// Batch normalization of `groups` ghost batches at once, with a hand-written backward: the input
+// [groups * per, C, *] is viewed (no copy) as [groups, per, C, S] and reduced over dims 1 and 3.
+// Outputs: y, and the per-ghost mean and unbiased variance [groups, C] (not differentiable).
+struct GhostNormFunction : public torch::autograd::Function<GhostNormFunction> {
+  static variable_list forward(AutogradContext* ctx, const torch::Tensor& input, const torch::Tensor& weight,
+                               const torch::Tensor& bias, int64_t groups, double eps) {
+    const torch::Tensor x = input.contiguous();
+    const int64_t c = x.size(1), per = x.size(0) / groups;
+    const int64_t s = x.numel() / std::max<int64_t>(1, x.size(0) * c);
+    const torch::Tensor x4 = x.view({groups, per, c, s});
+    const double n = static_cast<double>(per * s);
+    torch::Tensor mean, var, invstd, y;
+    if (use_cpu_kernels(x)) {
+      const auto dbl = torch::TensorOptions().dtype(torch::kDouble);
+      mean = torch::empty({groups, 1, c, 1}, dbl);
+      var = torch::empty({groups, 1, c, 1}, dbl);
+      AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "ghost_bn_stats", [&] {
+        cpu_sums<scalar_t>(x.data_ptr<scalar_t>(), x.data_ptr<scalar_t>(), groups, per, c, s, mean.data_ptr<double>(),
+                           var.data_ptr<double>());
+      });
+      mean.div_(n);
+      var.div_(n).sub_(mean * mean).clamp_min_(0.0);
+      invstd = (var + eps).rsqrt();
+      const torch::Tensor scale = (invstd * weight_or_ones(weight, c).view({1, 1, c, 1})).contiguous();
+      torch::Tensor shift = -mean * scale;
+      if (bias.defined()) shift = shift + bias.detach().to(torch::kDouble).view({1, 1, c, 1});
+      shift = shift.contiguous();
+      y = torch::empty_like(x);
+      AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "ghost_bn_forward", [&] {
+        cpu_affine<scalar_t>(x.data_ptr<scalar_t>(), nullptr, y.data_ptr<scalar_t>(), groups, per, c, s,
+                             scale.data_ptr<double>(), nullptr, shift.data_ptr<double>());
+      });
+    } else {
+      std::tie(var, mean) = torch::var_mean(x4, {1, 3}, /*unbiased=*/false, /*keepdim=*/true);
+      invstd = (var + eps).rsqrt();
+      const torch::Tensor scale = weight.defined() ? invstd * weight.view({1, 1, c, 1}) : invstd;
+      torch::Tensor shift = -mean * scale;
+      if (bias.defined()) shift = shift + bias.view({1, 1, c, 1});
+      y = torch::addcmul(shift, x4, scale).view(x.sizes());
+    }
+    ctx->save_for_backward({x4, mean, invstd, weight});
+    ctx->saved_data["has_bias"] = bias.defined();
+    torch::Tensor unbiased = n > 1 ? var * (n / (n - 1)) : var;
+    auto stats_mean = mean.view({groups, c}).to(x.scalar_type()), stats_var = unbiased.view({groups, c}).to(x.scalar_type());
+    ctx->mark_non_differentiable({stats_mean, stats_var});
+    return {y, stats_mean, stats_var};
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const torch::Tensor& x4 = saved[0];
+    const torch::Tensor& mean = saved[1];
+    const torch::Tensor& invstd = saved[2];
+    const torch::Tensor& weight = saved[3];
+    const int64_t G = x4.size(0), P = x4.size(1), c = x4.size(2), S = x4.size(3);
+    const double n = static_cast<double>(P * S);
+    const torch::Tensor dy = grads[0].contiguous().view(x4.sizes());
+    torch::Tensor sum_dy, sum_dy_x;
+    if (use_cpu_kernels(x4)) {
+      sum_dy = torch::empty({G, 1, c, 1}, torch::kDouble);
+      sum_dy_x = torch::empty({G, 1, c, 1}, torch::kDouble);
+      AT_DISPATCH_FLOATING_TYPES(x4.scalar_type(), "ghost_bn_grad_sums", [&] {
+        cpu_sums<scalar_t>(dy.data_ptr<scalar_t>(), x4.data_ptr<scalar_t>(), G, P, c, S, sum_dy.data_ptr<double>(),
+                           sum_dy_x.data_ptr<double>());
+      });
+    } else {
+      sum_dy = dy.sum({1, 3}, /*keepdim=*/true);
+      sum_dy_x = (dy * x4).sum({1, 3}, /*keepdim=*/true);
+    }
+    const torch::Tensor sum_dy_xhat = invstd * (sum_dy_x - mean * sum_dy);
+    const torch::Tensor w = weight.defined() ? weight.to(invstd.scalar_type()).view({1, 1, c, 1}) : torch::Tensor();
+    const torch::Tensor wi = w.defined() ? invstd * w : invstd;
+    // dx = wi (dy - sum_dy/n - xhat sum_dy_xhat/n) = wi dy + b x + a, with xhat = (x - mean) invstd.
+    const torch::Tensor b = -wi * invstd * sum_dy_xhat / n;
+    const torch::Tensor a = -wi * sum_dy / n - b * mean;
+    torch::Tensor dx;
+    if (use_cpu_kernels(x4)) {
+      dx = torch::empty_like(x4);
+      const torch::Tensor bc = b.contiguous(), ac = a.contiguous(), wc = wi.contiguous();
+      AT_DISPATCH_FLOATING_TYPES(x4.scalar_type(), "ghost_bn_backward", [&] {
+        cpu_affine<scalar_t>(x4.data_ptr<scalar_t>(), dy.data_ptr<scalar_t>(), dx.data_ptr<scalar_t>(), G, P, c, S,
+                             bc.data_ptr<double>(), wc.data_ptr<double>(), ac.data_ptr<double>());
+      });
+    } else {
+      dx = torch::addcmul(torch::addcmul(a, x4, b), dy, wi);
+    }
+    dx = dx.view(grads[0].sizes());
+    torch::Tensor dw, db;
+    if (weight.defined()) dw = sum_dy_xhat.sum({0, 1, 3}).to(weight.scalar_type());
+    if (ctx->saved_data["has_bias"].toBool()) db = sum_dy.sum({0, 1, 3}).to(weight.defined() ? weight.scalar_type() : x4.scalar_type());
+    return {dx, dw, db, torch::Tensor(), torch::Tensor()};
+  }
+};
+
 struct GhostOut {
   torch::Tensor y, mean, var;
 };
 
-GhostOut normalize_groups(const torch::Tensor& x, int64_t groups, int64_t per, const torch::Tensor& weight,
-                          const torch::Tensor& bias, double eps, bool need_stats) {
-  const int64_t c = x.size(1);
-  auto sizes = x.sizes().vec();
-  // [groups*per, C, *] -> [groups, per, C, *] -> [per, groups, C, *] -> [per, groups*C, *]
-  std::vector<int64_t> split{groups, per};
-  split.insert(split.end(), sizes.begin() + 1, sizes.end());
-  std::vector<int64_t> merged{per, groups * c};
-  merged.insert(merged.end(), sizes.begin() + 2, sizes.end());
-  torch::Tensor xin = groups == 1 ? x : x.view(split).transpose(0, 1).reshape(merged);
-  torch::Tensor w = weight.defined() ? (groups == 1 ? weight : weight.repeat({groups})) : torch::Tensor();
-  torch::Tensor b = bias.defined() ? (groups == 1 ? bias : bias.repeat({groups})) : torch::Tensor();
-  torch::Tensor rm, rv;
-  if (need_stats) {
-    // momentum 1: the "running" buffers receive exactly this call's mean and unbiased variance.
-    rm = torch::zeros({groups * c}, x.options().dtype(x.scalar_type() == torch::kHalf || x.scalar_type() == torch::kBFloat16
-                                                            ? torch::kFloat
-                                                            : x.scalar_type()));
-    rv = torch::ones_like(rm);
-  }
-  torch::Tensor y = torch::batch_norm(xin, w, b, rm, rv, /*training=*/true, /*momentum=*/1.0, eps,
-                                      at::globalContext().userEnabledCuDNN());
-  if (groups > 1) {
-    std::vector<int64_t> back{per, groups};
-    back.insert(back.end(), sizes.begin() + 1, sizes.end());
-    y = y.view(back).transpose(0, 1).reshape(sizes);
-  }
-  GhostOut out{y, {}, {}};
-  if (need_stats) {
-    out.mean = rm.view({groups, c});
-    out.var = rv.view({groups, c});
-  }
-  return out;
+GhostOut normalize_groups(const torch::Tensor& x, int64_t groups, const torch::Tensor& weight, const torch::Tensor& bias,
+                          double eps) {
+  auto out = GhostNormFunction::apply(x, weight, bias, groups, eps);
+  return {out[0], out[1], out[2]};
 }
 
 }  // namespace
@@ -142,10 +303,10 @@ torch::Tensor GhostBatchNormImplBase<D, Derived>::forward(const torch::Tensor& i
   int64_t n_main = k;
   while (n_main > 0 && split[static_cast<std::size_t>(n_main - 1)] != g0) --n_main;
   std::vector<GhostOut> parts;
-  parts.push_back(normalize_groups(input.narrow(0, 0, n_main * g0), n_main, g0, weight, bias, options.eps(), track));
+  parts.push_back(normalize_groups(input.narrow(0, 0, n_main * g0), n_main, weight, bias, options.eps()));
   if (n_main < k) {
     const int64_t rest = input.size(0) - n_main * g0;
-    parts.push_back(normalize_groups(input.narrow(0, n_main * g0, rest), 1, rest, weight, bias, options.eps(), track));
+    parts.push_back(normalize_groups(input.narrow(0, n_main * g0, rest), 1, weight, bias, options.eps()));
   }
   if (track) {
     torch::NoGradGuard no_grad;

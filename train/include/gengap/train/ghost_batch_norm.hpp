@@ -30,7 +30,7 @@ struct GhostBatchNormOptions {
   /// Added to the variance for numerical stability.
   TORCH_ARG(double, eps) = 1e-5;
   /// Running-statistics momentum per ghost batch; nullopt = cumulative average, as in BatchNorm.
-  TORCH_ARG(std::optional<double>, momentum) = 0.1;
+  TORCH_ARG(c10::optional<double>, momentum) = 0.1;
   /// Learnable per-channel scale (weight) and shift (bias), shared by all ghost batches.
   TORCH_ARG(bool, affine) = true;
   /// Keep running_mean / running_var / num_batches_tracked buffers (used in evaluation).
@@ -49,8 +49,10 @@ std::vector<int64_t> ghost_split(int64_t n, int64_t ghost);
 ///
 /// Training: the batch is split by ghost_split(); each ghost batch X_l is normalized with its own
 /// mean and biased variance, (X_l - mu_l) / sqrt(var_l + eps) * weight + bias. All ghost batches of
-/// the common size are normalized in one fused batch-norm call over a reshaped copy of the input
-/// (G ghost batches of C channels seen as G*C channels), not by running the model once per chunk.
+/// the common size are normalized at once, not by running the model once per chunk: the input is
+/// viewed without a copy as [G, ghost, C, spatial], reduced over the ghost and spatial dimensions,
+/// and normalized with one fused multiply-add; the backward pass is written out by hand (two
+/// reductions and one fused pass), as in native batch norm.
 /// The running statistics are updated as if each ghost batch had been its own BatchNorm step, in
 /// order: with k ghost batches and momentum m,
 /// run <- (1-m)^k run + sum_i m (1-m)^(k-1-i) stat_i (unbiased variance, like BatchNorm), and
@@ -60,7 +62,7 @@ template <size_t D, typename Derived>
 class GhostBatchNormImplBase : public torch::nn::Cloneable<Derived> {
  public:
   /// Builds the module.
-  explicit GhostBatchNormImplBase(const GhostBatchNormOptions& options) : options(options) { reset(); }
+  explicit GhostBatchNormImplBase(const GhostBatchNormOptions& options_) : options(options_) { reset(); }
   /// (Re)creates parameters and buffers, as torch::nn::BatchNorm does.
   void reset() override;
   /// Sets weight = 1, bias = 0 and resets the running statistics.
