@@ -1,4 +1,4 @@
-// Ghost Batch Normalization: one fused batch-norm call over G ghost batches seen as G*C channels.
+// Ghost Batch Normalization: all ghost batches of a batch normalized at once over a [G, ghost, C, S] view.
 #include "gengap/train/ghost_batch_norm.hpp"
 
 #include <algorithm>
@@ -297,7 +297,7 @@ torch::Tensor GhostBatchNormImplBase<D, Derived>::forward(const torch::Tensor& i
   }
   const auto split = ghost_split(input.size(0), options.ghost_batch_size());
   const auto k = static_cast<int64_t>(split.size());
-  // The leading ghost batches of the common size go through one fused call; a last ghost batch of
+  // The leading ghost batches of the common size are normalized together; a last ghost batch of
   // another size (smaller, or one larger when it absorbed a single leftover sample) through a second.
   const int64_t g0 = split.front();
   int64_t n_main = k;
