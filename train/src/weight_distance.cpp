@@ -1,0 +1,88 @@
+// Weight distance from initialization, its recording schedule, and the landscape exponent.
+#include "gengap/train/weight_distance.hpp"
+
+#include <cmath>
+#include <limits>
+
+#include <torch/nn/module.h>
+
+namespace gengap::train {
+
+WeightDistance::WeightDistance(const torch::nn::Module& module) {
+  torch::NoGradGuard ng;
+  for (const auto& p : module.named_parameters(/*recurse=*/true))
+    if (p.value().requires_grad()) w0_[p.key()] = p.value().detach().clone();
+}
+
+double WeightDistance::total(const torch::nn::Module& module) const {
+  torch::NoGradGuard ng;
+  double sq = 0;
+  for (const auto& p : module.named_parameters(true)) {
+    auto it = w0_.find(p.key());
+    if (it == w0_.end()) continue;
+    sq += (p.value().detach().to(torch::kDouble) - it->second.to(torch::kDouble)).pow(2).sum().item<double>();
+  }
+  return std::sqrt(sq);
+}
+
+std::map<std::string, double> WeightDistance::per_layer(const torch::nn::Module& module) const {
+  torch::NoGradGuard ng;
+  std::map<std::string, double> sq;
+  for (const auto& p : module.named_parameters(true)) {
+    auto it = w0_.find(p.key());
+    if (it == w0_.end()) continue;
+    const auto dot = p.key().rfind('.');
+    const std::string layer = dot == std::string::npos ? p.key() : p.key().substr(0, dot);
+    sq[layer] += (p.value().detach().to(torch::kDouble) - it->second.to(torch::kDouble)).pow(2).sum().item<double>();
+  }
+  for (auto& [k, v] : sq) v = std::sqrt(v);
+  return sq;
+}
+
+bool distance_due(int64_t t, int per_decade) {
+  if (t <= 100) return t >= 1;
+  // t is due when it is the first integer at or past 10^(k / per_decade) for some integer k;
+  // k = ceil(per_decade log10 t) is the only candidate.
+  const double k = std::ceil(std::log10(static_cast<double>(t)) * per_decade - 1e-9);
+  const auto first = static_cast<int64_t>(std::ceil(std::pow(10.0, k / per_decade) - 1e-9));
+  return t == first;
+}
+
+double estimate_gamma(const std::vector<std::vector<double>>& d, const std::vector<std::vector<double>>& dl) {
+  if (d.size() < 2 || d.size() != dl.size()) return std::numeric_limits<double>::quiet_NaN();
+  const std::size_t n_t = d.front().size();
+  std::vector<double> lx, ly;
+  for (std::size_t i = 0; i < n_t; ++i) {
+    double md = 0, m = 0, m2 = 0;
+    const double runs = static_cast<double>(d.size());
+    for (std::size_t r = 0; r < d.size(); ++r) {
+      if (d[r].size() != n_t || dl[r].size() != n_t) return std::numeric_limits<double>::quiet_NaN();
+      md += d[r][i];
+      m += dl[r][i];
+      m2 += dl[r][i] * dl[r][i];
+    }
+    md /= runs;
+    m /= runs;
+    const double var = (m2 - runs * m * m) / (runs - 1);
+    if (md > 0 && var > 0) {
+      lx.push_back(std::log(md));
+      ly.push_back(0.5 * std::log(var));
+    }
+  }
+  if (lx.size() < 3) return std::numeric_limits<double>::quiet_NaN();
+  double mx = 0, my = 0;
+  for (std::size_t i = 0; i < lx.size(); ++i) {
+    mx += lx[i];
+    my += ly[i];
+  }
+  mx /= static_cast<double>(lx.size());
+  my /= static_cast<double>(lx.size());
+  double sxx = 0, sxy = 0;
+  for (std::size_t i = 0; i < lx.size(); ++i) {
+    sxx += (lx[i] - mx) * (lx[i] - mx);
+    sxy += (lx[i] - mx) * (ly[i] - my);
+  }
+  return sxx > 0 ? sxy / sxx : std::numeric_limits<double>::quiet_NaN();
+}
+
+}  // namespace gengap::train
