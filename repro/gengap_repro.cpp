@@ -13,7 +13,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include "../sim/app/cli_util.hpp"
+#include "cli_util.hpp"
 #include "gengap/sim.hpp"
 
 namespace {

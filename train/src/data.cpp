@@ -149,12 +149,14 @@ Dataset load_cifar100(const std::string& dir, bool train) {
                           train ? "cifar100/train" : "cifar100/test");
 }
 
-Dataset make_synthetic(int64_t n, int64_t channels, int64_t size, int64_t classes, uint64_t seed, double noise) {
+Dataset make_synthetic(int64_t n, int64_t channels, int64_t size, int64_t classes, uint64_t seed, uint64_t sample_seed,
+                       double noise) {
   if (n < 1 || channels < 1 || size < 1 || classes < 2)
     throw std::invalid_argument("make_synthetic: n, channels, size must be >= 1 and classes >= 2");
-  torch::Generator gen = at::detail::createCPUGenerator(seed);
+  torch::Generator pattern_gen = at::detail::createCPUGenerator(seed);
+  torch::Generator gen = at::detail::createCPUGenerator(sample_seed);
   Dataset d;
-  const torch::Tensor patterns = at::randn({classes, channels, size, size}, gen);
+  const torch::Tensor patterns = at::randn({classes, channels, size, size}, pattern_gen);
   d.labels = at::randint(classes, {n}, gen, torch::kLong);
   d.images = patterns.index_select(0, d.labels) + noise * at::randn({n, channels, size, size}, gen);
   d.classes = classes;

@@ -41,9 +41,9 @@ std::map<std::string, double> WeightDistance::per_layer(const torch::nn::Module&
 
 bool distance_due(int64_t t, int per_decade) {
   if (t <= 100) return t >= 1;
-  // t is due when it is the first integer at or past 10^(k / per_decade) for some integer k;
-  // k = ceil(per_decade log10 t) is the only candidate.
-  const double k = std::ceil(std::log10(static_cast<double>(t)) * per_decade - 1e-9);
+  // t is due when it is the first integer at or past 10^(k / per_decade) for some integer k; the
+  // only candidate is k = floor(per_decade log10 t), for which 10^(k / per_decade) <= t.
+  const double k = std::floor(std::log10(static_cast<double>(t)) * per_decade + 1e-9);
   const auto first = static_cast<int64_t>(std::ceil(std::pow(10.0, k / per_decade) - 1e-9));
   return t == first;
 }

@@ -46,9 +46,11 @@ Dataset load_cifar10(const std::string& dir, bool train);
 /// CIFAR-100 ("binary version": train.bin, test.bin; fine labels) from `dir` or `dir`/cifar-100-binary.
 Dataset load_cifar100(const std::string& dir, bool train);
 
-/// A learnable synthetic set: class k's images are a fixed random pattern plus Gaussian noise of
-/// standard deviation `noise`. Deterministic in `seed`.
-Dataset make_synthetic(int64_t n, int64_t channels, int64_t size, int64_t classes, uint64_t seed, double noise = 1.0);
+/// A learnable synthetic set: class k's images are a fixed random pattern (drawn from `seed`) plus
+/// Gaussian noise of standard deviation `noise` (drawn from `sample_seed`), so a training and a test
+/// set share patterns when they share `seed`. Deterministic in both seeds.
+Dataset make_synthetic(int64_t n, int64_t channels, int64_t size, int64_t classes, uint64_t seed, uint64_t sample_seed,
+                       double noise = 1.0);
 
 /// Per-channel mean and standard deviation of a set's images ([C] each).
 std::pair<torch::Tensor, torch::Tensor> channel_stats(const Dataset& d);

@@ -23,6 +23,8 @@ class WeightDistance {
   std::map<std::string, double> per_layer(const torch::nn::Module& module) const;
   /// The w_0 snapshot, by parameter name.
   const std::map<std::string, torch::Tensor>& initial() const { return w0_; }
+  /// Replaces the w_0 snapshot (e.g. when resuming from a checkpoint).
+  void set_initial(std::map<std::string, torch::Tensor> w0) { w0_ = std::move(w0); }
 
  private:
   std::map<std::string, torch::Tensor> w0_;

@@ -1,0 +1,71 @@
+/// @file trainer.hpp
+/// @brief The trainer: epochs of SGD under a regime, with the paper's large-batch techniques,
+/// evaluation each epoch, metrics as JSONL + CSV, weight distances, atomic checkpoints and resume.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "gengap/train/data.hpp"
+
+namespace gengap::train {
+
+/// Everything a training run needs. Validated by validate(); errors name the field.
+struct TrainConfig {
+  std::string model = "f1";                   ///< f1, c1, c3, resnet44 (resnetN), vgg, wresnet16-4
+  std::string dataset = "fashion-mnist";      ///< fashion-mnist, mnist, cifar10, cifar100, synthetic
+  std::string data_dir = kFashionMnistDir;    ///< folder of the data set's files
+  int64_t batch_size = 128;                   ///< B, samples per update
+  int64_t ghost_batch_size = 128;             ///< B_s: the small batch for lr scaling, adaptation and GBN
+  std::string norm = "bn";                    ///< bn, gbn (ghost batches of ghost_batch_size) or none
+  std::string lr_scaling = "none";            ///< none, sqrt (the paper) or linear (Goyal et al., warm-up)
+  double warmup_epochs = 5;                   ///< warm-up length for linear scaling
+  bool regime_adaptation = false;             ///< multiply epochs and milestones by ceil(B / B_s)
+  double epochs = 0;                          ///< epochs to train; 0 = the (adapted) regime's length
+  int64_t max_iterations = 0;                 ///< stop after this many updates; 0 = no limit
+  double lr = 0;                              ///< if > 0, the first phase's lr (later phases keep their ratios)
+  bool nesterov = false;                      ///< Nesterov momentum
+  double clip_norm = 5.0;                     ///< gradient-norm clipping (authors: 5); 0 = off
+  uint64_t seed = 1;                          ///< seeds weights, data order, augmentation and dropout
+  std::string device = "auto";                ///< auto (CUDA when available), cpu, cuda, cuda:N
+  std::string out_dir = "runs/train";         ///< where metrics, distances and checkpoints go
+  int64_t train_subset = 0;                   ///< use only the first N training samples (0 = all)
+  int64_t test_subset = 0;                    ///< use only the first N test samples (0 = all)
+  int64_t synthetic_size = 2048;              ///< training samples of the synthetic set
+  int distance_per_decade = 20;               ///< log-spaced distance records per decade after t = 100
+  int64_t probe_size = 256;                   ///< samples of the fixed batch for L(w_t) - L(w_0)
+  bool augment = true;                        ///< CIFAR crop + flip (ignored for other data sets)
+  bool resume = false;                        ///< continue from out_dir/checkpoint.pt if present
+  bool progress = true;                       ///< progress on stderr
+  /// Throws std::invalid_argument naming the field for a bad or contradictory setting.
+  void validate() const;
+};
+
+/// JSON of a config (every field) and back; from_json rejects unknown fields.
+void to_json(nlohmann::json& j, const TrainConfig& c);
+/// Fills `c` from `j`; throws std::invalid_argument on an unknown field or a wrong type.
+void from_json(const nlohmann::json& j, TrainConfig& c);
+
+/// What a run returns (also written to out_dir/summary.json).
+struct TrainSummary {
+  int64_t iterations = 0;        ///< updates done
+  double epochs = 0;             ///< epochs done
+  double final_train_loss = 0;   ///< mean training loss of the last epoch
+  double test_accuracy = 0;      ///< accuracy on the test set after the last epoch, in [0, 1]
+  double test_loss = 0;          ///< mean test loss after the last epoch
+  double final_distance = 0;     ///< ||w - w_0|| at the end
+  double seconds = 0;            ///< wall-clock time of this invocation
+  std::string device;            ///< the device used
+};
+
+/// Runs training. Files in out_dir: config.json, metrics.jsonl and metrics.csv (per epoch),
+/// distance.csv and distance_layers.jsonl (iteration, epoch, loss, ||w - w_0||, L(w_t) - L(w_0)),
+/// checkpoint.pt (written atomically at each epoch's end), summary.json.
+/// A NaN or Inf loss stops the run with std::runtime_error; the last good checkpoint is kept.
+TrainSummary train(const TrainConfig& config);
+
+}  // namespace gengap::train

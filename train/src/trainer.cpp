@@ -1,0 +1,456 @@
+// The trainer: SGD under a regime, large-batch techniques, evaluation, distances, checkpoints.
+#include "gengap/train/trainer.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <deque>
+#include <sstream>
+#include <thread>
+
+#include <ATen/ATen.h>
+#include <nlohmann/json.hpp>
+#include <torch/cuda.h>
+#include <torch/nn/functional/loss.h>
+#include <torch/nn/utils/clip_grad.h>
+#include <torch/optim/sgd.h>
+#include <torch/serialize.h>
+
+#include "gengap/sim/philox.hpp"
+#include "gengap/train/models.hpp"
+#include "gengap/train/regime.hpp"
+#include "gengap/train/weight_distance.hpp"
+
+namespace gengap::train {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// ------------------------------------------------------------------------------------------------
+// Config
+
+namespace {
+[[noreturn]] void bad(const std::string& field, const std::string& value, const std::string& why) {
+  throw std::invalid_argument(field + " = " + value + ": " + why);
+}
+std::string num(double v) {
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
+}  // namespace
+
+void TrainConfig::validate() const {
+  try {
+    make_model(model, ModelOptions{});
+  } catch (const std::invalid_argument& e) {
+    if (std::string(e.what()).rfind("model =", 0) == 0 || std::string(e.what()).find("depth") != std::string::npos) throw;
+  }
+  if (dataset != "fashion-mnist" && dataset != "mnist" && dataset != "cifar10" && dataset != "cifar100" && dataset != "synthetic")
+    bad("dataset", dataset, "expected fashion-mnist, mnist, cifar10, cifar100 or synthetic");
+  if (batch_size < 2) bad("batch_size", std::to_string(batch_size), "must be >= 2");
+  if (ghost_batch_size < 2) bad("ghost_batch_size", std::to_string(ghost_batch_size), "must be >= 2");
+  if (norm != "bn" && norm != "gbn" && norm != "none") bad("norm", norm, "expected bn, gbn or none");
+  if (norm == "gbn" && ghost_batch_size > batch_size)
+    bad("ghost_batch_size", std::to_string(ghost_batch_size),
+        "larger than batch_size = " + std::to_string(batch_size) + " with norm = gbn (a ghost batch must fit in the batch)");
+  parse_lr_scaling(lr_scaling);
+  if (lr_scaling != "none" && ghost_batch_size > batch_size)
+    bad("ghost_batch_size", std::to_string(ghost_batch_size), "lr scaling needs ghost_batch_size <= batch_size");
+  if (!(warmup_epochs >= 0)) bad("warmup_epochs", num(warmup_epochs), "must be >= 0");
+  if (!(epochs >= 0)) bad("epochs", num(epochs), "must be >= 0 (0 = the regime's length)");
+  if (max_iterations < 0) bad("max_iterations", std::to_string(max_iterations), "must be >= 0");
+  if (!(lr >= 0) || !std::isfinite(lr)) bad("lr", num(lr), "must be >= 0 (0 = the regime's own)");
+  if (!(clip_norm >= 0)) bad("clip_norm", num(clip_norm), "must be >= 0 (0 = off)");
+  if (device != "auto" && device != "cpu" && device.rfind("cuda", 0) != 0) bad("device", device, "expected auto, cpu, cuda or cuda:N");
+  if (out_dir.empty()) bad("out_dir", "\"\"", "must name a folder");
+  if (train_subset < 0 || test_subset < 0) bad("train_subset", std::to_string(train_subset), "subsets must be >= 0");
+  if (synthetic_size < batch_size && dataset == "synthetic")
+    bad("synthetic_size", std::to_string(synthetic_size), "must be >= batch_size");
+  if (distance_per_decade < 1) bad("distance_per_decade", std::to_string(distance_per_decade), "must be >= 1");
+  if (probe_size < 2) bad("probe_size", std::to_string(probe_size), "must be >= 2");
+}
+
+#define GENGAP_CONFIG_FIELDS(X)                                                                                      \
+  X(model) X(dataset) X(data_dir) X(batch_size) X(ghost_batch_size) X(norm) X(lr_scaling) X(warmup_epochs)           \
+  X(regime_adaptation) X(epochs) X(max_iterations) X(lr) X(nesterov) X(clip_norm) X(seed) X(device) X(out_dir)       \
+  X(train_subset) X(test_subset) X(synthetic_size) X(distance_per_decade) X(probe_size) X(augment) X(resume) X(progress)
+
+void to_json(json& j, const TrainConfig& c) {
+  j = json::object();
+#define X(f) j[#f] = c.f;
+  GENGAP_CONFIG_FIELDS(X)
+#undef X
+}
+
+void from_json(const json& j, TrainConfig& c) {
+  if (!j.is_object()) throw std::invalid_argument("config: expected a JSON object");
+  for (const auto& [k, v] : j.items()) {
+    bool known = false;
+#define X(f)                                                                                   \
+  if (k == #f) {                                                                               \
+    known = true;                                                                              \
+    try {                                                                                      \
+      v.get_to(c.f);                                                                           \
+    } catch (const json::exception&) {                                                         \
+      throw std::invalid_argument(std::string(#f) + " = " + v.dump() + ": wrong type for this field"); \
+    }                                                                                          \
+  }
+    GENGAP_CONFIG_FIELDS(X)
+#undef X
+    if (!known) throw std::invalid_argument(k + " = " + v.dump() + ": unknown config field");
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Data stream: a producer thread prepares batches of an epoch ahead of the training step.
+
+namespace {
+
+struct Batch {
+  torch::Tensor x, y;
+};
+
+class BatchStream {
+ public:
+  BatchStream(const Dataset& d, int64_t batch, uint64_t seed, bool augment, int64_t epoch, int64_t first_batch)
+      : data_(d), batch_(batch), seed_(seed), augment_(augment) {
+    const int64_t n = d.size();
+    torch::Generator g = at::detail::createCPUGenerator(seed * 1000003ull + static_cast<uint64_t>(epoch));
+    perm_ = torch::randperm(n, g, torch::kLong);
+    count_ = n / batch;
+    epoch_ = epoch;
+    worker_ = std::thread([this, first_batch] { produce(first_batch); });
+  }
+  ~BatchStream() {
+    {
+      std::lock_guard<std::mutex> l(m_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    worker_.join();
+  }
+  int64_t count() const { return count_; }
+  Batch next() {
+    std::unique_lock<std::mutex> l(m_);
+    cv_.wait(l, [this] { return !q_.empty() || error_; });
+    if (error_) std::rethrow_exception(error_);
+    Batch b = std::move(q_.front());
+    q_.pop_front();
+    cv_.notify_all();
+    return b;
+  }
+
+ private:
+  void produce(int64_t first) {
+    try {
+      for (int64_t b = first; b < count_; ++b) {
+        const torch::Tensor idx = perm_.narrow(0, b * batch_, batch_);
+        Batch out{data_.images.index_select(0, idx), data_.labels.index_select(0, idx)};
+        if (augment_) {
+          const uint64_t s = sim::Stream(seed_, sim::StreamPurpose::kStart, static_cast<uint32_t>(epoch_), static_cast<uint32_t>(b))(0)[0];
+          out.x = augment_crop_flip(out.x, 4, s);
+        }
+        std::unique_lock<std::mutex> l(m_);
+        cv_.wait(l, [this] { return q_.size() < 3 || stop_; });
+        if (stop_) return;
+        q_.push_back(std::move(out));
+        cv_.notify_all();
+      }
+    } catch (...) {
+      std::lock_guard<std::mutex> l(m_);
+      error_ = std::current_exception();
+      cv_.notify_all();
+    }
+  }
+  const Dataset& data_;
+  int64_t batch_;
+  uint64_t seed_;
+  bool augment_;
+  torch::Tensor perm_;
+  int64_t count_ = 0, epoch_ = 0;
+  std::deque<Batch> q_;
+  std::mutex m_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::exception_ptr error_;
+  std::thread worker_;
+};
+
+void write_atomic(const fs::path& p, const std::string& text) {
+  fs::create_directories(p.parent_path());
+  const fs::path tmp = p.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    out << text;
+    if (!out) throw std::runtime_error("cannot write " + tmp.string());
+  }
+  fs::rename(tmp, p);
+}
+
+Dataset load(const TrainConfig& c, bool train) {
+  Dataset d;
+  if (c.dataset == "synthetic") {
+    d = make_synthetic(train ? c.synthetic_size : std::max<int64_t>(512, c.synthetic_size / 4), 1, 28, 10, c.seed,
+                       c.seed + (train ? 1 : 2));
+  } else if (c.dataset == "cifar10") {
+    d = load_cifar10(c.data_dir, train);
+  } else if (c.dataset == "cifar100") {
+    d = load_cifar100(c.data_dir, train);
+  } else {
+    d = load_mnist_dir(c.data_dir, train);
+  }
+  const int64_t sub = train ? c.train_subset : c.test_subset;
+  if (sub > 0 && sub < d.size()) {
+    d.images = d.images.narrow(0, 0, sub).clone();
+    d.labels = d.labels.narrow(0, 0, sub).clone();
+  }
+  return d;
+}
+
+std::pair<double, double> evaluate(torch::nn::Sequential& model, const Dataset& d, const torch::Device& dev) {
+  torch::NoGradGuard ng;
+  model->eval();
+  double loss = 0, correct = 0;
+  for (int64_t s = 0; s < d.size(); s += 1000) {
+    const int64_t n = std::min<int64_t>(1000, d.size() - s);
+    const torch::Tensor x = d.images.narrow(0, s, n).to(dev), y = d.labels.narrow(0, s, n).to(dev);
+    const torch::Tensor out = model->forward(x);
+    loss += torch::nn::functional::cross_entropy(out, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum)).item<double>();
+    correct += out.argmax(1).eq(y).sum().item<double>();
+  }
+  model->train();
+  return {loss / static_cast<double>(d.size()), correct / static_cast<double>(d.size())};
+}
+
+/// Loss on a fixed batch in training mode, leaving the running statistics untouched.
+double probe_loss(torch::nn::Sequential& model, const Batch& probe) {
+  torch::NoGradGuard ng;
+  std::vector<torch::Tensor> saved;
+  for (auto& b : model->buffers()) saved.push_back(b.clone());
+  const double l = torch::nn::functional::cross_entropy(model->forward(probe.x), probe.y).item<double>();
+  std::size_t i = 0;
+  for (auto& b : model->buffers()) b.copy_(saved[i++]);
+  return l;
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------------------------------------
+
+TrainSummary train(const TrainConfig& cfg) {
+  cfg.validate();
+  const auto t_start = std::chrono::steady_clock::now();
+  torch::Device dev(torch::kCPU);
+  if (cfg.device == "auto") {
+    if (torch::cuda::is_available()) dev = torch::Device(torch::kCUDA);
+  } else {
+    dev = torch::Device(cfg.device);
+    if (dev.is_cuda() && !torch::cuda::is_available()) bad("device", cfg.device, "CUDA is not available here (use auto or cpu)");
+  }
+  const fs::path out(cfg.out_dir);
+  fs::create_directories(out);
+  {
+    json j = cfg;
+    write_atomic(out / "config.json", j.dump(2) + "\n");
+  }
+
+  Dataset train_set = load(cfg, true), test_set = load(cfg, false);
+  if (train_set.size() < cfg.batch_size)
+    bad("batch_size", std::to_string(cfg.batch_size), "larger than the training set (" + std::to_string(train_set.size()) + " samples)");
+  const auto [mean, stdev] = channel_stats(train_set);
+  normalize(train_set, mean, stdev);
+  normalize(test_set, mean, stdev);
+
+  torch::manual_seed(cfg.seed);
+  ModelOptions mo;
+  mo.classes = std::max(train_set.classes, test_set.classes);
+  mo.in_channels = train_set.images.size(1);
+  mo.image_size = train_set.images.size(2);
+  mo.norm = norm_factory(cfg.norm, cfg.ghost_batch_size);
+  torch::nn::Sequential model = make_model(cfg.model, mo);
+  model->to(dev);
+  model->train();
+
+  Regime regime = authors_regime(cfg.model);
+  if (cfg.lr > 0) {
+    const double f = cfg.lr / regime.phases.front().lr;
+    for (auto& p : regime.phases) p.lr *= f;
+  }
+  if (cfg.regime_adaptation) regime = adapt_regime(regime, cfg.batch_size, cfg.ghost_batch_size);
+  const double epochs = cfg.epochs > 0 ? cfg.epochs : regime.length;
+  const int64_t per_epoch = train_set.size() / cfg.batch_size;
+  int64_t total_it = static_cast<int64_t>(std::llround(epochs * static_cast<double>(per_epoch)));
+  if (cfg.max_iterations > 0) total_it = std::min(total_it, cfg.max_iterations);
+  const LrScaling scaling = parse_lr_scaling(cfg.lr_scaling);
+
+  torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(regime.phases.front().lr)
+                                                 .momentum(regime.phases.front().momentum)
+                                                 .nesterov(cfg.nesterov && regime.phases.front().momentum > 0));
+  WeightDistance dist(*model);
+  const int64_t probe_n = std::min(cfg.probe_size, train_set.size());
+  const Batch probe{train_set.images.narrow(0, 0, probe_n).to(dev), train_set.labels.narrow(0, 0, probe_n).to(dev)};
+  double probe0 = probe_loss(model, probe);
+
+  int64_t it = 0, start_epoch = 0;
+  json metrics = json::array(), distances = json::array();
+  const fs::path ckpt = out / "checkpoint.pt";
+  if (cfg.resume && fs::exists(ckpt)) {
+    torch::serialize::InputArchive a;
+    a.load_from(ckpt.string(), dev);
+    torch::serialize::InputArchive ma, oa, wa;
+    a.read("model", ma);
+    model->load(ma);
+    a.read("optimizer", oa);
+    opt.load(oa);
+    a.read("w0", wa);
+    std::map<std::string, torch::Tensor> w0;
+    for (const auto& [name, t] : dist.initial()) {
+      torch::Tensor v;
+      wa.read(name, v);
+      w0[name] = v.to(dev);
+    }
+    dist.set_initial(std::move(w0));
+    c10::IValue v;
+    a.read("state", v);
+    const json st = json::parse(v.toStringRef());
+    it = st.at("iteration").get<int64_t>();
+    start_epoch = st.at("epoch").get<int64_t>();
+    probe0 = st.at("probe0").get<double>();
+    metrics = st.at("metrics");
+    distances = st.at("distances");
+    torch::Tensor rng;
+    a.read("rng", rng);
+    at::Generator cpu_gen = at::detail::getDefaultCPUGenerator();
+    cpu_gen.set_state(rng);
+    if (cfg.progress) std::cerr << "resumed from " << ckpt.string() << " at epoch " << start_epoch << ", iteration " << it << '\n';
+  }
+
+  auto save_all = [&](int64_t epoch_done) {
+    std::ostringstream csv, lay, mcsv;
+    csv << "iteration,epoch,loss,distance,probe_loss_delta\n";
+    for (const auto& r : distances) {
+      csv << r["iteration"].get<int64_t>() << ',' << r["epoch"].get<double>() << ',' << r["loss"].get<double>() << ','
+          << r["distance"].get<double>() << ',' << r["probe_loss_delta"].get<double>() << '\n';
+      lay << json{{"iteration", r["iteration"]}, {"layers", r["layers"]}}.dump() << '\n';
+    }
+    mcsv << "epoch,iteration,lr,train_loss,test_loss,test_accuracy,distance,seconds\n";
+    std::ostringstream jl;
+    for (const auto& m : metrics) {
+      jl << m.dump() << '\n';
+      mcsv << m["epoch"].get<double>() << ',' << m["iteration"].get<int64_t>() << ',' << m["lr"].get<double>() << ','
+           << m["train_loss"].get<double>() << ',' << m["test_loss"].get<double>() << ',' << m["test_accuracy"].get<double>()
+           << ',' << m["distance"].get<double>() << ',' << m["seconds"].get<double>() << '\n';
+    }
+    write_atomic(out / "distance.csv", csv.str());
+    write_atomic(out / "distance_layers.jsonl", lay.str());
+    write_atomic(out / "metrics.jsonl", jl.str());
+    write_atomic(out / "metrics.csv", mcsv.str());
+    torch::serialize::OutputArchive a, ma, oa, wa;
+    model->save(ma);
+    opt.save(oa);
+    for (const auto& [name, t] : dist.initial()) wa.write(name, t);
+    a.write("model", ma);
+    a.write("optimizer", oa);
+    a.write("w0", wa);
+    const json st = {{"iteration", it}, {"epoch", epoch_done}, {"probe0", probe0}, {"metrics", metrics}, {"distances", distances}};
+    a.write("state", c10::IValue(st.dump()));
+    a.write("rng", at::detail::getDefaultCPUGenerator().get_state());
+    const std::string tmp = ckpt.string() + ".tmp";
+    a.save_to(tmp);
+    fs::rename(tmp, ckpt);
+  };
+
+  const bool tty = cfg.progress && isatty(STDERR_FILENO) != 0;
+  const bool augment = cfg.augment && (cfg.dataset == "cifar10" || cfg.dataset == "cifar100");
+  double last_lr = 0, epoch_loss = 0, last_test_loss = 0, last_acc = 0;
+  const auto t_run = std::chrono::steady_clock::now();
+  const int64_t it_at_start = it;
+  for (int64_t epoch = start_epoch; it < total_it; ++epoch) {
+    BatchStream stream(train_set, cfg.batch_size, cfg.seed, augment, epoch, 0);
+    double loss_sum = 0;
+    int64_t n_batches = 0;
+    for (int64_t b = 0; b < per_epoch && it < total_it; ++b) {
+      Batch batch = stream.next();
+      const double pos = regime.unit == RegimeUnit::kEpoch ? static_cast<double>(epoch) + static_cast<double>(b) / static_cast<double>(per_epoch)
+                                                           : static_cast<double>(it);
+      const RegimePhase& ph = regime.at(pos);
+      last_lr = scaled_lr(ph.lr, cfg.batch_size, cfg.ghost_batch_size, scaling,
+                          static_cast<double>(epoch) + static_cast<double>(b) / static_cast<double>(per_epoch), cfg.warmup_epochs);
+      auto& o = static_cast<torch::optim::SGDOptions&>(opt.param_groups()[0].options());
+      o.lr(last_lr).momentum(ph.momentum).weight_decay(ph.weight_decay).nesterov(cfg.nesterov && ph.momentum > 0);
+      const torch::Tensor x = batch.x.to(dev), y = batch.y.to(dev);
+      opt.zero_grad();
+      const torch::Tensor loss = torch::nn::functional::cross_entropy(model->forward(x), y);
+      const double lv = loss.item<double>();
+      if (!std::isfinite(lv)) {
+        throw std::runtime_error("iteration " + std::to_string(it + 1) + " (epoch " + std::to_string(epoch) + "): the loss is " +
+                                 num(lv) + "; training stopped. The last good checkpoint is kept: " +
+                                 (fs::exists(ckpt) ? ckpt.string() : std::string("(none written yet)")));
+      }
+      loss.backward();
+      if (cfg.clip_norm > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), cfg.clip_norm);
+      opt.step();
+      ++it;
+      loss_sum += lv;
+      ++n_batches;
+      if (distance_due(it, cfg.distance_per_decade)) {
+        json layers = json::object();
+        for (const auto& [k, v] : dist.per_layer(*model)) layers[k] = v;
+        distances.push_back({{"iteration", it},
+                             {"epoch", static_cast<double>(it) / static_cast<double>(per_epoch)},
+                             {"loss", lv},
+                             {"distance", dist.total(*model)},
+                             {"probe_loss_delta", probe_loss(model, probe) - probe0},
+                             {"layers", layers}});
+      }
+      if (tty && (b % 10 == 0 || it == total_it)) {
+        const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_run).count();
+        const double rate = static_cast<double>(it - it_at_start) / std::max(el, 1e-9);
+        std::fprintf(stderr, "\repoch %lld  it %lld/%lld  loss %.4f  lr %.4g  %.0f samples/s  ETA %.0f s\033[K",
+                     static_cast<long long>(epoch + 1), static_cast<long long>(it), static_cast<long long>(total_it), lv, last_lr,
+                     rate * static_cast<double>(cfg.batch_size), static_cast<double>(total_it - it) / std::max(rate, 1e-9));
+      }
+    }
+    epoch_loss = n_batches > 0 ? loss_sum / static_cast<double>(n_batches) : 0;
+    std::tie(last_test_loss, last_acc) = evaluate(model, test_set, dev);
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+    metrics.push_back({{"epoch", static_cast<double>(it) / static_cast<double>(per_epoch)},
+                       {"iteration", it},
+                       {"lr", last_lr},
+                       {"train_loss", epoch_loss},
+                       {"test_loss", last_test_loss},
+                       {"test_accuracy", last_acc},
+                       {"distance", dist.total(*model)},
+                       {"seconds", secs}});
+    if (cfg.progress) {
+      if (tty) std::fprintf(stderr, "\n");
+      std::fprintf(stderr, "epoch %lld: train loss %.4f, test loss %.4f, test accuracy %.2f%%, ||w - w0|| %.3f\n",
+                   static_cast<long long>(epoch + 1), epoch_loss, last_test_loss, 100 * last_acc, dist.total(*model));
+    }
+    save_all(epoch + 1);
+  }
+  TrainSummary s;
+  s.iterations = it;
+  s.epochs = static_cast<double>(it) / static_cast<double>(per_epoch);
+  s.final_train_loss = epoch_loss;
+  s.test_accuracy = last_acc;
+  s.test_loss = last_test_loss;
+  s.final_distance = dist.total(*model);
+  s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  s.device = dev.str();
+  const json sj = {{"iterations", s.iterations}, {"epochs", s.epochs}, {"final_train_loss", s.final_train_loss},
+                   {"test_accuracy", s.test_accuracy}, {"test_loss", s.test_loss}, {"final_distance", s.final_distance},
+                   {"seconds", s.seconds}, {"device", s.device}};
+  write_atomic(out / "summary.json", sj.dump(2) + "\n");
+  return s;
+}
+
+}  // namespace gengap::train
