@@ -21,13 +21,16 @@ export LD_LIBRARY_PATH="$deps/lib/x86_64-linux-gnu:$deps/lib:${LD_LIBRARY_PATH:-
 cmake -S . -B "$build" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_PREFIX_PATH="$torch_prefix;$deps" -DCMAKE_CUDA_ARCHITECTURES=90 \
   -DGENGAP_BUILD_DOCS=OFF -DGENGAP_BUILD_REPRO=OFF 2>&1 | tee "$out/configure.log"
-cmake --build "$build" --parallel "$(nproc)" --target train_tests bench_train 2>&1 | tail -n 30 | tee "$out/build.log"
+cmake --build "$build" --parallel "$(nproc)" --target train_tests bench_train gengap-train 2>&1 | tail -n 30 | tee "$out/build.log"
 status=0
 # The train tests: the CUDA cases run when a GPU is visible.
-"$build/tests/train_tests" --reporter junit --out "$out/train_tests.xml" || status=1
-"$build/tests/train_tests" | tail -n 3 | tee "$out/train_tests.txt" || status=1
+"$build/tests/train_tests" > "$out/train_tests.txt" 2>&1 || status=1
+tail -n 3 "$out/train_tests.txt"
 
-GENGAP_BENCH_DEVICE=cuda "$build/bench/bench_train" --benchmark_min_time=0.5 \
+GENGAP_BENCH_DEVICE=cuda "$build/bench/bench_train" --benchmark_min_time=0.5 --benchmark_repetitions=1 \
   --benchmark_out="$out/bench_train_cuda.json" --benchmark_out_format=json | tee "$out/bench_train_cuda.txt" || status=1
+# A short real run through the CLI on CUDA: F1 on synthetic data, B = 4096, GBN 128, sqrt scaling.
+"$build/train/gengap-train" --dataset synthetic --synthetic-size 16384 -b 4096 -g 128 --norm gbn --lr-scaling sqrt \
+  --regime-adaptation -e 4 --device cuda -o "$out/run_f1_synthetic" --no-progress | tee "$out/run_f1_synthetic.txt" || status=1
 echo "gpu-check: results in $out (status $status)"
 exit $status
