@@ -58,6 +58,19 @@ BENCHMARK(BM_GhostBatchNorm1d_4096x512_g128)->Unit(benchmark::kMillisecond)->Use
 BENCHMARK(BM_BatchNorm2d_1024x32x16x16)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_GhostBatchNorm2d_1024x32x16x16_g128)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// Warms up, then times `step` (one training step of `batch` samples) until the benchmark is done.
+template <class Step>
+void time_steps(benchmark::State& state, const torch::Device& d, int64_t batch, Step step) {
+  for (int i = 0; i < 2; ++i) step();
+  sync(d);
+  for (auto _ : state) {
+    step();
+    sync(d);
+  }
+  state.SetItemsProcessed(state.iterations() * batch);
+  state.SetLabel(d.str());
+}
+
 // One F1 training step (forward, backward, SGD) at batch B. chunks = 0: the whole batch in one
 // pass (with GBN of ghost 128 when B > 128); chunks > 0: the authors' method, plain BN run on each
 // 128-sample chunk in turn with gradients accumulated, then one step.
@@ -84,14 +97,7 @@ void f1_step(benchmark::State& state, int64_t batch, bool chunked) {
     }
     opt.step();
   };
-  for (int i = 0; i < 2; ++i) step();
-  sync(d);
-  for (auto _ : state) {
-    step();
-    sync(d);
-  }
-  state.SetItemsProcessed(state.iterations() * batch);
-  state.SetLabel(d.str());
+  time_steps(state, d, batch, step);
 }
 void BM_F1Step_B128(benchmark::State& s) { f1_step(s, 128, false); }
 void BM_F1Step_B4096_GBN128_vectorized(benchmark::State& s) { f1_step(s, 4096, false); }
@@ -119,14 +125,7 @@ void BM_ResNet44Step_B4096_GBN128(benchmark::State& state) {
     torch::nn::functional::cross_entropy(model->forward(x), y).backward();
     opt.step();
   };
-  for (int i = 0; i < 2; ++i) step();
-  sync(d);
-  for (auto _ : state) {
-    step();
-    sync(d);
-  }
-  state.SetItemsProcessed(state.iterations() * 4096);
-  state.SetLabel(d.str());
+  time_steps(state, d, 4096, step);
 }
 
 }  // namespace

@@ -201,63 +201,42 @@ TEST_CASE("GBN rejects bad inputs with clear errors", "[gbn][errors]") {
   CHECK_THROWS_WITH(GhostBatchNorm1d(GhostBatchNormOptions(4).ghost_batch_size(0)), Catch::Contains("ghost_batch_size = 0"));
 }
 
+namespace {
+// Runs the same GBN forward and backward on the CPU and on CUDA and compares outputs, input
+// gradients, parameter gradients and running statistics within float tolerances.
+template <class Module>
+void compare_cuda(int64_t channels, int64_t ghost, const std::vector<int64_t>& shape) {
+  Module cpu(GhostBatchNormOptions(channels).ghost_batch_size(ghost));
+  randomize_affine(cpu);
+  Module gpu(GhostBatchNormOptions(channels).ghost_batch_size(ghost));
+  {
+    torch::NoGradGuard ng;
+    gpu->weight.copy_(cpu->weight);
+    gpu->bias.copy_(cpu->bias);
+  }
+  gpu->to(torch::kCUDA);
+  const torch::Tensor x = torch::randn(shape) * 2 + 0.5;
+  const torch::Tensor r = torch::randn(shape);
+  const torch::Tensor xc = x.clone().requires_grad_(), xg = x.to(torch::kCUDA).requires_grad_();
+  const torch::Tensor yc = cpu->forward(xc), yg = gpu->forward(xg);
+  (yc * r).sum().backward();
+  (yg * r.to(torch::kCUDA)).sum().backward();
+  INFO("n = " << shape[0]);
+  CHECK(torch::allclose(yg.cpu(), yc, 1e-4, 1e-4));
+  CHECK(torch::allclose(xg.grad().cpu(), xc.grad(), 1e-3, 1e-4));
+  CHECK(torch::allclose(gpu->weight.grad().cpu(), cpu->weight.grad(), 1e-3, 1e-3));
+  CHECK(torch::allclose(gpu->bias.grad().cpu(), cpu->bias.grad(), 1e-3, 1e-3));
+  CHECK(torch::allclose(gpu->running_mean.cpu(), cpu->running_mean, 1e-4, 1e-5));
+  CHECK(torch::allclose(gpu->running_var.cpu(), cpu->running_var, 1e-4, 1e-5));
+}
+}  // namespace
+
 TEST_CASE("GBN on CUDA matches the CPU result (skipped without a GPU)", "[gbn][cuda]") {
   if (!torch::cuda::is_available()) {
     WARN("no CUDA device: the CUDA comparison is skipped");
     return;
   }
   torch::manual_seed(7);
-  for (int64_t n : {256, 250, 129}) {
-    GhostBatchNorm2d cpu(GhostBatchNormOptions(8).ghost_batch_size(64));
-    randomize_affine(cpu);
-    GhostBatchNorm2d gpu(GhostBatchNormOptions(8).ghost_batch_size(64));
-    {
-      torch::NoGradGuard ng;
-      gpu->weight.copy_(cpu->weight);
-      gpu->bias.copy_(cpu->bias);
-    }
-    gpu->to(torch::kCUDA);
-    const torch::Tensor x = torch::randn({n, 8, 5, 5}) * 2 + 0.5;
-    const torch::Tensor r = torch::randn({n, 8, 5, 5});
-    const torch::Tensor xc = x.clone().requires_grad_(), xg = x.to(torch::kCUDA).requires_grad_();
-    const torch::Tensor yc = cpu->forward(xc), yg = gpu->forward(xg);
-    (yc * r).sum().backward();
-    (yg * r.to(torch::kCUDA)).sum().backward();
-    INFO("n = " << n);
-    CHECK(torch::allclose(yg.cpu(), yc, 1e-4, 1e-4));
-    CHECK(torch::allclose(xg.grad().cpu(), xc.grad(), 1e-3, 1e-4));
-    CHECK(torch::allclose(gpu->weight.grad().cpu(), cpu->weight.grad(), 1e-3, 1e-3));
-    CHECK(torch::allclose(gpu->running_var.cpu(), cpu->running_var, 1e-4, 1e-5));
-  }
-}
-
-TEST_CASE("GBN1d on CUDA matches the CPU result (skipped without a GPU)", "[gbn][cuda]") {
-  if (!torch::cuda::is_available()) {
-    WARN("no CUDA device: the CUDA comparison is skipped");
-    return;
-  }
-  torch::manual_seed(8);
-  for (int64_t n : {512, 300, 257}) {
-    GhostBatchNorm1d cpu(GhostBatchNormOptions(16).ghost_batch_size(128));
-    randomize_affine(cpu);
-    GhostBatchNorm1d gpu(GhostBatchNormOptions(16).ghost_batch_size(128));
-    {
-      torch::NoGradGuard ng;
-      gpu->weight.copy_(cpu->weight);
-      gpu->bias.copy_(cpu->bias);
-    }
-    gpu->to(torch::kCUDA);
-    const torch::Tensor x = torch::randn({n, 16}) * 3 - 1;
-    const torch::Tensor r = torch::randn({n, 16});
-    const torch::Tensor xc = x.clone().requires_grad_(), xg = x.to(torch::kCUDA).requires_grad_();
-    const torch::Tensor yc = cpu->forward(xc), yg = gpu->forward(xg);
-    (yc * r).sum().backward();
-    (yg * r.to(torch::kCUDA)).sum().backward();
-    INFO("n = " << n);
-    CHECK(torch::allclose(yg.cpu(), yc, 1e-4, 1e-4));
-    CHECK(torch::allclose(xg.grad().cpu(), xc.grad(), 1e-3, 1e-4));
-    CHECK(torch::allclose(gpu->bias.grad().cpu(), cpu->bias.grad(), 1e-3, 1e-3));
-    CHECK(torch::allclose(gpu->running_mean.cpu(), cpu->running_mean, 1e-4, 1e-5));
-    CHECK(torch::allclose(gpu->running_var.cpu(), cpu->running_var, 1e-4, 1e-5));
-  }
+  for (int64_t n : {256, 250, 129}) compare_cuda<GhostBatchNorm2d>(8, 64, {n, 8, 5, 5});
+  for (int64_t n : {512, 300, 257}) compare_cuda<GhostBatchNorm1d>(16, 128, {n, 16});
 }
