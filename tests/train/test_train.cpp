@@ -403,11 +403,19 @@ TEST_CASE("a tiny run learns on CUDA (skipped without a GPU)", "[trainer][cuda]"
 
 TEST_CASE("a NaN loss stops the run with a clear message and keeps the last good checkpoint", "[trainer]") {
   TrainConfig c = tiny("nan");
-  c.lr = 1e30;
-  c.clip_norm = 0;
-  c.epochs = 3;
+  c.epochs = 1;
   fs::remove_all(c.out_dir);
-  CHECK_THROWS_WITH(train(c), Catch::Contains("the loss is") && Catch::Contains("training stopped"));
+  train(c);  // one good epoch: checkpoint at epoch 1
+  const auto good = load_weights(c.out_dir, "f1", "bn", 128);
+  c.epochs = 3;
+  c.resume = true;
+  c.lr = 1e30;  // diverges in the second epoch
+  c.clip_norm = 0;
+  CHECK_THROWS_WITH(train(c), Catch::Contains("the loss is") && Catch::Contains("training stopped") &&
+                                  Catch::Contains("checkpoint.pt"));
+  const auto kept = load_weights(c.out_dir, "f1", "bn", 128);
+  REQUIRE(kept.size() == good.size());
+  for (std::size_t i = 0; i < kept.size(); ++i) CHECK(torch::equal(kept[i], good[i]));
 }
 
 TEST_CASE("bad or contradictory configs are rejected naming the field", "[trainer][errors]") {
