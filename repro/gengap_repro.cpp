@@ -82,12 +82,6 @@ T get(const json& c, const char* key, const std::string& file) {
   }
 }
 
-std::unique_ptr<sim::Dynamics> dynamics(const std::string& name) {
-  if (name == "metropolis") return std::make_unique<sim::Metropolis>();
-  if (name == "heat-bath") return std::make_unique<sim::HeatBath>();
-  throw InvalidArgument("dynamics", name, "expected metropolis or heat-bath");
-}
-
 struct Walk {
   sim::EnsembleResult r;
   std::vector<double> t, y;
@@ -104,7 +98,7 @@ Walk walk(const sim::Potential& pot, const json& c, const std::string& file, con
   e.quantile_levels = {0.05, 0.25, 0.5, 0.75, 0.95};
   gengap::cli::Progress progress(label);
   e.progress = [&progress](double f) { progress(f); };
-  Walk w{sim::run_ensemble(pot, *dynamics(get<std::string>(c, "dynamics", file)), e), {}, {}, {}};
+  Walk w{sim::run_ensemble(pot, *sim::make_dynamics(get<std::string>(c, "dynamics", file)), e), {}, {}, {}};
   progress.done();
   const double tmin = get<double>(c, "fit_tmin", file);
   for (std::size_t i = 0; i < w.r.times.size(); ++i)
@@ -144,8 +138,8 @@ json run_sinai(const json& c, const std::string& file, const fs::path& dir) {
   const double s = get<double>(c, "sigma", file);
   const std::string kind = get<std::string>(c, "potential", file);
   require(kind == "sinai-gaussian" || kind == "sinai-binary", "potential", kind, "a sinai experiment needs a sinai potential");
-  const sim::SinaiPotential pot(kind == "sinai-gaussian" ? sim::SinaiPotential::Increments::kGaussian
-                                                         : sim::SinaiPotential::Increments::kBinary, s);
+  const auto pot_ptr = sim::make_potential(kind, 1.0, s);
+  const sim::Potential& pot = *pot_ptr;
   const Walk w = walk(pot, c, file, "sinai walk");
   const auto b = bootstrap(w, 4.0, get<std::uint64_t>(c, "seed", file));
   std::size_t mi = 0;

@@ -29,22 +29,7 @@ struct PotentialParams {
 };
 
 std::unique_ptr<sim::Potential> make_potential(const PotentialParams& p) {
-  require(p.alpha > 0 && p.alpha < 2, "alpha", p.alpha, "must lie in (0, 2)");
-  if (p.potential == "sinai-gaussian" || p.potential == "sinai-binary") {
-    require(p.alpha == 1.0, "alpha", p.alpha, "Sinai potentials have alpha = 1; use potential = fbm for other values");
-    return std::make_unique<sim::SinaiPotential>(
-        p.potential == "sinai-gaussian" ? sim::SinaiPotential::Increments::kGaussian : sim::SinaiPotential::Increments::kBinary,
-        p.sigma);
-  }
-  if (p.potential == "fbm") return std::make_unique<sim::FbmPotential>(p.alpha, p.sigma);
-  if (p.potential == "flat") return std::make_unique<sim::FlatPotential>();
-  throw InvalidArgument("potential", p.potential, "expected sinai-gaussian, sinai-binary, fbm or flat");
-}
-
-std::unique_ptr<sim::Dynamics> make_dynamics(const std::string& name) {
-  if (name == "metropolis") return std::make_unique<sim::Metropolis>();
-  if (name == "heat-bath") return std::make_unique<sim::HeatBath>();
-  throw InvalidArgument("dynamics", name, "expected metropolis or heat-bath");
+  return sim::make_potential(p.potential, p.alpha, p.sigma);
 }
 
 void add_potential_options(CLI::App* app, PotentialParams& p, cli::ConfigFields& f) {
@@ -164,7 +149,7 @@ json fit_section(const sim::EnsembleResult& r, double tmin, int resamples, std::
 
 int run_walk(const WalkParams& w) {
   const auto pot = make_potential(w.pot);
-  const auto dyn = make_dynamics(w.dynamics);
+  const auto dyn = sim::make_dynamics(w.dynamics);
   require(w.environments >= 1 && w.environments <= 0xFFFFFFFFll, "environments", w.environments, "must be in [1, 2^32)");
   require(w.walkers >= 1 && w.walkers <= 0xFFFFFFFFll, "walkers", w.walkers, "must be in [1, 2^32)");
   require(w.t_max >= 1, "t_max", w.t_max, "must be >= 1");

@@ -195,18 +195,35 @@ nn::Sequential make_wresnet(const ModelOptions& o, int depth, int widen) {
 
 std::vector<std::string> model_names() { return {"f1", "c1", "c3", "resnet44", "vgg", "wresnet16-4"}; }
 
-nn::Sequential make_model(const std::string& name, const ModelOptions& o) {
-  if (name == "f1") return make_f1(o);
-  if (name == "c1" || name == "c3") return make_c1(o);
-  if (name == "vgg") return make_vgg(o);
-  if (name == "wresnet16-4") return make_wresnet(o, 16, 4);
-  if (name.rfind("resnet", 0) == 0 && name.size() > 6 && name.size() < 10 &&
-      name.find_first_not_of("0123456789", 6) == std::string::npos) {
-    return make_resnet(o, std::stoi(name.substr(6)));
+namespace {
+// The depth of "resnetN", or 0 when `name` is not of that form.
+int resnet_depth(const std::string& name) {
+  if (name.rfind("resnet", 0) != 0 || name.size() <= 6 || name.size() >= 10 ||
+      name.find_first_not_of("0123456789", 6) != std::string::npos)
+    return 0;
+  return std::stoi(name.substr(6));
+}
+}  // namespace
+
+void check_model_name(const std::string& name) {
+  if (name == "f1" || name == "c1" || name == "c3" || name == "vgg" || name == "wresnet16-4") return;
+  if (const int depth = resnet_depth(name)) {
+    if (depth < 8 || (depth - 2) % 6 != 0)
+      throw std::invalid_argument("resnet depth = " + std::to_string(depth) + ": must be 6n + 2 (20, 32, 44, 56, 110, ...)");
+    return;
   }
   std::string known;
   for (const auto& n : model_names()) known += (known.empty() ? "" : ", ") + n;
   throw std::invalid_argument("model = " + name + ": expected one of " + known);
+}
+
+nn::Sequential make_model(const std::string& name, const ModelOptions& o) {
+  check_model_name(name);
+  if (name == "f1") return make_f1(o);
+  if (name == "c1" || name == "c3") return make_c1(o);
+  if (name == "vgg") return make_vgg(o);
+  if (name == "wresnet16-4") return make_wresnet(o, 16, 4);
+  return make_resnet(o, resnet_depth(name));
 }
 
 }  // namespace gengap::train

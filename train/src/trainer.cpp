@@ -48,11 +48,7 @@ std::string num(double v) {
 }  // namespace
 
 void TrainConfig::validate() const {
-  try {
-    make_model(model, ModelOptions{});
-  } catch (const std::invalid_argument& e) {
-    if (std::string(e.what()).rfind("model =", 0) == 0 || std::string(e.what()).find("depth") != std::string::npos) throw;
-  }
+  check_model_name(model);
   if (dataset != "fashion-mnist" && dataset != "mnist" && dataset != "cifar10" && dataset != "cifar100" && dataset != "synthetic")
     bad("dataset", dataset, "expected fashion-mnist, mnist, cifar10, cifar100 or synthetic");
   if (batch_size < 2) bad("batch_size", std::to_string(batch_size), "must be >= 2");

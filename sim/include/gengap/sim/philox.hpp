@@ -73,8 +73,8 @@ inline double to_open01(std::uint32_t u) noexcept { return (u + 0.5) * 0x1p-32; 
 
 /// Two independent standard normals from one block (Box-Muller, 64-bit uniforms).
 inline std::array<double, 2> to_normal2(const Block4x32& b) noexcept {
-  const double u1 = ((static_cast<std::uint64_t>(b[0]) << 21 ^ b[1]) + 0.5) * 0x1p-53;
-  const double u2 = ((static_cast<std::uint64_t>(b[2]) << 21 ^ b[3]) + 0.5) * 0x1p-53;
+  const double u1 = (static_cast<double>(static_cast<std::uint64_t>(b[0]) << 21 ^ b[1]) + 0.5) * 0x1p-53;  // < 2^53: exact
+  const double u2 = (static_cast<double>(static_cast<std::uint64_t>(b[2]) << 21 ^ b[3]) + 0.5) * 0x1p-53;
   const double r = std::sqrt(-2.0 * std::log(u1));
   const double th = 6.283185307179586476925 * u2;
   return {r * std::cos(th), r * std::sin(th)};
