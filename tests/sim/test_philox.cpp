@@ -29,7 +29,7 @@ TEST_CASE("philox4x32 equals Random123 on many counters and keys", "[philox]") {
   }
 }
 
-TEST_CASE("streams of different purposes and indices differ; uniforms are in (0,1)", "[philox]") {
+TEST_CASE("streams of different purposes and indices differ, and uniforms are in (0,1)", "[philox]") {
   const Stream a(7, StreamPurpose::kWalk, 0, 0), b(7, StreamPurpose::kLandscape, 0, 0), c(7, StreamPurpose::kWalk, 1, 0);
   CHECK(a(0) != b(0));
   CHECK(a(0) != c(0));

@@ -45,7 +45,7 @@ TEST_CASE("Sinai windows of different sizes agree where they overlap (extendable
   }
 }
 
-TEST_CASE("Sinai increments have mean 0 and variance s^2; binary ones are +-s", "[potential]") {
+TEST_CASE("Sinai increments have mean 0 and variance s^2, and binary ones are +-s", "[potential]") {
   const double s = 2.0;
   const SinaiPotential g(SinaiPotential::Increments::kGaussian, s), b(SinaiPotential::Increments::kBinary, s);
   const int n = 200000;

@@ -194,7 +194,7 @@ TEST_CASE("broken IDX files give one-line errors naming the file", "[data][error
   CHECK_THROWS_AS(load_idx(tmp("corrupt.gz").string(), tmp("ok_lab").string()), DataError);
 }
 
-TEST_CASE("CIFAR-10 and CIFAR-100 binary batches load; a folder without them says where to put what", "[data]") {
+TEST_CASE("CIFAR-10 and CIFAR-100 binary batches load, and a folder without them says where to put what", "[data]") {
   const fs::path d10 = tmp("cifar10"), d100 = tmp("cifar100");
   fs::create_directories(d10 / "cifar-10-batches-bin");
   fs::create_directories(d100);
