@@ -247,11 +247,15 @@ EnsembleResult run_ensemble(const Potential& potential, const Dynamics& dynamics
   } else if (potential.extendable()) {
     run.hw0 = 1024;
   } else {
-    // Reach of the ultra-slow law, (T ln t / s)^(2/alpha), times a safety factor of 8.
+    // Reach of the ultra-slow law, (T ln t / s)^(2/alpha), times a safety factor of 8, capped at
+    // kAutoWindowCap (an FFT of 2^24 complex values, 256 MiB, per environment): a larger window must
+    // be asked for explicitly; a walker reaching the edge stops the run with an error saying so.
+    constexpr std::int64_t kAutoWindowCap = std::int64_t{1} << 22;
     const double s = std::sqrt(potential.increment_variance());
     const double reach = std::pow(cfg.temperature * std::log(static_cast<double>(cfg.times.back()) + 1) / s,
                                   2.0 / potential.alpha());
-    run.hw0 = std::clamp<std::int64_t>(static_cast<std::int64_t>(8 * reach) + 4 * kMinMargin, 1024, cfg.max_half_width);
+    const double want = std::min(8 * reach + 4 * kMinMargin, static_cast<double>(kAutoWindowCap));
+    run.hw0 = std::clamp<std::int64_t>(static_cast<std::int64_t>(want), 1024, std::min(kAutoWindowCap, cfg.max_half_width));
   }
   require(run.hw0 <= cfg.max_half_width, "half_width", run.hw0, "must be <= max_half_width");
   const std::size_t cells = std::size_t{cfg.environments} * run.n_times;
