@@ -106,6 +106,7 @@ double FitResult::param(const std::string& name) const {
 }
 
 double FitResult::predict(double t) const {
+  if (model == "log-offset") return param("a") + param("b") * std::pow(std::log(t), param("k"));
   if (model == "log-fixed") return std::pow(param("A") * (std::log(t) - param("c")), fixed_exponent);
   if (model == "log-free") return param("B") * std::pow(std::log(t) - param("c"), param("k"));
   return param("C") * std::pow(t, param("beta"));
@@ -197,6 +198,12 @@ std::vector<FitResult> compare_models(const std::vector<double>& t, const std::v
 
 BootstrapFits bootstrap_fits(const std::vector<double>& t, const Eigen::MatrixXd& samples, int resamples, double level,
                              std::uint64_t seed, double fixed_k) {
+  return bootstrap_fits(t, samples, resamples, level, seed,
+                        [fixed_k](const std::vector<double>& tt, const std::vector<double>& yy) { return compare_models(tt, yy, fixed_k); });
+}
+
+BootstrapFits bootstrap_fits(const std::vector<double>& t, const Eigen::MatrixXd& samples, int resamples, double level,
+                             std::uint64_t seed, const ModelComparer& comparer) {
   require(samples.cols() == static_cast<Eigen::Index>(t.size()), "samples", samples.cols(),
           "must have one column per time");
   require(samples.rows() >= 2, "samples", samples.rows(), "need at least 2 rows (environments or seeds)");
@@ -206,7 +213,7 @@ BootstrapFits bootstrap_fits(const std::vector<double>& t, const Eigen::MatrixXd
   out.resamples = resamples;
   out.level = level;
   const Eigen::VectorXd mean = samples.colwise().mean();
-  out.fits = compare_models(t, std::vector<double>(mean.data(), mean.data() + mean.size()), fixed_k);
+  out.fits = comparer(t, std::vector<double>(mean.data(), mean.data() + mean.size()));
   std::map<std::string, std::size_t> slot;
   for (std::size_t m = 0; m < out.fits.size(); ++m) slot[out.fits[m].model] = m;
   std::vector<std::vector<std::vector<double>>> draws(out.fits.size());
@@ -225,7 +232,7 @@ BootstrapFits bootstrap_fits(const std::vector<double>& t, const Eigen::MatrixXd
     acc /= static_cast<double>(rows);
     for (std::size_t i = 0; i < y.size(); ++i) y[i] = acc(static_cast<Eigen::Index>(i));
     if (std::any_of(y.begin(), y.end(), [](double v) { return !(v > 0); })) continue;
-    const auto fits = compare_models(t, y, fixed_k);
+    const auto fits = comparer(t, y);
     ++wins[slot[fits.front().model]];
     for (const auto& f : fits) {
       auto& d = draws[slot[f.model]];
@@ -248,6 +255,111 @@ BootstrapFits bootstrap_fits(const std::vector<double>& t, const Eigen::MatrixXd
     out.preferred_fraction.push_back(static_cast<double>(wins[m]) / resamples);
   }
   return out;
+}
+
+namespace {
+// Golden-section minimum of f on [a, b] after a grid of `grid` points.
+double grid_golden(double a, double b, int grid, const std::function<double(double)>& f) {
+  int best = 0;
+  double best_v = std::numeric_limits<double>::infinity();
+  for (int i = 0; i <= grid; ++i) {
+    const double v = f(a + (b - a) * i / grid);
+    if (v < best_v) {
+      best_v = v;
+      best = i;
+    }
+  }
+  double lo = a + (b - a) * std::max(0, best - 1) / grid, hi = a + (b - a) * std::min(grid, best + 1) / grid;
+  const double g = 0.6180339887498949;
+  double x1 = hi - g * (hi - lo), x2 = lo + g * (hi - lo);
+  double f1 = f(x1), f2 = f(x2);
+  for (int it = 0; it < 80; ++it) {
+    if (f1 < f2) {
+      hi = x2;
+      x2 = x1;
+      f2 = f1;
+      x1 = hi - g * (hi - lo);
+      f1 = f(x1);
+    } else {
+      lo = x1;
+      x1 = x2;
+      f1 = f2;
+      x2 = lo + g * (hi - lo);
+      f2 = f(x2);
+    }
+  }
+  return 0.5 * (lo + hi);
+}
+
+void check_distance_series(const std::vector<double>& t, const std::vector<double>& y) {
+  require(t.size() == y.size(), "y", y.size(), "must have as many values as t");
+  require(t.size() >= 5, "points", t.size(), "too few points to fit (need 5)");
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    require(t[i] > 1 && std::isfinite(t[i]), "t", t[i], "times must be finite and > 1 (ln t > 0)");
+    require(std::isfinite(y[i]), "y", y[i], "values must be finite");
+  }
+}
+}  // namespace
+
+FitResult fit_log_offset(const std::vector<double>& t, const std::vector<double>& y) {
+  check_distance_series(t, y);
+  std::vector<double> lt(t.size()), u(t.size());
+  for (std::size_t i = 0; i < t.size(); ++i) lt[i] = std::log(t[i]);
+  auto eval = [&](double k) {
+    for (std::size_t i = 0; i < lt.size(); ++i) u[i] = std::pow(lt[i], k);
+    return regress(u, y);
+  };
+  const double k = grid_golden(0.05, 20.0, 400, [&](double kk) { return eval(kk).rss; });
+  const Line line = eval(k);
+  FitResult f;
+  f.model = "log-offset";
+  f.formula = "y = a + b (ln t)^k";
+  f.names = {"a", "b", "k"};
+  f.params = {line.intercept, line.slope, k};
+  f.n = static_cast<int>(t.size());
+  f.k = 3;
+  finish(f, line.rss);
+  return f;
+}
+
+FitResult fit_power_y(const std::vector<double>& t, const std::vector<double>& y) {
+  check_distance_series(t, y);
+  auto coef = [&](double beta, double* rss) {
+    double syt = 0, stt = 0;
+    for (std::size_t i = 0; i < t.size(); ++i) {
+      const double p = std::pow(t[i], beta);
+      syt += y[i] * p;
+      stt += p * p;
+    }
+    const double c = syt / stt;
+    if (rss) {
+      *rss = 0;
+      for (std::size_t i = 0; i < t.size(); ++i) *rss += std::pow(y[i] - c * std::pow(t[i], beta), 2);
+    }
+    return c;
+  };
+  const double beta = grid_golden(1e-3, 3.0, 600, [&](double b) {
+    double r = 0;
+    coef(b, &r);
+    return r;
+  });
+  double rss = 0;
+  const double c = coef(beta, &rss);
+  FitResult f;
+  f.model = "power-y";
+  f.formula = "y = C t^beta";
+  f.names = {"C", "beta"};
+  f.params = {c, beta};
+  f.n = static_cast<int>(t.size());
+  f.k = 2;
+  finish(f, rss);
+  return f;
+}
+
+std::vector<FitResult> compare_distance_models(const std::vector<double>& t, const std::vector<double>& y) {
+  std::vector<FitResult> fits{fit_log_offset(t, y), fit_power_y(t, y)};
+  std::stable_sort(fits.begin(), fits.end(), [](const FitResult& a, const FitResult& b) { return a.aic < b.aic; });
+  return fits;
 }
 
 void to_json(nlohmann::json& j, const FitResult& f) {

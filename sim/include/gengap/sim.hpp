@@ -14,6 +14,7 @@
 #include "gengap/sim/hop_table.hpp"
 #include "gengap/sim/landscape.hpp"
 #include "gengap/sim/metropolis.hpp"
+#include "gengap/sim/overlap.hpp"
 #include "gengap/sim/philox.hpp"
 #include "gengap/sim/potential.hpp"
 #include "gengap/sim/sinai.hpp"

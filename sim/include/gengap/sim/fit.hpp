@@ -6,9 +6,12 @@
 /// - `log-fixed`: y = (A (ln t - c))^k with k given (k = 4 for Sinai's MSD, k = 4/alpha in general);
 /// - `log-free`:  y = B (ln t - c)^k with k free;
 /// - `power`:     y = C t^beta.
+///
+/// For distances, compare_distance_models() fits y = a + b (ln t)^k and y = C t^beta on y itself.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -65,6 +68,23 @@ struct BootstrapFits {
 /// Deterministic in `seed`.
 BootstrapFits bootstrap_fits(const std::vector<double>& t, const Eigen::MatrixXd& samples, int resamples,
                              double level, std::uint64_t seed, double fixed_k = 4.0);
+
+/// A comparer: fits every model of a family to (t, y) and returns them sorted by AIC.
+using ModelComparer = std::function<std::vector<FitResult>(const std::vector<double>&, const std::vector<double>&)>;
+
+/// bootstrap_fits() with any family of models (e.g. compare_distance_models).
+BootstrapFits bootstrap_fits(const std::vector<double>& t, const Eigen::MatrixXd& samples, int resamples, double level,
+                             std::uint64_t seed, const ModelComparer& comparer);
+
+/// Distance series d(t) (weight distances, or walker distances): y = a + b (ln t)^k with k free
+/// (model "log-offset"), least squares on y. For each k the best a, b are solved exactly; k is found by
+/// a grid over (0, 20] refined by golden-section search.
+FitResult fit_log_offset(const std::vector<double>& t, const std::vector<double>& y);
+/// y = C t^beta fitted by least squares on y (model "power-y"), beta in (0, 3].
+FitResult fit_power_y(const std::vector<double>& t, const std::vector<double>& y);
+/// Both distance models, residuals on y so AIC and BIC compare, sorted by AIC (best first).
+/// @throws InvalidArgument for fewer than 5 points, non-finite values or t <= 1
+std::vector<FitResult> compare_distance_models(const std::vector<double>& t, const std::vector<double>& y);
 
 /// JSON of a fit: {"model", "formula", "params": {name: value}, "n", "k", "rss", "aic", "bic"}.
 void to_json(nlohmann::json& j, const FitResult& f);
