@@ -123,7 +123,7 @@ TEST_CASE("fits reject bad series", "[fit][errors]") {
   CHECK_THROWS_WITH(fit_log_fixed({2, 3, 4}, {1, 2}, 4), Catch::StartsWith("y = 2"));
 }
 
-TEST_CASE("distance models: a + b (ln t)^k recovered; log growth passes and sqrt(t) fails the log claim", "[fit][distance]") {
+TEST_CASE("distance models: a + b (ln t)^k recovered, log growth passes and sqrt(t) fails the log claim", "[fit][distance]") {
   const auto t = times(10, 1e6, 40);
   std::vector<double> logd(t.size()), sqrtd(t.size());
   const Stream st(8, StreamPurpose::kStart, 0, 0);
