@@ -12,3 +12,22 @@ if(GENGAP_SANITIZE)
   target_link_options(gengap_codegen INTERFACE -fsanitize=address,undefined)
 endif()
 install(TARGETS gengap_warnings gengap_codegen EXPORT gengapTargets)
+
+# gengap_add_library(<part> SOURCES ...): the library gengap_<part>, alias and export name
+# gengap::<part>, headers under <part>/include, installed with its headers into the export set.
+function(gengap_add_library part)
+  cmake_parse_arguments(ARG "" "" "SOURCES" ${ARGN})
+  set(t gengap_${part})
+  add_library(${t} ${ARG_SOURCES})
+  add_library(gengap::${part} ALIAS ${t})
+  set_target_properties(${t} PROPERTIES EXPORT_NAME ${part} OUTPUT_NAME ${t} POSITION_INDEPENDENT_CODE ON)
+  target_include_directories(${t} PUBLIC
+    $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include>
+    $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
+  target_compile_features(${t} PUBLIC cxx_std_17)
+  target_link_libraries(${t} PRIVATE gengap_warnings)
+  install(TARGETS ${t} EXPORT gengapTargets
+    ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+    LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+  install(DIRECTORY include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+endfunction()

@@ -59,42 +59,44 @@ void finish(FitResult& f, double rss) {
   f.bic = l + f.k * std::log(n);
 }
 
-// Minimizes the profile RSS over the offset c < ln(min t): a grid in z = ln(L0 - c), then
-// golden-section search in the best grid cell. `inner(c)` returns the RSS at c.
-double best_offset(double l0, const std::function<double(double)>& inner) {
-  constexpr int kGrid = 400;
-  constexpr double kZlo = -12, kZhi = 8;
-  auto c_of = [l0](double z) { return l0 - std::exp(z); };
+// Golden-section minimum of f on [a, b], started from the best of `grid` + 1 evenly spaced points.
+double grid_golden(double a, double b, int grid, const std::function<double(double)>& f) {
   int best = 0;
-  double best_rss = std::numeric_limits<double>::infinity();
-  for (int i = 0; i <= kGrid; ++i) {
-    const double r = inner(c_of(kZlo + (kZhi - kZlo) * i / kGrid));
-    if (r < best_rss) {
-      best_rss = r;
+  double best_v = std::numeric_limits<double>::infinity();
+  for (int i = 0; i <= grid; ++i) {
+    const double v = f(a + (b - a) * i / grid);
+    if (v < best_v) {
+      best_v = v;
       best = i;
     }
   }
-  double a = kZlo + (kZhi - kZlo) * std::max(0, best - 1) / kGrid;
-  double b = kZlo + (kZhi - kZlo) * std::min(kGrid, best + 1) / kGrid;
+  double lo = a + (b - a) * std::max(0, best - 1) / grid, hi = a + (b - a) * std::min(grid, best + 1) / grid;
   const double g = 0.6180339887498949;
-  double x1 = b - g * (b - a), x2 = a + g * (b - a);
-  double f1 = inner(c_of(x1)), f2 = inner(c_of(x2));
+  double x1 = hi - g * (hi - lo), x2 = lo + g * (hi - lo);
+  double f1 = f(x1), f2 = f(x2);
   for (int it = 0; it < 80; ++it) {
     if (f1 < f2) {
-      b = x2;
+      hi = x2;
       x2 = x1;
       f2 = f1;
-      x1 = b - g * (b - a);
-      f1 = inner(c_of(x1));
+      x1 = hi - g * (hi - lo);
+      f1 = f(x1);
     } else {
-      a = x1;
+      lo = x1;
       x1 = x2;
       f1 = f2;
-      x2 = a + g * (b - a);
-      f2 = inner(c_of(x2));
+      x2 = lo + g * (hi - lo);
+      f2 = f(x2);
     }
   }
-  return c_of(0.5 * (a + b));
+  return 0.5 * (lo + hi);
+}
+
+// Minimizes the profile RSS `inner(c)` over the offset c < L0 = ln(min t), searching z = ln(L0 - c)
+// in [-12, 8].
+double best_offset(double l0, const std::function<double(double)>& inner) {
+  auto c_of = [l0](double z) { return l0 - std::exp(z); };
+  return c_of(grid_golden(-12, 8, 400, [&](double z) { return inner(c_of(z)); }));
 }
 
 }  // namespace
@@ -258,39 +260,6 @@ BootstrapFits bootstrap_fits(const std::vector<double>& t, const Eigen::MatrixXd
 }
 
 namespace {
-// Golden-section minimum of f on [a, b] after a grid of `grid` points.
-double grid_golden(double a, double b, int grid, const std::function<double(double)>& f) {
-  int best = 0;
-  double best_v = std::numeric_limits<double>::infinity();
-  for (int i = 0; i <= grid; ++i) {
-    const double v = f(a + (b - a) * i / grid);
-    if (v < best_v) {
-      best_v = v;
-      best = i;
-    }
-  }
-  double lo = a + (b - a) * std::max(0, best - 1) / grid, hi = a + (b - a) * std::min(grid, best + 1) / grid;
-  const double g = 0.6180339887498949;
-  double x1 = hi - g * (hi - lo), x2 = lo + g * (hi - lo);
-  double f1 = f(x1), f2 = f(x2);
-  for (int it = 0; it < 80; ++it) {
-    if (f1 < f2) {
-      hi = x2;
-      x2 = x1;
-      f2 = f1;
-      x1 = hi - g * (hi - lo);
-      f1 = f(x1);
-    } else {
-      lo = x1;
-      x1 = x2;
-      f1 = f2;
-      x2 = lo + g * (hi - lo);
-      f2 = f(x2);
-    }
-  }
-  return 0.5 * (lo + hi);
-}
-
 void check_distance_series(const std::vector<double>& t, const std::vector<double>& y) {
   require(t.size() == y.size(), "y", y.size(), "must have as many values as t");
   require(t.size() >= 5, "points", t.size(), "too few points to fit (need 5)");

@@ -1,50 +1,22 @@
 // gengap-sim as a user runs it: outputs, and every bad input ends with a one-line error and exit 2.
-#include <sys/wait.h>
-
-#include <cstdio>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
-#include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+
+#include "../common/cli_run.hpp"
 
 namespace {
 namespace fs = std::filesystem;
+using gengap::testing::Outcome;
 
-struct Outcome {
-  int code;
-  std::string err;
-};
-
-fs::path tmp_dir() {
-  const fs::path d = fs::path(GENGAP_TEST_TMP) / "cli";
-  fs::create_directories(d);
-  return d;
-}
-
-Outcome run(const std::string& args) {
-  const fs::path err = tmp_dir() / "stderr.txt";
-  const std::string cmd = std::string(GENGAP_SIM_EXE) + " " + args + " > /dev/null 2> " + err.string();
-  const int status = std::system(cmd.c_str());
-  std::ifstream in(err);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text};
-}
-
-std::string write(const std::string& name, const std::string& text) {
-  const fs::path p = tmp_dir() / name;
-  std::ofstream(p) << text;
-  return p.string();
-}
-
+fs::path tmp_dir() { return gengap::testing::scratch("cli"); }
+Outcome run(const std::string& args) { return gengap::testing::run_tool(GENGAP_SIM_EXE, args, tmp_dir()); }
+std::string write(const std::string& name, const std::string& text) { return gengap::testing::write_text(tmp_dir(), name, text); }
 void expect_error(const std::string& args, const std::string& needle) {
-  const Outcome o = run(args);
-  INFO("gengap-sim " << args << "\nstderr: " << o.err);
-  CHECK(o.code == 2);
-  CHECK(o.err.find(needle) != std::string::npos);
-  // One line: the message ends at the first newline.
-  CHECK(std::count(o.err.begin(), o.err.end(), '\n') == 1);
+  gengap::testing::expect_error(GENGAP_SIM_EXE, args, tmp_dir(), needle);
 }
 }  // namespace
 

@@ -1,48 +1,18 @@
 // gengap-train as a user runs it: a tiny run, and bad input ending with a one-line error, exit code 2.
-#include <sys/wait.h>
-
-#include <algorithm>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
-#include <catch2/catch.hpp>
+#include "../common/cli_run.hpp"
 
 namespace {
 namespace fs = std::filesystem;
 
-struct Outcome {
-  int code;
-  std::string err;
-};
-
-fs::path dir() {
-  const fs::path d = fs::path(GENGAP_TEST_TMP) / "train_cli";
-  fs::create_directories(d);
-  return d;
-}
-
-Outcome run(const std::string& args) {
-  const fs::path err = dir() / "stderr.txt";
-  const std::string cmd = std::string(GENGAP_TRAIN_EXE) + " " + args + " > /dev/null 2> " + err.string();
-  const int status = std::system(cmd.c_str());
-  std::ifstream in(err);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, std::string((std::istreambuf_iterator<char>(in)), {})};
-}
-
-std::string write(const std::string& name, const std::string& text) {
-  const fs::path p = dir() / name;
-  std::ofstream(p) << text;
-  return p.string();
-}
-
+fs::path dir() { return gengap::testing::scratch("train_cli"); }
+gengap::testing::Outcome run(const std::string& args) { return gengap::testing::run_tool(GENGAP_TRAIN_EXE, args, dir()); }
+std::string write(const std::string& name, const std::string& text) { return gengap::testing::write_text(dir(), name, text); }
 void expect_error(const std::string& args, const std::string& needle) {
-  const Outcome o = run(args);
-  INFO("gengap-train " << args << "\nstderr: " << o.err);
-  CHECK(o.code == 2);
-  CHECK(o.err.find(needle) != std::string::npos);
-  CHECK(std::count(o.err.begin(), o.err.end(), '\n') == 1);
+  gengap::testing::expect_error(GENGAP_TRAIN_EXE, args, dir(), needle);
 }
 }  // namespace
 
