@@ -116,14 +116,14 @@ struct Batch {
 
 class BatchStream {
  public:
-  BatchStream(const Dataset& d, int64_t batch, uint64_t seed, bool augment, int64_t epoch, int64_t first_batch)
+  BatchStream(const Dataset& d, int64_t batch, uint64_t seed, bool augment, int64_t epoch)
       : data_(d), batch_(batch), seed_(seed), augment_(augment) {
     const int64_t n = d.size();
     torch::Generator g = at::detail::createCPUGenerator(seed * 1000003ull + static_cast<uint64_t>(epoch));
     perm_ = torch::randperm(n, g, torch::kLong);
     count_ = n / batch;
     epoch_ = epoch;
-    worker_ = std::thread([this, first_batch] { produce(first_batch); });
+    worker_ = std::thread([this] { produce(); });
   }
   ~BatchStream() {
     {
@@ -145,9 +145,9 @@ class BatchStream {
   }
 
  private:
-  void produce(int64_t first) {
+  void produce() {
     try {
-      for (int64_t b = first; b < count_; ++b) {
+      for (int64_t b = 0; b < count_; ++b) {
         const torch::Tensor idx = perm_.narrow(0, b * batch_, batch_);
         Batch out{data_.images.index_select(0, idx), data_.labels.index_select(0, idx)};
         if (augment_) {
@@ -370,7 +370,7 @@ TrainSummary train(const TrainConfig& cfg) {
   const auto t_run = std::chrono::steady_clock::now();
   const int64_t it_at_start = it;
   for (int64_t epoch = start_epoch; it < total_it; ++epoch) {
-    BatchStream stream(train_set, cfg.batch_size, cfg.seed, augment, epoch, 0);
+    BatchStream stream(train_set, cfg.batch_size, cfg.seed, augment, epoch);
     double loss_sum = 0;
     int64_t n_batches = 0;
     for (int64_t b = 0; b < per_epoch && it < total_it; ++b) {
@@ -399,11 +399,15 @@ TrainSummary train(const TrainConfig& cfg) {
       ++n_batches;
       if (distance_due(it, cfg.distance_per_decade)) {
         json layers = json::object();
-        for (const auto& [k, v] : dist.per_layer(*model)) layers[k] = v;
+        double sq = 0;  // the total distance from the per-layer ones: one pass over the parameters
+        for (const auto& [k, v] : dist.per_layer(*model)) {
+          layers[k] = v;
+          sq += v * v;
+        }
         distances.push_back({{"iteration", it},
                              {"epoch", static_cast<double>(it) / static_cast<double>(per_epoch)},
                              {"loss", lv},
-                             {"distance", dist.total(*model)},
+                             {"distance", std::sqrt(sq)},
                              {"probe_loss_delta", probe_loss(model, probe) - probe0},
                              {"layers", layers}});
       }
@@ -418,18 +422,19 @@ TrainSummary train(const TrainConfig& cfg) {
     epoch_loss = n_batches > 0 ? loss_sum / static_cast<double>(n_batches) : 0;
     std::tie(last_test_loss, last_acc) = evaluate(model, test_set, dev);
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+    const double distance = dist.total(*model);
     metrics.push_back({{"epoch", static_cast<double>(it) / static_cast<double>(per_epoch)},
                        {"iteration", it},
                        {"lr", last_lr},
                        {"train_loss", epoch_loss},
                        {"test_loss", last_test_loss},
                        {"test_accuracy", last_acc},
-                       {"distance", dist.total(*model)},
+                       {"distance", distance},
                        {"seconds", secs}});
     if (cfg.progress) {
       if (tty) std::fprintf(stderr, "\n");
       std::fprintf(stderr, "epoch %lld: train loss %.4f, test loss %.4f, test accuracy %.2f%%, ||w - w0|| %.3f\n",
-                   static_cast<long long>(epoch + 1), epoch_loss, last_test_loss, 100 * last_acc, dist.total(*model));
+                   static_cast<long long>(epoch + 1), epoch_loss, last_test_loss, 100 * last_acc, distance);
     }
     save_all(epoch + 1);
   }
