@@ -252,8 +252,11 @@ EnsembleResult run_ensemble(const Potential& potential, const Dynamics& dynamics
     // be asked for explicitly; a walker reaching the edge stops the run with an error saying so.
     constexpr std::int64_t kAutoWindowCap = std::int64_t{1} << 22;
     const double s = std::sqrt(potential.increment_variance());
-    const double reach = std::pow(cfg.temperature * std::log(static_cast<double>(cfg.times.back()) + 1) / s,
-                                  2.0 / potential.alpha());
+    // Never more than 10 sqrt(t): free diffusion's reach, which a random potential only slows
+    // (matters for small alpha, where (ln t)^(2/alpha) explodes long before it applies).
+    const double t_max = static_cast<double>(cfg.times.back());
+    const double reach = std::min(std::pow(cfg.temperature * std::log(t_max + 1) / s, 2.0 / potential.alpha()),
+                                  10 * std::sqrt(t_max));
     const double want = std::min(8 * reach + 4 * kMinMargin, static_cast<double>(kAutoWindowCap));
     run.hw0 = std::clamp<std::int64_t>(static_cast<std::int64_t>(want), 1024, std::min(kAutoWindowCap, cfg.max_half_width));
   }

@@ -384,6 +384,62 @@ TEST_CASE("resuming from a checkpoint continues exactly like an uninterrupted ru
   std::ifstream fa(fs::path(full.out_dir) / "distance.csv"), fb(fs::path(part.out_dir) / "distance.csv");
   const std::string sa((std::istreambuf_iterator<char>(fa)), {}), sb((std::istreambuf_iterator<char>(fb)), {});
   CHECK(sa == sb);
+  // Resuming a run that had already finished (killed between its last checkpoint and its summary)
+  // reports the last epoch's numbers, not zeros.
+  const TrainSummary again = train(part);
+  CHECK(again.iterations == 3 * (512 / 64));
+  std::ifstream fm(fs::path(full.out_dir) / "summary.json");
+  const auto full_summary = nlohmann::json::parse(fm);
+  CHECK(again.test_accuracy == Approx(full_summary["test_accuracy"].get<double>()));
+  CHECK(again.test_loss == Approx(full_summary["test_loss"].get<double>()));
+  CHECK(again.test_loss > 0);
+}
+
+TEST_CASE("regime_scale compresses the authors' schedule before adaptation", "[trainer][regime]") {
+  TrainConfig c = tiny("regime_scale");
+  c.epochs = 0;             // the regime's own length: F1's 40 epochs x 0.05 = 2 epochs
+  c.regime_scale = 0.05;    // drops at 0.5, 1, 1.5 epochs
+  fs::remove_all(c.out_dir);
+  const TrainSummary s = train(c);
+  CHECK(s.iterations == 2 * (512 / 64));
+  std::ifstream in(fs::path(c.out_dir) / "metrics.jsonl");
+  std::vector<double> lrs;
+  for (std::string line; std::getline(in, line);) lrs.push_back(nlohmann::json::parse(line)["lr"].get<double>());
+  REQUIRE(lrs.size() == 2);
+  CHECK(lrs[0] == Approx(0.01));    // last batch of epoch 1 sits at 0.875 epochs: second phase
+  CHECK(lrs[1] == Approx(0.0001));  // 1.875 epochs: fourth phase
+  // With adaptation (B / B_s = 2) the scaled keys double: 4 epochs, the first drop at 1 epoch.
+  c.regime_adaptation = true;
+  c.ghost_batch_size = 32;
+  c.lr_scaling = "sqrt";
+  c.out_dir = tmp("regime_scale_ra").string();
+  fs::remove_all(c.out_dir);
+  CHECK(train(c).iterations == 4 * (512 / 64));
+  c.regime_scale = 0;
+  CHECK_THROWS_WITH(c.validate(), Catch::StartsWith("regime_scale = 0"));
+}
+
+TEST_CASE("sqrt lr scaling below the small batch, and a CIFAR-shaped synthetic set", "[trainer]") {
+  TrainConfig c = tiny("sqrt_below");
+  c.batch_size = 32;
+  c.ghost_batch_size = 128;  // B < B_s: lr x sqrt(32/128) = 0.05, BN (not GBN) on the whole batch
+  c.lr_scaling = "sqrt";
+  c.epochs = 1;
+  fs::remove_all(c.out_dir);
+  train(c);
+  std::ifstream in(fs::path(c.out_dir) / "metrics.jsonl");
+  std::string line;
+  std::getline(in, line);
+  CHECK(nlohmann::json::parse(line)["lr"].get<double>() == Approx(0.05));
+  c.lr_scaling = "linear";
+  CHECK_THROWS_WITH(c.validate(), Catch::StartsWith("ghost_batch_size = 128"));
+  c = tiny("synthetic_cifar");
+  c.dataset = "synthetic-cifar";
+  c.model = "resnet8";
+  c.epochs = 1;
+  c.synthetic_size = 128;
+  fs::remove_all(c.out_dir);
+  CHECK(train(c).iterations == 2);
 }
 
 TEST_CASE("a tiny run learns on CUDA (skipped without a GPU)", "[trainer][cuda]") {

@@ -17,7 +17,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "gengap-train 0.1.0");
   app.add_option("--config", config, "JSON file with config fields (flags override it)");
   app.add_option("-m,--model", c.model, "f1 | c1 | c3 | resnet44 (resnetN) | vgg | wresnet16-4")->capture_default_str();
-  app.add_option("-d,--dataset", c.dataset, "fashion-mnist | mnist | cifar10 | cifar100 | synthetic")->capture_default_str();
+  app.add_option("-d,--dataset", c.dataset, "fashion-mnist | mnist | cifar10 | cifar100 | synthetic | synthetic-cifar")->capture_default_str();
   app.add_option("--data-dir", c.data_dir, "folder of the data files")->capture_default_str();
   app.add_option("-b,--batch-size", c.batch_size, "samples per update (B)")->capture_default_str();
   app.add_option("-g,--ghost-batch-size", c.ghost_batch_size, "small batch B_s: GBN ghost size, lr scaling and adaptation")->capture_default_str();
@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
   app.add_option("--lr-scaling", c.lr_scaling, "none | sqrt (the paper) | linear (Goyal et al., with warm-up)")->capture_default_str();
   app.add_option("--warmup-epochs", c.warmup_epochs, "warm-up epochs of linear scaling")->capture_default_str();
   app.add_flag("--regime-adaptation,!--no-regime-adaptation", c.regime_adaptation, "multiply epochs and milestones by ceil(B/B_s)");
+  app.add_option("--regime-scale", c.regime_scale, "multiply the regime's epoch keys and length (before adaptation)")
+      ->capture_default_str();
   app.add_option("-e,--epochs", c.epochs, "epochs (0 = the regime's length)")->capture_default_str();
   app.add_option("--max-iterations", c.max_iterations, "stop after this many updates (0 = no limit)")->capture_default_str();
   app.add_option("--lr", c.lr, "first-phase learning rate (0 = the authors')")->capture_default_str();

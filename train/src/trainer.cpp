@@ -49,8 +49,9 @@ std::string num(double v) {
 
 void TrainConfig::validate() const {
   check_model_name(model);
-  if (dataset != "fashion-mnist" && dataset != "mnist" && dataset != "cifar10" && dataset != "cifar100" && dataset != "synthetic")
-    bad("dataset", dataset, "expected fashion-mnist, mnist, cifar10, cifar100 or synthetic");
+  if (dataset != "fashion-mnist" && dataset != "mnist" && dataset != "cifar10" && dataset != "cifar100" && dataset != "synthetic" &&
+      dataset != "synthetic-cifar")
+    bad("dataset", dataset, "expected fashion-mnist, mnist, cifar10, cifar100, synthetic or synthetic-cifar");
   if (batch_size < 2) bad("batch_size", std::to_string(batch_size), "must be >= 2");
   if (ghost_batch_size < 2) bad("ghost_batch_size", std::to_string(ghost_batch_size), "must be >= 2");
   if (norm != "bn" && norm != "gbn" && norm != "none") bad("norm", norm, "expected bn, gbn or none");
@@ -58,8 +59,9 @@ void TrainConfig::validate() const {
     bad("ghost_batch_size", std::to_string(ghost_batch_size),
         "larger than batch_size = " + std::to_string(batch_size) + " with norm = gbn (a ghost batch must fit in the batch)");
   parse_lr_scaling(lr_scaling);
-  if (lr_scaling != "none" && ghost_batch_size > batch_size)
-    bad("ghost_batch_size", std::to_string(ghost_batch_size), "lr scaling needs ghost_batch_size <= batch_size");
+  if (lr_scaling == "linear" && ghost_batch_size > batch_size)
+    bad("ghost_batch_size", std::to_string(ghost_batch_size), "linear lr scaling needs ghost_batch_size <= batch_size");
+  if (!(regime_scale > 0) || !std::isfinite(regime_scale)) bad("regime_scale", num(regime_scale), "must be > 0");
   if (!(warmup_epochs >= 0)) bad("warmup_epochs", num(warmup_epochs), "must be >= 0");
   if (!(epochs >= 0)) bad("epochs", num(epochs), "must be >= 0 (0 = the regime's length)");
   if (max_iterations < 0) bad("max_iterations", std::to_string(max_iterations), "must be >= 0");
@@ -68,7 +70,7 @@ void TrainConfig::validate() const {
   if (device != "auto" && device != "cpu" && device.rfind("cuda", 0) != 0) bad("device", device, "expected auto, cpu, cuda or cuda:N");
   if (out_dir.empty()) bad("out_dir", "\"\"", "must name a folder");
   if (train_subset < 0 || test_subset < 0) bad("train_subset", std::to_string(train_subset), "subsets must be >= 0");
-  if (synthetic_size < batch_size && dataset == "synthetic")
+  if (synthetic_size < batch_size && dataset.rfind("synthetic", 0) == 0)
     bad("synthetic_size", std::to_string(synthetic_size), "must be >= batch_size");
   if (distance_per_decade < 1) bad("distance_per_decade", std::to_string(distance_per_decade), "must be >= 1");
   if (probe_size < 2) bad("probe_size", std::to_string(probe_size), "must be >= 2");
@@ -76,7 +78,7 @@ void TrainConfig::validate() const {
 
 #define GENGAP_CONFIG_FIELDS(X)                                                                                      \
   X(model) X(dataset) X(data_dir) X(batch_size) X(ghost_batch_size) X(norm) X(lr_scaling) X(warmup_epochs)           \
-  X(regime_adaptation) X(epochs) X(max_iterations) X(lr) X(nesterov) X(clip_norm) X(seed) X(device) X(out_dir)       \
+  X(regime_adaptation) X(regime_scale) X(epochs) X(max_iterations) X(lr) X(nesterov) X(clip_norm) X(seed) X(device) X(out_dir)       \
   X(train_subset) X(test_subset) X(synthetic_size) X(distance_per_decade) X(probe_size) X(augment) X(resume) X(progress)
 
 void to_json(json& j, const TrainConfig& c) {
@@ -193,9 +195,10 @@ void write_atomic(const fs::path& p, const std::string& text) {
 
 Dataset load(const TrainConfig& c, bool train) {
   Dataset d;
-  if (c.dataset == "synthetic") {
-    d = make_synthetic(train ? c.synthetic_size : std::max<int64_t>(512, c.synthetic_size / 4), 1, 28, 10, c.seed,
-                       c.seed + (train ? 1 : 2));
+  if (c.dataset.rfind("synthetic", 0) == 0) {
+    const bool cifar = c.dataset == "synthetic-cifar";
+    d = make_synthetic(train ? c.synthetic_size : std::max<int64_t>(512, c.synthetic_size / 4), cifar ? 3 : 1, cifar ? 32 : 28,
+                       10, c.seed, c.seed + (train ? 1 : 2));
   } else if (c.dataset == "cifar10") {
     d = load_cifar10(c.data_dir, train);
   } else if (c.dataset == "cifar100") {
@@ -279,6 +282,10 @@ TrainSummary train(const TrainConfig& cfg) {
   if (cfg.lr > 0) {
     const double f = cfg.lr / regime.phases.front().lr;
     for (auto& p : regime.phases) p.lr *= f;
+  }
+  if (cfg.regime_scale != 1) {
+    for (auto& p : regime.phases) p.start *= cfg.regime_scale;
+    regime.length *= cfg.regime_scale;
   }
   if (cfg.regime_adaptation) regime = adapt_regime(regime, cfg.batch_size, cfg.ghost_batch_size);
   const double epochs = cfg.epochs > 0 ? cfg.epochs : regime.length;
@@ -367,6 +374,13 @@ TrainSummary train(const TrainConfig& cfg) {
   const bool tty = cfg.progress && isatty(STDERR_FILENO) != 0;
   const bool augment = cfg.augment && (cfg.dataset == "cifar10" || cfg.dataset == "cifar100");
   double last_lr = 0, epoch_loss = 0, last_test_loss = 0, last_acc = 0;
+  if (!metrics.empty()) {  // resumed: a run that had finished its last epoch reports that epoch
+    const json& m = metrics.back();
+    last_lr = m["lr"].get<double>();
+    epoch_loss = m["train_loss"].get<double>();
+    last_test_loss = m["test_loss"].get<double>();
+    last_acc = m["test_accuracy"].get<double>();
+  }
   const auto t_run = std::chrono::steady_clock::now();
   const int64_t it_at_start = it;
   for (int64_t epoch = start_epoch; it < total_it; ++epoch) {

@@ -52,4 +52,10 @@ void require(bool ok, const char* field, const T& value, const char* expected) {
   if (!ok) throw InvalidArgument(field, to_text(value), expected);
 }
 
+/// require() with a composed message (e.g. naming the config file).
+template <class T>
+void require(bool ok, const char* field, const T& value, const std::string& expected) {
+  if (!ok) throw InvalidArgument(field, to_text(value), expected);
+}
+
 }  // namespace gengap::sim

@@ -17,7 +17,7 @@ namespace gengap::train {
 /// Everything a training run needs. Validated by validate(); errors name the field.
 struct TrainConfig {
   std::string model = "f1";                   ///< f1, c1, c3, resnet44 (resnetN), vgg, wresnet16-4
-  std::string dataset = "fashion-mnist";      ///< fashion-mnist, mnist, cifar10, cifar100, synthetic
+  std::string dataset = "fashion-mnist";      ///< fashion-mnist, mnist, cifar10, cifar100, synthetic (1x28x28), synthetic-cifar (3x32x32)
   std::string data_dir = kFashionMnistDir;    ///< folder of the data set's files
   int64_t batch_size = 128;                   ///< B, samples per update
   int64_t ghost_batch_size = 128;             ///< B_s: the small batch for lr scaling, adaptation and GBN
@@ -25,7 +25,9 @@ struct TrainConfig {
   std::string lr_scaling = "none";            ///< none, sqrt (the paper) or linear (Goyal et al., warm-up)
   double warmup_epochs = 5;                   ///< warm-up length for linear scaling
   bool regime_adaptation = false;             ///< multiply epochs and milestones by ceil(B / B_s)
-  double epochs = 0;                          ///< epochs to train; 0 = the (adapted) regime's length
+  double regime_scale = 1;                    ///< multiplies every epoch key and the length of the authors' regime (before
+                                              ///< adaptation): 0.1 compresses F1's 40 epochs to 4, drops at 1, 2, 3
+  double epochs = 0;                          ///< epochs to train; 0 = the (scaled, adapted) regime's length
   int64_t max_iterations = 0;                 ///< stop after this many updates; 0 = no limit
   double lr = 0;                              ///< if > 0, the first phase's lr (later phases keep their ratios)
   bool nesterov = false;                      ///< Nesterov momentum

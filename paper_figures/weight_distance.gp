@@ -1,0 +1,20 @@
+# Fig. 2 of the paper: ||w_t - w_0|| against epochs and against iterations, one curve per batch size
+# (mean over seeds). Variables: datadir (an experiment folder of kind weight_distance), out.
+set datafile separator ','
+set key top left
+batches = system("cat ".datadir."/batch_sizes.txt")
+do for [fmt in "pngcairo pdfcairo"] {
+  if (fmt eq "pngcairo") { set terminal pngcairo size 1200,480 font ",11"; set output out.".png" } \
+  else { set terminal pdfcairo size 10in,4in font ",10"; set output out.".pdf" }
+  set multiplot layout 1,2
+  set logscale x
+  set ylabel "||w_t - w_0||"
+  set title "against epochs: larger batches travel less"
+  set xlabel "epochs"
+  plot for [b in batches] datadir."/curve_B".b.".csv" every ::1 using 2:3 with lines lw 2 title "B = ".b
+  set title "against iterations (lr x sqrt(B/B_s)): the curves overlap"
+  set xlabel "iterations t"
+  plot for [b in batches] datadir."/curve_B".b.".csv" every ::1 using 1:3 with lines lw 2 title "B = ".b
+  unset multiplot
+  unset output
+}
