@@ -9,10 +9,10 @@ do for [fmt in "pngcairo pdfcairo"] {
   set multiplot layout 1,2
   set logscale x
   set ylabel "||w_t - w_0||"
-  set title "against epochs: larger batches travel less"
+  set title "against epochs (paper: larger batches travel less)"
   set xlabel "epochs"
   plot for [b in batches] datadir."/curve_B".b.".csv" every ::1 using 2:3 with lines lw 2 title "B = ".b
-  set title "against iterations (lr x sqrt(B/B_s)): the curves overlap"
+  set title "against iterations, lr x sqrt(B/B_s) (paper: the curves overlap)"
   set xlabel "iterations t"
   plot for [b in batches] datadir."/curve_B".b.".csv" every ::1 using 1:3 with lines lw 2 title "B = ".b
   unset multiplot

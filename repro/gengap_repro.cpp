@@ -99,7 +99,6 @@ int main(int argc, char** argv) {
     std::vector<std::pair<std::string, std::string>> skipped;
     std::ostringstream sections;
     const auto t_start = std::chrono::steady_clock::now();
-    double expected_done = 0, actual_done = 0;  // experiments run so far: their expected and actual times
     for (std::size_t i = 0; i < exps.size(); ++i) {
       const Exp& e = exps[i];
       const std::string tag = "[" + std::to_string(i + 1) + "/" + std::to_string(exps.size()) + "] " + e.name;
@@ -126,9 +125,8 @@ int main(int argc, char** argv) {
         double left = 0;
         for (std::size_t k = i; k < exps.size(); ++k)
           if (exps[k].enabled) left += exps[k].expected;
-        if (expected_done > 0) left *= actual_done / expected_done;
         std::cerr << tag << " (" << profile << " profile; " << std::fixed << std::setprecision(0) << seconds_since(t_start)
-                  << " s so far, about " << left << " s left)\n" << std::defaultfloat;
+                  << " s so far; about " << left << " s left by the configs' estimates)\n" << std::defaultfloat;
         fs::create_directories(x.dir);
         const std::string kind = e.config["kind"].get<std::string>();
         const auto t0 = std::chrono::steady_clock::now();
@@ -142,8 +140,6 @@ int main(int argc, char** argv) {
           skipped.emplace_back(e.name, s.what());
           continue;
         }
-        expected_done += e.expected;
-        actual_done += seconds_since(t0);
         res["hash"] = x.hash;
         res["config"] = e.config;
         res["seconds"] = seconds_since(t0);

@@ -122,6 +122,7 @@ train::TrainConfig base_config(const json& c, const Context& x) {
   t.train_subset = c.value("train_subset", std::int64_t{0});
   t.test_subset = c.value("test_subset", std::int64_t{0});
   t.synthetic_size = c.value("synthetic_size", std::int64_t{2048});
+  t.synthetic_noise = c.value("synthetic_noise", 1.0);
   t.device = c.value("device", std::string("auto"));
   t.clip_norm = c.value("clip_norm", 5.0);
   t.augment = c.value("augment", true);
@@ -344,7 +345,7 @@ json run_weight_distance(const Context& x) {
   // distance and probe-loss change per batch size: [seed][time]
   std::vector<std::vector<std::vector<double>>> dist(batches.size()), dloss(batches.size());
   std::vector<std::vector<double>> iters(batches.size()), epochs(batches.size());
-  std::vector<double> lr_of(batches.size());
+  std::vector<double> lr_of(batches.size()), acc_of(batches.size(), 0.0);
   std::vector<bool> lr_constant(batches.size(), true);
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     const Job& j = jobs[i];
@@ -362,6 +363,7 @@ json run_weight_distance(const Context& x) {
     for (double lr : m.at("lr"))
       if (std::abs(lr - m.at("lr").front()) > 1e-12 * m.at("lr").front()) lr_constant[j.b] = false;
     lr_of[j.b] = m.at("lr").front();
+    acc_of[j.b] += 100 * s["test_accuracy"].get<double>() / static_cast<double>(seeds.size());
     if (iters[j.b].empty()) {
       iters[j.b] = d.at("iteration");
       epochs[j.b] = d.at("epoch");
@@ -382,8 +384,8 @@ json run_weight_distance(const Context& x) {
   gcsv << std::setprecision(8) << "batch,iteration,mean_distance,std_loss_delta\n";
   md << "### " << x.name << ": weight distances in the high-lr phase (" << base.model << ", " << base.dataset << ", " << seeds.size()
      << " seed" << (seeds.size() > 1 ? "s" : "") << ", " << iterations << " iterations)\n\n"
-     << "| B | lr | epochs | final d | k of a + b (ln t)^k [95% CI] | beta of C t^beta [95% CI] | AIC(power) - AIC(log) | gamma |\n"
-     << "|---|---|---|---|---|---|---|---|\n";
+     << "| B | lr | epochs | test acc. (%) | final d | k of a + b (ln t)^k [95% CI] | beta of C t^beta [95% CI] | AIC(power) - AIC(log) | gamma |\n"
+     << "|---|---|---|---|---|---|---|---|---|\n";
   DiffusionFit ref_fit;
   for (std::size_t bi = 0; bi < batches.size(); ++bi) {
     const auto n_t = static_cast<Eigen::Index>(iters[bi].size());
@@ -445,11 +447,12 @@ json run_weight_distance(const Context& x) {
     }
     bt << batches[bi] << ' ';
     out["batches"].push_back({{"batch", batches[bi]}, {"lr", lr_of[bi]}, {"lr_constant", lr_constant[bi]},
-                              {"epochs", epochs[bi].back()}, {"final_distance", mean_d(n_t - 1)}, {"k", f.k},
+                              {"epochs", epochs[bi].back()}, {"test_accuracy", acc_of[bi]}, {"final_distance", mean_d(n_t - 1)}, {"k", f.k},
                               {"k_ci", {f.k_ci.lo, f.k_ci.hi}}, {"beta", f.beta}, {"beta_ci", {f.beta_ci.lo, f.beta_ci.hi}},
                               {"delta_aic", f.delta_aic}, {"gamma", g}, {"fits", f.fits}});
     md << "| " << batches[bi] << " | " << fmt(lr_of[bi], 3) << (lr_constant[bi] ? "" : " (dropped!)") << " | "
-       << fmt(epochs[bi].back(), 3) << " | " << fmt(mean_d(n_t - 1), 4) << " | " << fmt(f.k, 3) << " [" << fmt(f.k_ci.lo, 3)
+       << fmt(epochs[bi].back(), 3) << " | " << fmt(acc_of[bi], 4) << " | " << fmt(mean_d(n_t - 1), 4) << " | " << fmt(f.k, 3)
+       << (f.k <= 0.0501 ? " (lower bound of the search: d saturates)" : f.k >= 19.99 ? " (upper bound of the search)" : "") << " [" << fmt(f.k_ci.lo, 3)
        << ", " << fmt(f.k_ci.hi, 3) << "] | " << fmt(f.beta, 3) << " [" << fmt(f.beta_ci.lo, 3) << ", " << fmt(f.beta_ci.hi, 3)
        << "] | " << fmt(f.delta_aic, 3) << " | " << fmt(g, 3) << " |\n";
   }

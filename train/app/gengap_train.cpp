@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   app.add_option("--train-subset", c.train_subset, "use the first N training samples (0 = all)")->capture_default_str();
   app.add_option("--test-subset", c.test_subset, "use the first N test samples (0 = all)")->capture_default_str();
   app.add_option("--synthetic-size", c.synthetic_size, "training samples of the synthetic set")->capture_default_str();
+  app.add_option("--synthetic-noise", c.synthetic_noise, "noise std of the synthetic sets (patterns have std 1)")->capture_default_str();
   app.add_option("--distance-per-decade", c.distance_per_decade, "distance records per decade after t = 100")->capture_default_str();
   app.add_option("--probe-size", c.probe_size, "samples in the fixed batch for L(w_t) - L(w_0)")->capture_default_str();
   app.add_flag("--augment,!--no-augment", c.augment, "CIFAR crop + flip");

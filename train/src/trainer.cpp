@@ -72,6 +72,7 @@ void TrainConfig::validate() const {
   if (train_subset < 0 || test_subset < 0) bad("train_subset", std::to_string(train_subset), "subsets must be >= 0");
   if (synthetic_size < batch_size && dataset.rfind("synthetic", 0) == 0)
     bad("synthetic_size", std::to_string(synthetic_size), "must be >= batch_size");
+  if (!(synthetic_noise >= 0) || !std::isfinite(synthetic_noise)) bad("synthetic_noise", num(synthetic_noise), "must be >= 0");
   if (distance_per_decade < 1) bad("distance_per_decade", std::to_string(distance_per_decade), "must be >= 1");
   if (probe_size < 2) bad("probe_size", std::to_string(probe_size), "must be >= 2");
 }
@@ -79,7 +80,7 @@ void TrainConfig::validate() const {
 #define GENGAP_CONFIG_FIELDS(X)                                                                                      \
   X(model) X(dataset) X(data_dir) X(batch_size) X(ghost_batch_size) X(norm) X(lr_scaling) X(warmup_epochs)           \
   X(regime_adaptation) X(regime_scale) X(epochs) X(max_iterations) X(lr) X(nesterov) X(clip_norm) X(seed) X(device) X(out_dir)       \
-  X(train_subset) X(test_subset) X(synthetic_size) X(distance_per_decade) X(probe_size) X(augment) X(resume) X(progress)
+  X(train_subset) X(test_subset) X(synthetic_size) X(synthetic_noise) X(distance_per_decade) X(probe_size) X(augment) X(resume) X(progress)
 
 void to_json(json& j, const TrainConfig& c) {
   j = json::object();
@@ -198,7 +199,7 @@ Dataset load(const TrainConfig& c, bool train) {
   if (c.dataset.rfind("synthetic", 0) == 0) {
     const bool cifar = c.dataset == "synthetic-cifar";
     d = make_synthetic(train ? c.synthetic_size : std::max<int64_t>(512, c.synthetic_size / 4), cifar ? 3 : 1, cifar ? 32 : 28,
-                       10, c.seed, c.seed + (train ? 1 : 2));
+                       10, c.seed, c.seed + (train ? 1 : 2), c.synthetic_noise);
   } else if (c.dataset == "cifar10") {
     d = load_cifar10(c.data_dir, train);
   } else if (c.dataset == "cifar100") {

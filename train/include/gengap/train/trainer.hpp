@@ -38,6 +38,7 @@ struct TrainConfig {
   int64_t train_subset = 0;                   ///< use only the first N training samples (0 = all)
   int64_t test_subset = 0;                    ///< use only the first N test samples (0 = all)
   int64_t synthetic_size = 2048;              ///< training samples of the synthetic set
+  double synthetic_noise = 1.0;               ///< noise std of the synthetic sets (class patterns have std 1)
   int distance_per_decade = 20;               ///< log-spaced distance records per decade after t = 100
   int64_t probe_size = 256;                   ///< samples of the fixed batch for L(w_t) - L(w_0)
   bool augment = true;                        ///< CIFAR crop + flip (ignored for other data sets)
