@@ -490,6 +490,9 @@ TEST_CASE("bad or contradictory configs are rejected naming the field", "[traine
   c.dataset = "imagenet";
   CHECK_THROWS_WITH(c.validate(), Catch::StartsWith("dataset = imagenet"));
   c = tiny("bad");
+  c.synthetic_noise = -1;
+  CHECK_THROWS_WITH(c.validate(), Catch::StartsWith("synthetic_noise = -1"));
+  c = tiny("bad");
   c.device = "tpu";
   CHECK_THROWS_WITH(c.validate(), Catch::StartsWith("device = tpu"));
   TrainConfig d;
