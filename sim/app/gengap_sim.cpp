@@ -1,4 +1,4 @@
-// gengap-sim: random walks on random potentials from the command line (walk, valley, fit).
+// gengap-sim: random walks on random potentials from the command line (walk, valley, fit, sgd).
 #include <cmath>
 #include <fstream>
 #include <iomanip>
@@ -399,6 +399,155 @@ int run_fit(const FitParams& p) {
   return 0;
 }
 
+
+// ----------------------------------------------------------------------------------------------
+// sgd: the batch-size experiment in silico
+struct SgdParams {
+  sim::FourierFieldOptions field;
+  std::uint32_t landscapes = 8;
+  std::uint32_t walkers = 4;
+  double lr = 0.05;
+  std::int64_t small_batch = 128;
+  std::vector<std::int64_t> batch_sizes{128, 512, 2048};
+  std::string lr_scaling = "sqrt";
+  double momentum = 0;
+  double noise = 10;
+  std::uint64_t t_max = 10000;
+  int per_decade = 10;
+  double samples = 50000;
+  double fit_tmin = 10;
+  std::uint64_t seed = 1;
+  int threads = 0;
+  std::string json_out, csv_out;
+};
+
+void register_sgd(CLI::App* app, SgdParams& p, cli::ConfigFields& f) {
+  app->add_option("--dim", p.field.dim, "dimension D of the landscape")->capture_default_str();
+  app->add_option("--modes", p.field.modes, "Fourier modes M")->capture_default_str();
+  app->add_option("-a,--alpha", p.field.alpha, "structure-function exponent, in (0, 2)")->capture_default_str();
+  app->add_option("--k-min", p.field.k_min, "smallest mode frequency (field saturates beyond sqrt(D)/k_min)")->capture_default_str();
+  app->add_option("--k-max", p.field.k_max, "largest mode frequency")->capture_default_str();
+  app->add_option("--strength", p.field.strength, "s: E[(V(w + r u) - V(w))^2] = s^2 (r/sqrt(D))^alpha")->capture_default_str();
+  app->add_option("-e,--landscapes", p.landscapes, "independent landscapes")->capture_default_str();
+  app->add_option("-w,--walkers", p.walkers, "walkers per landscape")->capture_default_str();
+  app->add_option("--lr", p.lr, "learning rate at the small batch")->capture_default_str();
+  app->add_option("--small-batch", p.small_batch, "B_s: the batch the lr is given for")->capture_default_str();
+  app->add_option("-B,--batch-sizes", p.batch_sizes, "batch sizes to compare")->delimiter(',')->capture_default_str();
+  app->add_option("--lr-scaling", p.lr_scaling, "sqrt (lr x sqrt(B/B_s)) or none")->capture_default_str();
+  app->add_option("--momentum", p.momentum, "heavy-ball momentum in [0, 1)")->capture_default_str();
+  app->add_option("--noise", p.noise, "std per coordinate of one sample's gradient noise")->capture_default_str();
+  app->add_option("-t,--t-max", p.t_max, "last iteration")->capture_default_str();
+  app->add_option("--per-decade", p.per_decade, "recording times per decade")->capture_default_str();
+  app->add_option("--samples", p.samples, "notional training-set size N: epochs = t B / N")->capture_default_str();
+  app->add_option("--fit-tmin", p.fit_tmin, "fit d(t) from this iteration on")->capture_default_str();
+  app->add_option("-s,--seed", p.seed, "master seed (landscapes and noise)")->capture_default_str();
+  app->add_option("-j,--threads", p.threads, "threads (0 = all)")->capture_default_str();
+  app->add_option("--json", p.json_out, "write results as JSON here (default: stdout)");
+  app->add_option("--csv", p.csv_out, "write the distance curves as CSV here (batch, t, epoch, distance)");
+  f.add("dim", p.field.dim);
+  f.add("modes", p.field.modes);
+  f.add("alpha", p.field.alpha);
+  f.add("k_min", p.field.k_min);
+  f.add("k_max", p.field.k_max);
+  f.add("strength", p.field.strength);
+  f.add("landscapes", p.landscapes);
+  f.add("walkers", p.walkers);
+  f.add("lr", p.lr);
+  f.add("small_batch", p.small_batch);
+  f.add("batch_sizes", p.batch_sizes);
+  f.add("lr_scaling", p.lr_scaling);
+  f.add("momentum", p.momentum);
+  f.add("noise", p.noise);
+  f.add("t_max", p.t_max);
+  f.add("per_decade", p.per_decade);
+  f.add("samples", p.samples);
+  f.add("fit_tmin", p.fit_tmin);
+  f.add("seed", p.seed);
+  f.add("threads", p.threads);
+  f.add("json", p.json_out);
+  f.add("csv", p.csv_out);
+}
+
+int run_sgd_cmd(const SgdParams& p) {
+  require(p.lr_scaling == "sqrt" || p.lr_scaling == "none", "lr_scaling", p.lr_scaling, "expected sqrt or none");
+  require(!p.batch_sizes.empty(), "batch_sizes", "[]", "need at least one batch size");
+  require(p.small_batch >= 1, "small_batch", p.small_batch, "must be >= 1");
+  require(p.samples > 0, "samples", p.samples, "must be > 0");
+  require(p.threads >= 0, "threads", p.threads, "must be >= 0");
+  require(p.t_max >= 10, "t_max", p.t_max, "must be >= 10");
+  sim::FourierField probe(p.field);  // checks the field options before any work
+  json j;
+  j["parameters"] = {{"dim", p.field.dim}, {"modes", p.field.modes}, {"alpha", p.field.alpha}, {"k_min", p.field.k_min},
+                     {"k_max", p.field.k_max}, {"strength", p.field.strength}, {"landscapes", p.landscapes},
+                     {"walkers", p.walkers}, {"lr", p.lr}, {"small_batch", p.small_batch}, {"lr_scaling", p.lr_scaling},
+                     {"momentum", p.momentum}, {"noise", p.noise}, {"t_max", p.t_max}, {"samples", p.samples},
+                     {"seed", p.seed}};
+  j["saturation_distance"] = std::sqrt(static_cast<double>(p.field.dim)) / p.field.k_min;
+  j["batches"] = json::array();
+  std::vector<sim::Curve> by_it, by_ep;
+  std::ostringstream csv;
+  csv << std::setprecision(10) << "batch,t,epoch,distance\n";
+  for (auto b : p.batch_sizes) {
+    require(b >= 1, "batch_sizes", b, "every batch size must be >= 1");
+    sim::SgdConfig c;
+    c.landscapes = p.landscapes;
+    c.walkers = p.walkers;
+    c.lr = p.lr * (p.lr_scaling == "sqrt" ? std::sqrt(static_cast<double>(b) / static_cast<double>(p.small_batch)) : 1.0);
+    c.momentum = p.momentum;
+    c.noise = p.noise;
+    c.batch = b;
+    c.times = sim::log_times(p.t_max, p.per_decade);
+    c.seed = p.seed;
+    c.threads = static_cast<unsigned>(p.threads);
+    cli::Progress progress("sgd, B = " + std::to_string(b));
+    c.progress = [&progress](double fr) { progress(fr); };
+    auto field = p.field;
+    const sim::SgdResult r = sim::run_sgd(
+        [field](std::uint32_t i) {
+          auto o = field;
+          o.index = i;
+          return std::make_unique<sim::FourierField>(o);
+        },
+        c);
+    progress.done();
+    sim::Curve ci, ce;
+    std::vector<double> t;
+    std::vector<Eigen::Index> cols;
+    for (std::size_t k = 0; k < r.times.size(); ++k) {
+      const double tt = static_cast<double>(r.times[k]);
+      ci.x.push_back(tt);
+      ce.x.push_back(tt * static_cast<double>(b) / p.samples);
+      ci.y.push_back(r.mean_distance[k]);
+      csv << b << ',' << tt << ',' << ce.x.back() << ',' << r.mean_distance[k] << '\n';
+      if (tt >= p.fit_tmin && tt > 1) {
+        t.push_back(tt);
+        cols.push_back(static_cast<Eigen::Index>(k));
+      }
+    }
+    ce.y = ci.y;
+    by_it.push_back(ci);
+    by_ep.push_back(ce);
+    json bj = {{"batch", b}, {"lr", c.lr}, {"result", r}};
+    if (t.size() >= 5) {
+      Eigen::MatrixXd rows(r.env_distance.rows(), static_cast<Eigen::Index>(cols.size()));
+      for (std::size_t k = 0; k < cols.size(); ++k) rows.col(static_cast<Eigen::Index>(k)) = r.env_distance.col(cols[k]);
+      bj["fits"] = sim::bootstrap_fits(t, rows, 200, 0.95, p.seed, sim::ModelComparer(sim::compare_distance_models));
+    }
+    j["batches"].push_back(bj);
+  }
+  if (by_it.size() >= 2) {
+    const auto oi = sim::curve_overlap(by_it), oe = sim::curve_overlap(by_ep);
+    j["overlap"] = {{"iterations", oi.spread}, {"epochs", oe.spread}};
+    std::cerr << "sgd: overlap spread " << oi.spread << " against iterations, " << oe.spread << " against epochs\n";
+  }
+  if (!p.csv_out.empty()) cli::write_file_atomic(p.csv_out, csv.str());
+  if (!p.json_out.empty()) {
+    cli::write_file_atomic(p.json_out, j.dump(2) + "\n");
+  } else {
+    std::cout << j.dump(2) << '\n';
+  }
+  return 0;
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -408,15 +557,18 @@ int main(int argc, char** argv) {
   WalkParams walk;
   ValleyParams valley;
   FitParams fit;
-  cli::ConfigFields walk_f, valley_f, fit_f;
+  SgdParams sgd;
+  cli::ConfigFields walk_f, valley_f, fit_f, sgd_f;
   std::string config;
   auto* w = app.add_subcommand("walk", "simulate an ensemble of walkers; JSON + CSV out");
   auto* v = app.add_subcommand("valley", "sample Golosov's valley bottom b_Gamma from the potential alone");
   auto* f = app.add_subcommand("fit", "fit a CSV of t, d(t) with every growth model and compare them");
-  for (auto* sc : {w, v, f}) sc->add_option("--config", config, "JSON file of fields (flags override it)");
+  auto* g = app.add_subcommand("sgd", "noisy gradient descent on a high-dimensional random landscape: the batch-size experiment in silico");
+  for (auto* sc : {w, v, f, g}) sc->add_option("--config", config, "JSON file of fields (flags override it)");
   register_walk(w, walk, walk_f);
   register_valley(v, valley, valley_f);
   register_fit(f, fit, fit_f);
+  register_sgd(g, sgd, sgd_f);
   try {
     // Apply the config first, so that flags given on the command line override it.
     const std::string cfg_file = cli::find_config(argc, argv);
@@ -425,11 +577,13 @@ int main(int argc, char** argv) {
       if (sub == "walk") walk_f.apply(cfg_file);
       if (sub == "valley") valley_f.apply(cfg_file);
       if (sub == "fit") fit_f.apply(cfg_file);
+      if (sub == "sgd") sgd_f.apply(cfg_file);
     }
     app.parse(argc, argv);
     if (w->parsed()) return run_walk(walk);
     if (v->parsed()) return run_valley(valley);
     if (f->parsed()) return run_fit(fit);
+    if (g->parsed()) return run_sgd_cmd(sgd);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
     std::cerr << "gengap-sim: error: " << e.what() << " (see --help)\n";

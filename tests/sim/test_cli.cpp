@@ -67,6 +67,26 @@ TEST_CASE("gengap-sim fit reads a CSV and prefers the power law for sqrt(t)", "[
   CHECK(nlohmann::json::parse(in)["preferred"] == "power");
 }
 
+TEST_CASE("gengap-sim sgd runs the batch-size experiment in silico: curves, fits, overlap", "[cli][sgd]") {
+  const std::string j = (tmp_dir() / "sgd.json").string(), c = (tmp_dir() / "sgd.csv").string();
+  REQUIRE(run("sgd --dim 16 --modes 64 -e 3 -w 2 -t 300 -B 16,64 --small-batch 16 --json " + j + " --csv " + c).code == 0);
+  std::ifstream in(j);
+  const auto doc = nlohmann::json::parse(in);
+  REQUIRE(doc["batches"].size() == 2);
+  // sqrt scaling: lr x sqrt(64/16) = 2 lr
+  CHECK(doc["batches"][1]["lr"].get<double>() == Approx(2 * doc["batches"][0]["lr"].get<double>()));
+  CHECK(doc["batches"][0]["fits"].size() == 2);  // a + b (ln t)^k and C t^beta, with intervals
+  CHECK(doc["batches"][0]["result"]["times"].back().get<int>() == 300);
+  CHECK(doc["overlap"].contains("iterations"));
+  CHECK(doc["overlap"].contains("epochs"));
+  std::ifstream csv(c);
+  std::string header;
+  std::getline(csv, header);
+  CHECK(header == "batch,t,epoch,distance");
+  expect_error("sgd --alpha 2.5 -t 100", "alpha = 2.5");
+  expect_error("sgd --lr-scaling linear -t 100", "lr_scaling = linear");
+}
+
 TEST_CASE("bad input: one-line error naming the field, exit code 2", "[cli][errors]") {
   expect_error("walk --potential fbm --alpha 2.5 -q", "alpha = 2.5");
   expect_error("walk --potential fbm --alpha 0 -q", "alpha = 0");

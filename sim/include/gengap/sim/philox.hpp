@@ -43,6 +43,8 @@ enum class StreamPurpose : std::uint32_t {
   kBootstrap = 3,  ///< bootstrap resampling
   kValley = 4,     ///< valley-bottom sampling
   kStart = 5,      ///< anything else a component needs
+  kField = 6,      ///< modes of continuous random fields
+  kNoise = 7,      ///< gradient noise of SGD and Langevin dynamics
 };
 
 /// A stream: a key (the seed) and the fixed counter words that name it (a, b).
