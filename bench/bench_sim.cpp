@@ -110,7 +110,10 @@ void BM_SgdPlainLoop(benchmark::State& state) {
   o.dim = 1000;
   o.modes = 1024;
   const sim::FourierField f(o);
-  const Eigen::MatrixXd& k = f.wavevectors();
+  // The modes copied row by row, so the loops below run over contiguous memory.
+  std::vector<double> k(static_cast<std::size_t>(o.modes) * static_cast<std::size_t>(o.dim));
+  for (int j = 0; j < o.modes; ++j)
+    for (int c = 0; c < o.dim; ++c) k[static_cast<std::size_t>(j) * static_cast<std::size_t>(o.dim) + static_cast<std::size_t>(c)] = f.wavevectors()(j, c);
   const Eigen::VectorXd &a = f.amplitudes(), &phi = f.phases();
   const int d = o.dim, m = o.modes;
   std::mt19937_64 rng(1);
@@ -121,10 +124,11 @@ void BM_SgdPlainLoop(benchmark::State& state) {
     for (int t = 0; t < 100; ++t) {
       std::fill(g.begin(), g.end(), 0.0);
       for (int j = 0; j < m; ++j) {
+        const double* kj = &k[static_cast<std::size_t>(j) * static_cast<std::size_t>(d)];
         double arg = phi[j];
-        for (int c = 0; c < d; ++c) arg += k(j, c) * w[static_cast<std::size_t>(c)];
+        for (int c = 0; c < d; ++c) arg += kj[c] * w[static_cast<std::size_t>(c)];
         const double sj = a[j] * std::sin(arg);
-        for (int c = 0; c < d; ++c) g[static_cast<std::size_t>(c)] -= sj * k(j, c);
+        for (int c = 0; c < d; ++c) g[static_cast<std::size_t>(c)] -= sj * kj[c];
       }
       for (int c = 0; c < d; ++c) w[static_cast<std::size_t>(c)] += -0.1 * g[static_cast<std::size_t>(c)] + 0.1 * z(rng);
       ++steps;
