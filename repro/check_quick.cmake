@@ -9,8 +9,9 @@ if(rc)
   message(FATAL_ERROR "gengap-repro failed: ${rc}")
 endif()
 set(expect summary.md verdicts.json sinai_validation/result.json sinai_validation/sinai_ratio.csv
-    sinai_validation/valley_cdf.csv alpha_sweep/result.json alpha_sweep/exponents.csv)
-set(min_verdicts 6)
+    sinai_validation/valley_cdf.csv alpha_sweep/result.json alpha_sweep/exponents.csv
+    sgd_batch_insilico/result.json sgd_batch_insilico/curve_B128.csv sgd_batch_insilico/batch_sizes.txt)
+set(min_verdicts 9)
 if(TRAIN)
   list(APPEND expect table1_f1/result.json table1_f1/table1.csv table1_f1/error_f1_SB.csv table1_f1/error_f1_RA.csv
        table1_f1/error_f1_RA_B128.csv weight_distance_f1/result.json weight_distance_f1/batch_sizes.txt

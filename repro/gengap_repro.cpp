@@ -92,8 +92,8 @@ int main(int argc, char** argv) {
       json c = resolve(raw, profile, file);
       exps.push_back({c, file, fs::path(file).stem().string(), c.value("enabled", true), c.value("expected_seconds", 60.0)});
       const std::string kind = repro::get<std::string>(c, "kind", file);
-      require(kind == "sinai" || kind == "alpha_sweep" || kind == "train_table" || kind == "weight_distance", "kind", kind,
-              "expected sinai, alpha_sweep, train_table or weight_distance in " + file);
+      require(kind == "sinai" || kind == "alpha_sweep" || kind == "sgd_batch" || kind == "train_table" || kind == "weight_distance",
+              "kind", kind, "expected sinai, alpha_sweep, sgd_batch, train_table or weight_distance in " + file);
     }
     std::vector<json> verdicts;
     std::vector<std::pair<std::string, std::string>> skipped;
@@ -133,6 +133,7 @@ int main(int argc, char** argv) {
         try {
           if (kind == "sinai") res = repro::run_sinai(x);
           else if (kind == "alpha_sweep") res = repro::run_alpha_sweep(x);
+          else if (kind == "sgd_batch") res = repro::run_sgd_batch(x);
           else if (kind == "train_table") res = repro::run_train_table(x);
           else res = repro::run_weight_distance(x);
         } catch (const repro::Skipped& s) {

@@ -59,6 +59,10 @@ nlohmann::json run_alpha_sweep(const Context& x);
 nlohmann::json run_walk_check(const nlohmann::json& walk, double alpha, const std::string& file,
                               const std::filesystem::path& dir);
 
+/// The batch-size experiment in silico: SGD on a random Fourier landscape for several batch sizes
+/// (kind "sgd_batch"): log-time fit, exponent against 2/alpha, overlap against iterations vs epochs.
+nlohmann::json run_sgd_batch(const Context& x);
+
 /// Whether this build has the training experiments (GENGAP_BUILD_TRAIN).
 bool training_available();
 /// The paper's Table 1 row(s): SB, LB, +LR, +GBN, +RA (kind "train_table").
