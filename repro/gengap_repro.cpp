@@ -27,20 +27,6 @@ using nlohmann::json;
 using sim::InvalidArgument;
 using sim::require;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw InvalidArgument("file", p.string(), "cannot open");
-  std::ostringstream os;
-  os << in.rdbuf();
-  return os.str();
-}
-
-std::string hex(std::uint64_t v) {
-  std::ostringstream os;
-  os << std::hex << std::setw(16) << std::setfill('0') << v;
-  return os.str();
-}
-
 /// The experiment's fields with the profile's merged over them (JSON merge patch: nested objects
 /// merge, arrays and values replace).
 json resolve(const json& cfg, const std::string& profile, const std::string& file) {
@@ -73,7 +59,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
     require(profile == "quick" || profile == "default" || profile == "paper", "profile", profile, "expected quick, default or paper");
-    const std::uint64_t code = repro::fnv1a(slurp("/proc/self/exe"));
+    const std::uint64_t code = repro::fnv1a(repro::read_text("/proc/self/exe"));
     // Read and resolve every config first: a typo in the last one should not cost the first one's run.
     struct Exp {
       json config;
@@ -85,7 +71,7 @@ int main(int argc, char** argv) {
     for (const auto& file : configs) {
       json raw;
       try {
-        raw = json::parse(slurp(file));
+        raw = json::parse(repro::read_text(file));
       } catch (const json::parse_error& e) {
         throw InvalidArgument("config", file, std::string("malformed JSON: ") + e.what());
       }
@@ -109,12 +95,12 @@ int main(int argc, char** argv) {
         continue;
       }
       repro::Context x{e.config, e.file, e.name, fs::path(out_dir) / e.name, "", data_root};
-      x.hash = hex(repro::fnv1a(e.config.dump() + "|data_root=" + data_root, code));
+      x.hash = repro::hex64(repro::fnv1a(e.config.dump() + "|data_root=" + data_root, code));
       const fs::path result = x.dir / "result.json";
       json res;
       if (!force && fs::exists(result)) {
         try {
-          res = json::parse(slurp(result));
+          res = json::parse(repro::read_text(result));
         } catch (const std::exception&) {
           res = json();
         }

@@ -220,7 +220,6 @@ json run_sgd_batch(const Context& x) {
   fo.k_max = get<double>(fc, "k_max", file);
   fo.strength = get<double>(fc, "strength", file);
   fo.seed = get<std::uint64_t>(c, "seed", file);
-  const sim::FourierField check_options(fo);
   const auto batches = get<std::vector<std::int64_t>>(c, "batch_sizes", file);
   const auto small = get<std::int64_t>(c, "small_batch", file);
   const auto reference = get<std::int64_t>(c, "reference_batch", file);
@@ -243,26 +242,27 @@ json run_sgd_batch(const Context& x) {
   md << "### " << x.name << ": SGD on a random Fourier landscape (D = " << fo.dim << ", " << fo.modes << " modes, alpha = " << fo.alpha
      << ", strength " << fo.strength << ", noise " << c["noise"].get<double>() << ", lr x " << (scaling == "sqrt" ? "sqrt(B/B_s)" : "1")
      << ")\n\n| B | lr | final d | k [95% CI] | beta [95% CI] | AIC(power) - AIC(log) |\n|---|---|---|---|---|---|\n";
-  for (auto b : batches) {
-    sim::SgdConfig sc;
-    sc.landscapes = get<std::uint32_t>(c, "landscapes", file);
-    sc.walkers = get<std::uint32_t>(c, "walkers", file);
-    sc.lr = get<double>(c, "lr", file) * (scaling == "sqrt" ? std::sqrt(static_cast<double>(b) / static_cast<double>(small)) : 1.0);
-    sc.momentum = c.value("momentum", 0.0);
-    sc.noise = get<double>(c, "noise", file);
-    sc.batch = b;
-    sc.times = sim::log_times(get<std::uint64_t>(c, "t_max", file), get<int>(c, "per_decade", file));
-    sc.seed = fo.seed;
-    gengap::cli::Progress progress("sgd in silico, B = " + std::to_string(b));
-    sc.progress = [&progress](double f) { progress(f); };
-    const sim::SgdResult r = sim::run_sgd(
-        [fo](std::uint32_t i) {
-          auto o = fo;
-          o.index = i;
-          return std::make_unique<sim::FourierField>(o);
-        },
-        sc);
-    progress.done();
+  sim::SgdConfig base;
+  base.landscapes = get<std::uint32_t>(c, "landscapes", file);
+  base.walkers = get<std::uint32_t>(c, "walkers", file);
+  base.momentum = c.value("momentum", 0.0);
+  base.noise = get<double>(c, "noise", file);
+  base.times = sim::log_times(get<std::uint64_t>(c, "t_max", file), get<int>(c, "per_decade", file));
+  base.seed = fo.seed;
+  std::unique_ptr<gengap::cli::Progress> progress;
+  const auto runs = sim::run_batch_sweep(fo, base, get<double>(c, "lr", file), small, batches, scaling == "sqrt",
+                                         [&progress](std::int64_t b, double f) {
+                                           if (!progress)
+                                             progress = std::make_unique<gengap::cli::Progress>("sgd in silico, B = " + std::to_string(b));
+                                           (*progress)(f);
+                                           if (f >= 1) {
+                                             progress->done();
+                                             progress.reset();
+                                           }
+                                         });
+  for (const auto& run : runs) {
+    const auto b = run.batch;
+    const sim::SgdResult& r = run.result;
     std::ostringstream cv;
     cv << std::setprecision(8) << "iteration,epoch,mean_distance,sd_distance\n";
     sim::Curve ci, ce;
@@ -293,9 +293,9 @@ json run_sgd_batch(const Context& x) {
     fits.push_back(f);
     labels.push_back("B = " + std::to_string(b));
     bt << b << ' ';
-    out["batches"].push_back({{"batch", b}, {"lr", sc.lr}, {"result", r}, {"fits", f.fits}, {"k", f.k}, {"beta", f.beta},
+    out["batches"].push_back({{"batch", b}, {"lr", run.lr}, {"result", r}, {"fits", f.fits}, {"k", f.k}, {"beta", f.beta},
                               {"delta_aic", f.delta_aic}});
-    md << "| " << b << " | " << fmt(sc.lr, 3) << " | " << fmt(r.mean_distance.back(), 4) << " | " << fmt(f.k, 3) << " [" << fmt(f.k_ci.lo, 3)
+    md << "| " << b << " | " << fmt(run.lr, 3) << " | " << fmt(r.mean_distance.back(), 4) << " | " << fmt(f.k, 3) << " [" << fmt(f.k_ci.lo, 3)
        << ", " << fmt(f.k_ci.hi, 3) << "] | " << fmt(f.beta, 3) << " [" << fmt(f.beta_ci.lo, 3) << ", " << fmt(f.beta_ci.hi, 3) << "] | "
        << fmt(f.delta_aic, 3) << " |\n";
   }

@@ -26,19 +26,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream os;
-  os << in.rdbuf();
-  return os.str();
-}
-
-std::string hex(std::uint64_t v) {
-  std::ostringstream os;
-  os << std::hex << std::setw(16) << std::setfill('0') << v;
-  return os.str();
-}
-
 /// Time left in an experiment, from the planned work (samples) of its runs and the rate so far.
 class Eta {
  public:
@@ -66,13 +53,13 @@ json run_once(train::TrainConfig c, const std::string& experiment_hash, bool* re
   json cj = c;
   cj.erase("resume");
   cj.erase("progress");
-  const std::string h = hex(fnv1a(cj.dump(), fnv1a(experiment_hash)));
+  const std::string h = hex64(fnv1a(cj.dump(), fnv1a(experiment_hash)));
   const fs::path dir(c.out_dir), marker = dir / "repro_hash";
-  const std::string old = fs::exists(marker) ? slurp(marker) : std::string();
+  const std::string old = fs::exists(marker) ? read_text(marker) : std::string();
   *reused = false;
   if (old == h && fs::exists(dir / "summary.json")) {
     *reused = true;
-    return json::parse(slurp(dir / "summary.json"));
+    return json::parse(read_text(dir / "summary.json"));
   }
   if (old != h) {
     fs::remove_all(dir);
@@ -84,7 +71,7 @@ json run_once(train::TrainConfig c, const std::string& experiment_hash, bool* re
     if (fs::exists(dir / "checkpoint.pt")) std::cerr << "  resuming " << dir.string() << " from its last checkpoint\n";
   }
   train::train(c);
-  return json::parse(slurp(dir / "summary.json"));
+  return json::parse(read_text(dir / "summary.json"));
 }
 
 /// The columns of a CSV by header name.

@@ -470,12 +470,9 @@ void register_sgd(CLI::App* app, SgdParams& p, cli::ConfigFields& f) {
 
 int run_sgd_cmd(const SgdParams& p) {
   require(p.lr_scaling == "sqrt" || p.lr_scaling == "none", "lr_scaling", p.lr_scaling, "expected sqrt or none");
-  require(!p.batch_sizes.empty(), "batch_sizes", "[]", "need at least one batch size");
-  require(p.small_batch >= 1, "small_batch", p.small_batch, "must be >= 1");
   require(p.samples > 0, "samples", p.samples, "must be > 0");
   require(p.threads >= 0, "threads", p.threads, "must be >= 0");
   require(p.t_max >= 10, "t_max", p.t_max, "must be >= 10");
-  sim::FourierField probe(p.field);  // checks the field options before any work
   json j;
   j["parameters"] = {{"dim", p.field.dim}, {"modes", p.field.modes}, {"alpha", p.field.alpha}, {"k_min", p.field.k_min},
                      {"k_max", p.field.k_max}, {"strength", p.field.strength}, {"landscapes", p.landscapes},
@@ -487,29 +484,27 @@ int run_sgd_cmd(const SgdParams& p) {
   std::vector<sim::Curve> by_it, by_ep;
   std::ostringstream csv;
   csv << std::setprecision(10) << "batch,t,epoch,distance\n";
-  for (auto b : p.batch_sizes) {
-    require(b >= 1, "batch_sizes", b, "every batch size must be >= 1");
-    sim::SgdConfig c;
-    c.landscapes = p.landscapes;
-    c.walkers = p.walkers;
-    c.lr = p.lr * (p.lr_scaling == "sqrt" ? std::sqrt(static_cast<double>(b) / static_cast<double>(p.small_batch)) : 1.0);
-    c.momentum = p.momentum;
-    c.noise = p.noise;
-    c.batch = b;
-    c.times = sim::log_times(p.t_max, p.per_decade);
-    c.seed = p.seed;
-    c.threads = static_cast<unsigned>(p.threads);
-    cli::Progress progress("sgd, B = " + std::to_string(b));
-    c.progress = [&progress](double fr) { progress(fr); };
-    auto field = p.field;
-    const sim::SgdResult r = sim::run_sgd(
-        [field](std::uint32_t i) {
-          auto o = field;
-          o.index = i;
-          return std::make_unique<sim::FourierField>(o);
-        },
-        c);
-    progress.done();
+  sim::SgdConfig base;
+  base.landscapes = p.landscapes;
+  base.walkers = p.walkers;
+  base.momentum = p.momentum;
+  base.noise = p.noise;
+  base.times = sim::log_times(p.t_max, p.per_decade);
+  base.seed = p.seed;
+  base.threads = static_cast<unsigned>(p.threads);
+  std::unique_ptr<cli::Progress> progress;
+  const auto runs = sim::run_batch_sweep(p.field, base, p.lr, p.small_batch, p.batch_sizes, p.lr_scaling == "sqrt",
+                                         [&progress](std::int64_t b, double fr) {
+                                           if (!progress) progress = std::make_unique<cli::Progress>("sgd, B = " + std::to_string(b));
+                                           (*progress)(fr);
+                                           if (fr >= 1) {
+                                             progress->done();
+                                             progress.reset();
+                                           }
+                                         });
+  for (const auto& run : runs) {
+    const auto b = run.batch;
+    const sim::SgdResult& r = run.result;
     sim::Curve ci, ce;
     std::vector<double> t;
     std::vector<Eigen::Index> cols;
@@ -527,7 +522,7 @@ int run_sgd_cmd(const SgdParams& p) {
     ce.y = ci.y;
     by_it.push_back(ci);
     by_ep.push_back(ce);
-    json bj = {{"batch", b}, {"lr", c.lr}, {"result", r}};
+    json bj = {{"batch", b}, {"lr", run.lr}, {"result", r}};
     if (t.size() >= 5) {
       Eigen::MatrixXd rows(r.env_distance.rows(), static_cast<Eigen::Index>(cols.size()));
       for (std::size_t k = 0; k < cols.size(); ++k) rows.col(static_cast<Eigen::Index>(k)) = r.env_distance.col(cols[k]);

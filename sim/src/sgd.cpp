@@ -115,6 +115,33 @@ SgdResult run_sgd(const FieldFactory& make_field, const SgdConfig& c) {
   return r;
 }
 
+std::vector<BatchRun> run_batch_sweep(const FourierFieldOptions& field, const SgdConfig& base, double lr_small,
+                                      std::int64_t small_batch, const std::vector<std::int64_t>& batches, bool sqrt_scaling,
+                                      const std::function<void(std::int64_t, double)>& progress) {
+  require(!batches.empty(), "batch_sizes", "[]", "need at least one batch size");
+  require(small_batch >= 1, "small_batch", small_batch, "must be >= 1");
+  const FourierField check_options(field);
+  std::vector<BatchRun> out;
+  for (auto b : batches) {
+    require(b >= 1, "batch_sizes", b, "every batch size must be >= 1");
+    SgdConfig c = base;
+    c.batch = b;
+    c.lr = lr_small * (sqrt_scaling ? std::sqrt(static_cast<double>(b) / static_cast<double>(small_batch)) : 1.0);
+    c.progress = nullptr;
+    if (progress) c.progress = [&progress, b](double f) { progress(b, f); };
+    out.push_back({b, c.lr,
+                   run_sgd(
+                       [&field](std::uint32_t i) {
+                         FourierFieldOptions o = field;
+                         o.index = i;
+                         return std::make_unique<FourierField>(o);
+                       },
+                       c)});
+    if (progress) progress(b, 1.0);
+  }
+  return out;
+}
+
 void to_json(nlohmann::json& j, const SgdResult& r) {
   j = {{"times", r.times},       {"mean_distance", r.mean_distance}, {"msd", r.msd},
        {"mean_value", r.mean_value}, {"coordinate_variance", r.coordinate_variance},

@@ -49,6 +49,12 @@ inline std::uint64_t fnv1a(const std::string& s, std::uint64_t h = 1469598103934
   return h;
 }
 
+/// A file's whole content. @throws InvalidArgument ("file = <path>: cannot open")
+std::string read_text(const std::filesystem::path& p);
+
+/// A 64-bit value as 16 hexadecimal digits.
+std::string hex64(std::uint64_t v);
+
 /// Sinai's walk against Kesten and Golosov (kind "sinai").
 nlohmann::json run_sinai(const Context& x);
 /// Walks on fBm landscapes for several alpha (kind "alpha_sweep").

@@ -56,6 +56,22 @@ using FieldFactory = std::function<std::unique_ptr<Field>(std::uint32_t)>;
 /// number of threads. @throws InvalidArgument for a bad setting (named in the message)
 SgdResult run_sgd(const FieldFactory& make_field, const SgdConfig& config);
 
+/// One batch size of a sweep.
+struct BatchRun {
+  std::int64_t batch = 0;  ///< B
+  double lr = 0;           ///< the learning rate used
+  SgdResult result;        ///< what run_sgd() recorded
+};
+
+/// The batch-size experiment in silico: for each B in `batches`, run_sgd() on the same Fourier
+/// landscapes (landscape i is `field` with index i) with lr = lr_small sqrt(B / small_batch) when
+/// `sqrt_scaling`, else lr_small; every other setting comes from `base` (its lr, batch and progress
+/// are replaced). `progress(B, fraction)` is called on the calling thread.
+/// @throws InvalidArgument for a bad setting (named in the message)
+std::vector<BatchRun> run_batch_sweep(const FourierFieldOptions& field, const SgdConfig& base, double lr_small,
+                                      std::int64_t small_batch, const std::vector<std::int64_t>& batches, bool sqrt_scaling,
+                                      const std::function<void(std::int64_t, double)>& progress = {});
+
 /// JSON of a result: times, mean_distance, msd, mean_value, coordinate_variance, steps, seconds.
 void to_json(nlohmann::json& j, const SgdResult& r);
 
