@@ -249,17 +249,8 @@ json run_sgd_batch(const Context& x) {
   base.noise = get<double>(c, "noise", file);
   base.times = sim::log_times(get<std::uint64_t>(c, "t_max", file), get<int>(c, "per_decade", file));
   base.seed = fo.seed;
-  std::unique_ptr<gengap::cli::Progress> progress;
   const auto runs = sim::run_batch_sweep(fo, base, get<double>(c, "lr", file), small, batches, scaling == "sqrt",
-                                         [&progress](std::int64_t b, double f) {
-                                           if (!progress)
-                                             progress = std::make_unique<gengap::cli::Progress>("sgd in silico, B = " + std::to_string(b));
-                                           (*progress)(f);
-                                           if (f >= 1) {
-                                             progress->done();
-                                             progress.reset();
-                                           }
-                                         });
+                                         gengap::cli::batch_progress("sgd in silico"));
   for (const auto& run : runs) {
     const auto b = run.batch;
     const sim::SgdResult& r = run.result;

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <sstream>
 
 #include "gengap/sim/error.hpp"
@@ -77,6 +78,18 @@ void Progress::operator()(double f) {
 
 void Progress::done() {
   if (printed_ && tty_) std::cerr << '\n';
+}
+
+std::function<void(std::int64_t, double)> batch_progress(const std::string& label) {
+  auto current = std::make_shared<std::unique_ptr<Progress>>();
+  return [current, label](std::int64_t b, double fraction) {
+    if (!*current) *current = std::make_unique<Progress>(label + ", B = " + std::to_string(b));
+    (**current)(fraction);
+    if (fraction >= 1) {
+      (*current)->done();
+      current->reset();
+    }
+  };
 }
 
 void write_file_atomic(const std::string& path, const std::string& text) {

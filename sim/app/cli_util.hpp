@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
@@ -53,6 +54,10 @@ class Progress {
   std::chrono::steady_clock::time_point start_, last_;
   bool printed_ = false;
 };
+
+/// A progress callback for a sweep over batch sizes (sim::run_batch_sweep): one Progress line per
+/// batch size, labelled "<label>, B = <b>", ended when its fraction reaches 1.
+std::function<void(std::int64_t, double)> batch_progress(const std::string& label);
 
 /// Writes text to `path` atomically (temporary file + rename); creates parent folders.
 void write_file_atomic(const std::string& path, const std::string& text);

@@ -492,16 +492,8 @@ int run_sgd_cmd(const SgdParams& p) {
   base.times = sim::log_times(p.t_max, p.per_decade);
   base.seed = p.seed;
   base.threads = static_cast<unsigned>(p.threads);
-  std::unique_ptr<cli::Progress> progress;
   const auto runs = sim::run_batch_sweep(p.field, base, p.lr, p.small_batch, p.batch_sizes, p.lr_scaling == "sqrt",
-                                         [&progress](std::int64_t b, double fr) {
-                                           if (!progress) progress = std::make_unique<cli::Progress>("sgd, B = " + std::to_string(b));
-                                           (*progress)(fr);
-                                           if (fr >= 1) {
-                                             progress->done();
-                                             progress.reset();
-                                           }
-                                         });
+                                         cli::batch_progress("sgd"));
   for (const auto& run : runs) {
     const auto b = run.batch;
     const sim::SgdResult& r = run.result;
