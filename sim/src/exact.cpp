@@ -1,0 +1,304 @@
+// The exact 1D dynamics: repeated squaring of the transition matrix in nonnegative arithmetic.
+#include "gengap/sim/exact.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+#include <Eigen/Core>
+
+#include "gengap/sim/error.hpp"
+
+namespace gengap::sim {
+namespace {
+
+template <class S>
+using Mat = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <class S>
+using Row = Eigen::Matrix<S, 1, Eigen::Dynamic>;
+
+void check_chain(const BirthDeathChain& c) {
+  const std::int64_t n = c.size();
+  require(n >= 2, "chain.size", n, "must be >= 2 sites");
+  require(static_cast<std::int64_t>(c.left.size()) == n, "chain.left.size", c.left.size(),
+          "must equal chain.right.size() = " + std::to_string(n));
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double r = c.right[static_cast<std::size_t>(i)], l = c.left[static_cast<std::size_t>(i)];
+    require(std::isfinite(r) && r >= 0 && r <= 1, "chain.right", r, "must lie in [0, 1] (site " + std::to_string(c.lo + i) + ")");
+    require(std::isfinite(l) && l >= 0 && l <= 1, "chain.left", l, "must lie in [0, 1] (site " + std::to_string(c.lo + i) + ")");
+    require(r + l <= 1.0 + 1e-15, "chain.right + chain.left", r + l,
+            "must be <= 1 (site " + std::to_string(c.lo + i) + ")");
+  }
+  require(c.left.front() == 0.0, "chain.left[0]", c.left.front(), "must be 0: the first site reflects");
+  require(c.right.back() == 0.0, "chain.right[last]", c.right.back(), "must be 0: the last site reflects");
+}
+
+template <class S>
+Mat<S> transition_matrix(const BirthDeathChain& c) {
+  const Eigen::Index n = static_cast<Eigen::Index>(c.size());
+  Mat<S> p = Mat<S>::Zero(n, n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const S r = static_cast<S>(c.right[static_cast<std::size_t>(i)]);
+    const S l = static_cast<S>(c.left[static_cast<std::size_t>(i)]);
+    if (i + 1 < n) p(i, i + 1) = r;
+    if (i > 0) p(i, i - 1) = l;
+    p(i, i) = std::max(S(0), S(1) - r - l);
+  }
+  return p;
+}
+
+/// Restores the rows of a computed power to sum 1 without ever subtracting two comparable numbers
+/// from a hop probability; returns the largest |row sum - 1| found.
+template <class S>
+double restore_rows(Mat<S>& a) {
+  double defect = 0;
+  const Eigen::Index n = a.rows();
+  for (Eigen::Index x = 0; x < n; ++x) {
+    auto row = a.row(x);
+    const S off = row.head(x).sum() + row.tail(n - x - 1).sum();
+    const S total = off + row(x);
+    defect = std::max(defect, static_cast<double>(std::abs(total - S(1))));
+    if (off <= S(0.5)) {
+      row(x) = S(1) - off;  // stay probability >= 1/2: the complement is accurate to u
+    } else {
+      row /= total;  // a relative change of one rounding's size, for every entry alike
+    }
+  }
+  return defect;
+}
+
+template <class S>
+void square(Mat<S>& a, Mat<S>& tmp, double& defect) {
+  tmp.noalias() = a * a;
+  defect = std::max(defect, restore_rows(tmp));
+  a.swap(tmp);
+}
+
+template <class S>
+ExactPropagation propagate(const BirthDeathChain& chain, const ExactOptions& opt) {
+  const Eigen::Index n = static_cast<Eigen::Index>(chain.size());
+  const Eigen::Index s = static_cast<Eigen::Index>(opt.start - chain.lo);
+  std::vector<Row<S>> rows;
+  std::vector<double> times;
+  Mat<S> cur = transition_matrix<S>(chain), prev, prev2, tmp(n, n);
+  double defect = 0;
+  for (int k = 0; k <= opt.octaves; ++k) {
+    const double t = std::ldexp(1.0, k);
+    const Row<S> r = cur.row(s);
+    rows.push_back(r);
+    times.push_back(t);
+    if (k < opt.octaves) {
+      if (opt.per_octave == 4 && k >= 2) {
+        rows.push_back(r * prev2);
+        times.push_back(t * 1.25);
+      }
+      if (opt.per_octave >= 2 && k >= 1) {
+        rows.push_back(r * prev);
+        times.push_back(t * 1.5);
+      }
+      if (opt.per_octave == 4 && k >= 2) {
+        rows.push_back((r * prev) * prev2);
+        times.push_back(t * 1.75);
+      }
+      prev2.swap(prev);
+      prev = cur;
+      square(cur, tmp, defect);
+    }
+    if (opt.progress) opt.progress(static_cast<double>(k + 1) / (opt.octaves + 1));
+  }
+  ExactPropagation out;
+  out.lo = chain.lo;
+  out.times = times;
+  out.squaring_defect = defect;
+  out.distribution.resize(static_cast<Eigen::Index>(rows.size()), n);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const Eigen::Index ii = static_cast<Eigen::Index>(i);
+    out.distribution.row(ii) = rows[i].template cast<double>();
+    out.ln_t.push_back(std::log(times[i]));
+    double m = 0, m2 = 0, mass = 0;
+    for (Eigen::Index j = 0; j < n; ++j) {
+      const double p = out.distribution(ii, j);
+      const double x = static_cast<double>(chain.lo + j);
+      mass += p;
+      m += p * x;
+      m2 += p * x * x;
+    }
+    out.mean.push_back(m);
+    out.msd.push_back(m2);
+    out.mass_defect = std::max(out.mass_defect, std::abs(mass - 1.0));
+  }
+  return out;
+}
+
+}  // namespace
+
+BirthDeathChain chain_from_landscape(const Landscape& land, const Dynamics& dyn, double temperature) {
+  require(temperature > 0 && std::isfinite(temperature), "temperature", temperature, "must be > 0");
+  require(land.size() >= 2, "landscape.size", land.size(), "must be >= 2 sites");
+  BirthDeathChain c;
+  c.lo = land.lo;
+  const std::size_t n = land.v.size();
+  c.right.assign(n, 0.0);
+  c.left.assign(n, 0.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i + 1 < n) c.right[i] = 0.5 * dyn.accept((land.v[i + 1] - land.v[i]) / temperature);
+    if (i > 0) c.left[i] = 0.5 * dyn.accept((land.v[i - 1] - land.v[i]) / temperature);
+  }
+  return c;
+}
+
+BirthDeathChain chain_from_table(const HopTable& table) {
+  require(table.size() >= 2, "table.size", table.size(), "must be >= 2 sites");
+  BirthDeathChain c;
+  c.lo = table.lo();
+  for (std::int64_t x = table.lo(); x < table.lo() + table.size(); ++x) {
+    c.right.push_back(table.p_right(x));
+    c.left.push_back(table.p_left(x));
+  }
+  c.left.front() = 0.0;
+  c.right.back() = 0.0;
+  return c;
+}
+
+ExactPropagation propagate_exact(const BirthDeathChain& chain, const ExactOptions& options) {
+  check_chain(chain);
+  require(options.start >= chain.lo && options.start < chain.lo + chain.size(), "start", options.start,
+          "must lie in the chain [" + std::to_string(chain.lo) + ", " + std::to_string(chain.lo + chain.size() - 1) + "]");
+  require(options.octaves >= 0 && options.octaves <= 62, "octaves", options.octaves, "must lie in [0, 62] (t <= 2^62)");
+  require(options.per_octave == 1 || options.per_octave == 2 || options.per_octave == 4, "per_octave",
+          options.per_octave, "must be 1, 2 or 4");
+  return options.extended ? propagate<long double>(chain, options) : propagate<double>(chain, options);
+}
+
+double mfpt_by_propagation(const BirthDeathChain& chain, std::int64_t start, std::int64_t target) {
+  check_chain(chain);
+  require(target > start, "target", target, "must be > start = " + std::to_string(start));
+  require(start >= chain.lo && target < chain.lo + chain.size(), "target", target,
+          "start and target must lie in the chain [" + std::to_string(chain.lo) + ", " +
+              std::to_string(chain.lo + chain.size() - 1) + "]");
+  // The chain on [start, target]: a wall left of start, target absorbing.
+  BirthDeathChain sub;
+  sub.lo = start;
+  const auto i0 = static_cast<std::size_t>(start - chain.lo), i1 = static_cast<std::size_t>(target - chain.lo);
+  sub.right.assign(chain.right.begin() + static_cast<std::ptrdiff_t>(i0), chain.right.begin() + static_cast<std::ptrdiff_t>(i1) + 1);
+  sub.left.assign(chain.left.begin() + static_cast<std::ptrdiff_t>(i0), chain.left.begin() + static_cast<std::ptrdiff_t>(i1) + 1);
+  sub.left.front() = 0.0;
+  sub.right.back() = 0.0;
+  sub.left.back() = 0.0;
+  const Eigen::Index m = static_cast<Eigen::Index>(sub.size());
+  Mat<double> a = transition_matrix<double>(sub), tmp(m, m);
+  // b = e_0 (sum_{t < 2^k} A^t): expected visits to each site before time 2^k.
+  Row<double> b = Row<double>::Zero(m);
+  b(0) = 1.0;
+  double defect = 0;
+  for (int k = 0; k <= 62; ++k) {
+    const double survival = a.row(0).head(m - 1).sum();
+    if (survival < 1e-18) return b.head(m - 1).sum();
+    b += b * a;  // sum_{t < 2^(k+1)} = sum_{t < 2^k} (I + A^(2^k))
+    square(a, tmp, defect);
+  }
+  throw RuntimeError("mfpt_by_propagation: the walker is not absorbed at " + std::to_string(target) +
+                     " by t = 2^62 steps (survival >= 1e-18)");
+}
+
+ExactEnsembleResult run_exact_ensemble(const Potential& potential, const Dynamics& dynamics,
+                                       const ExactEnsembleConfig& cfg) {
+  require(cfg.environments >= 1, "environments", cfg.environments, "must be >= 1");
+  require(cfg.temperature > 0 && std::isfinite(cfg.temperature), "temperature", cfg.temperature, "must be > 0");
+  require(cfg.octaves >= 1 && cfg.octaves <= 62, "octaves", cfg.octaves, "must lie in [1, 62] (t <= 2^62)");
+  require(cfg.per_octave == 1 || cfg.per_octave == 2 || cfg.per_octave == 4, "per_octave", cfg.per_octave,
+          "must be 1, 2 or 4");
+  require(cfg.half_width >= 0, "half_width", cfg.half_width, "must be >= 0 (0 = automatic)");
+  ExactEnsembleResult res;
+  res.sigma2 = potential.increment_variance() / (cfg.temperature * cfg.temperature);
+  std::int64_t hw = cfg.half_width;
+  if (hw == 0) {
+    const double ln_t = cfg.octaves * std::log(2.0);
+    hw = std::max<std::int64_t>(64, static_cast<std::int64_t>(std::ceil(4.0 * ln_t * ln_t / res.sigma2)));
+  }
+  require(hw >= 8 && hw <= 4096, "half_width", hw,
+          "must lie in [8, 4096] (a window of n = 2 hw + 1 sites costs n^2 doubles per matrix and 2 n^3 flops per "
+          "squaring); for the automatic window 4 (ln t_max)^2 / sigma^2 lower octaves or raise sigma^2");
+  res.half_width = hw;
+
+  const std::uint32_t n_env = cfg.environments;
+  unsigned threads = cfg.threads ? cfg.threads : std::max(1u, std::thread::hardware_concurrency());
+  threads = std::min<unsigned>(threads, n_env);
+
+  std::vector<ExactPropagation> props(n_env);
+  std::atomic<std::uint32_t> next{0}, done{0};
+  std::atomic<bool> abort{false};
+  std::exception_ptr error;
+  std::mutex mu;
+  std::condition_variable cv;
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<std::vector<double>> edge_t(n_env);
+  auto worker = [&] {
+    try {
+      for (std::uint32_t e = next++; e < n_env && !abort; e = next++) {
+        const Landscape land = potential.sample(cfg.seed, e, hw);
+        ExactOptions opt;
+        opt.octaves = cfg.octaves;
+        opt.per_octave = cfg.per_octave;
+        ExactPropagation p = propagate_exact(chain_from_landscape(land, dynamics, cfg.temperature), opt);
+        // Probability within hw / 8 sites of either edge, before the distributions are dropped.
+        const Eigen::Index band = std::max<Eigen::Index>(1, static_cast<Eigen::Index>(hw / 8));
+        std::vector<double> em(static_cast<std::size_t>(p.distribution.rows()));
+        for (Eigen::Index r = 0; r < p.distribution.rows(); ++r) {
+          em[static_cast<std::size_t>(r)] = p.distribution.row(r).head(band).sum() + p.distribution.row(r).tail(band).sum();
+        }
+        edge_t[e] = std::move(em);
+        p.distribution.resize(0, 0);
+        props[e] = std::move(p);
+        ++done;
+        cv.notify_all();
+      }
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!error) error = std::current_exception();
+      abort = true;
+      cv.notify_all();
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned i = 0; i < threads; ++i) pool.emplace_back(worker);
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    while (done < n_env && !abort) {
+      cv.wait_for(lock, std::chrono::milliseconds(200));
+      if (cfg.progress) cfg.progress(static_cast<double>(done) / n_env);
+    }
+  }
+  for (auto& th : pool) th.join();
+  if (error) std::rethrow_exception(error);
+
+  const std::size_t n_t = props[0].times.size();
+  res.times = props[0].times;
+  res.ln_t = props[0].ln_t;
+  res.env_msd.resize(n_env, static_cast<Eigen::Index>(n_t));
+  res.edge_mass.assign(n_t, 0.0);
+  for (std::uint32_t e = 0; e < n_env; ++e) {
+    for (std::size_t i = 0; i < n_t; ++i) {
+      res.env_msd(e, static_cast<Eigen::Index>(i)) = props[e].msd[i];
+      res.edge_mass[i] = std::max(res.edge_mass[i], edge_t[e][i]);
+    }
+    res.squaring_defect = std::max(res.squaring_defect, props[e].squaring_defect);
+    res.mass_defect = std::max(res.mass_defect, props[e].mass_defect);
+  }
+  for (std::size_t i = 0; i < n_t; ++i) {
+    const auto col = res.env_msd.col(static_cast<Eigen::Index>(i));
+    const double mean = col.mean();
+    res.msd.push_back(mean);
+    const double var = n_env > 1 ? (col.array() - mean).square().sum() / (n_env - 1) : 0.0;
+    res.msd_se.push_back(std::sqrt(var / n_env));
+  }
+  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return res;
+}
+
+}  // namespace gengap::sim
