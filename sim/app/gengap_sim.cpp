@@ -1,4 +1,5 @@
-// gengap-sim: random walks on random potentials from the command line (walk, valley, fit, sgd).
+// gengap-sim: random walks on random potentials from the command line (walk, valley, fit, sgd, exact).
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <iomanip>
@@ -535,6 +536,168 @@ int run_sgd_cmd(const SgdParams& p) {
   }
   return 0;
 }
+
+// ----------------------------------------------------------------------------------------------
+// exact
+struct ExactParams {
+  PotentialParams pot;
+  std::string dynamics = "metropolis";
+  double temperature = 1.0;
+  std::int64_t environments = 32;
+  int octaves = 58;
+  int per_octave = 4;
+  std::int64_t half_width = 0;
+  std::uint64_t seed = 1;
+  int threads = 0;
+  std::int64_t valley_samples = 20000;
+  double fit_from = 20;
+  std::string json_out, csv_out;
+  bool quiet = false;
+};
+
+void register_exact(CLI::App* app, ExactParams& p, cli::ConfigFields& f) {
+  p.pot.sigma = 3.0;
+  add_potential_options(app, p.pot, f);
+  app->add_option("--dynamics", p.dynamics, "metropolis | heat-bath")->capture_default_str();
+  app->add_option("-T,--temperature", p.temperature, "temperature T > 0")->capture_default_str();
+  app->add_option("-e,--environments", p.environments, "environments solved exactly (each: octaves dense n x n products)")->capture_default_str();
+  app->add_option("--octaves", p.octaves, "largest time 2^octaves steps (58: ln t = 40.2; at most 62)")->capture_default_str();
+  app->add_option("--per-octave", p.per_octave, "times per factor 2: 1, 2 or 4")->capture_default_str();
+  app->add_option("--half-width", p.half_width, "window [-hw, hw] with reflecting ends (0 = 8 (ln t_max)^2 / sigma^2)")->capture_default_str();
+  app->add_option("-s,--seed", p.seed, "master seed (environment e is the same as in gengap-sim walk)")->capture_default_str();
+  app->add_option("-j,--threads", p.threads, "environments solved in parallel (0 = all cores); results do not depend on it")->capture_default_str();
+  app->add_option("--valley-samples", p.valley_samples, "further environments for the valley-bottom control variate (Sinai; 0 = none)")->capture_default_str();
+  app->add_option("--fit-from", p.fit_from, "fit <x^2>^(1/4) = A (ln t - c) on ln t >= this")->capture_default_str();
+  app->add_option("--json", p.json_out, "write results as JSON here (default: stdout)");
+  app->add_option("--csv", p.csv_out, "write the time series as CSV here");
+  app->add_flag("-q,--quiet", p.quiet, "no progress on stderr");
+  f.add("dynamics", p.dynamics);
+  f.add("temperature", p.temperature);
+  f.add("environments", p.environments);
+  f.add("octaves", p.octaves);
+  f.add("per_octave", p.per_octave);
+  f.add("half_width", p.half_width);
+  f.add("seed", p.seed);
+  f.add("threads", p.threads);
+  f.add("valley_samples", p.valley_samples);
+  f.add("fit_from", p.fit_from);
+  f.add("json", p.json_out);
+  f.add("csv", p.csv_out);
+  f.add("quiet", p.quiet);
+}
+
+int run_exact_cmd(const ExactParams& p) {
+  const auto pot = make_potential(p.pot);
+  const auto dyn = sim::make_dynamics(p.dynamics);
+  require(p.environments >= 2 && p.environments <= 0xFFFFFFFFll, "environments", p.environments, "must be in [2, 2^32)");
+  require(p.threads >= 0, "threads", p.threads, "must be >= 0");
+  require(p.valley_samples == 0 || (p.valley_samples >= 2 && p.valley_samples <= 0xFFFFFFFFll), "valley_samples",
+          p.valley_samples, "must be 0 or in [2, 2^32)");
+  require(std::isfinite(p.fit_from), "fit_from", p.fit_from, "must be finite");
+  sim::ExactEnsembleConfig cfg;
+  cfg.seed = p.seed;
+  cfg.environments = static_cast<std::uint32_t>(p.environments);
+  cfg.temperature = p.temperature;
+  cfg.half_width = p.half_width;
+  cfg.octaves = p.octaves;
+  cfg.per_octave = p.per_octave;
+  cfg.threads = static_cast<unsigned>(p.threads);
+  cli::Progress progress("exact");
+  if (!p.quiet) cfg.progress = [&progress](double f) { progress(f); };
+  const sim::ExactEnsembleResult r = sim::run_exact_ensemble(*pot, *dyn, cfg);
+  progress.done();
+
+  json pj;
+  pot->to_json(pj);
+  json j;
+  j["parameters"] = {{"potential", pj},        {"dynamics", dyn->name()},   {"temperature", p.temperature},
+                     {"environments", p.environments}, {"octaves", p.octaves}, {"per_octave", p.per_octave},
+                     {"half_width", r.half_width},      {"seed", p.seed},       {"valley_samples", p.valley_samples},
+                     {"fit_from", p.fit_from}};
+  j["method"] = "exact discrete-time propagation: repeated squaring of the transition matrix in nonnegative arithmetic, "
+                "reflecting window ends";
+  j["sigma2"] = r.sigma2;
+  j["times"] = r.times;
+  j["ln_t"] = r.ln_t;
+  j["msd"] = r.msd;
+  j["msd_se"] = r.msd_se;
+  j["edge_mass"] = r.edge_mass;
+  j["stats"] = {{"seconds", r.seconds},
+                {"seconds_per_environment", r.seconds / static_cast<double>(p.environments)},
+                {"squaring_defect", r.squaring_defect},
+                {"mass_defect", r.mass_defect}};
+  const bool sinai = pot->alpha() == 1.0 && pot->increment_variance() > 0;
+  sim::KestenConvergence kc;
+  if (sinai) {
+    kc = sim::kesten_convergence(r, *pot, p.seed, p.temperature, static_cast<std::uint32_t>(p.valley_samples), p.fit_from);
+    json pts = json::array();
+    for (const auto& q : kc.points) {
+      pts.push_back({{"ln_t", q.ln_t}, {"msd", q.msd}, {"msd_se", q.msd_se}, {"msd_cv", q.msd_cv},
+                     {"msd_cv_se", q.msd_cv_se}, {"ratio", q.ratio}, {"ratio_se", q.ratio_se}, {"valley", q.valley}});
+    }
+    j["kesten"] = {{"target", sim::kKestenSecondMoment},
+                   {"what", "sigma^4 <x^2> / (ln t - c)^4 -> 61/45; c and sigma^4 A^4 from <x^2>^(1/4) = A (ln t - c)"},
+                   {"c", kc.c},
+                   {"amplitude4", kc.amplitude4},
+                   {"amplitude4_se", kc.amplitude4_se},
+                   {"valley_c", kc.valley_c},
+                   {"valley_amplitude4", kc.valley_amplitude4},
+                   {"fit_from", kc.fit_from},
+                   {"valley_environments", kc.valley_environments},
+                   {"points", pts}};
+  }
+  if (!p.csv_out.empty()) {
+    std::ostringstream os;
+    os << std::setprecision(12) << "t,ln_t,msd,msd_se,edge_mass";
+    if (sinai) os << ",msd_cv,msd_cv_se,ratio,ratio_se,valley";
+    os << '\n';
+    std::size_t k = 0;
+    for (std::size_t i = 0; i < r.times.size(); ++i) {
+      os << r.times[i] << ',' << r.ln_t[i] << ',' << r.msd[i] << ',' << r.msd_se[i] << ',' << r.edge_mass[i];
+      if (sinai) {
+        if (k < kc.points.size() && kc.points[k].ln_t == r.ln_t[i]) {
+          const auto& q = kc.points[k++];
+          os << ',' << q.msd_cv << ',' << q.msd_cv_se << ',' << q.ratio << ',' << q.ratio_se << ',' << q.valley;
+        } else {
+          os << ",,,,,";
+        }
+      }
+      os << '\n';
+    }
+    cli::write_file_atomic(p.csv_out, os.str());
+  }
+  if (!p.json_out.empty()) {
+    cli::write_file_atomic(p.json_out, j.dump(2) + "\n");
+  } else {
+    std::cout << j.dump(2) << '\n';
+  }
+  // The convergence curve, for the reader.
+  std::cerr << std::fixed;
+  if (sinai) {
+    std::cerr << "exact: sigma^4 <x^2> / (ln t - c)^4 with c = " << std::setprecision(3) << kc.c
+              << " (fit on ln t >= " << kc.fit_from << "); Kesten: 61/45 = 1.3556\n"
+              << "   ln t     <x^2>        +-   with valleys       +-    ratio      +-   valley only\n";
+    for (const auto& q : kc.points) {
+      // Every fourth octave (t = 2^k, k divisible by 4) and the last time.
+      const double k = q.ln_t / std::log(2.0);
+      const bool shown = std::abs(k - std::round(k)) < 1e-9 && static_cast<long>(std::round(k)) % 4 == 0;
+      if (!shown && &q != &kc.points.back()) continue;
+      std::cerr << std::setw(7) << std::setprecision(2) << q.ln_t << std::setw(10) << std::setprecision(1) << q.msd
+                << std::setw(10) << q.msd_se << std::setw(15) << q.msd_cv << std::setw(10) << q.msd_cv_se
+                << std::setw(9) << std::setprecision(4) << q.ratio << std::setw(8) << q.ratio_se << std::setw(14)
+                << q.valley << '\n';
+    }
+    std::cerr << "exact: sigma^4 A^4 = " << kc.amplitude4 << " +- " << kc.amplitude4_se << " (61/45 = 1.3556)";
+    if (kc.valley_environments >= 2)
+      std::cerr << "; valley bottoms alone: " << kc.valley_amplitude4 << " with c = " << std::setprecision(3) << kc.valley_c;
+  } else {
+    std::cerr << "exact: <x^2>(t_max) = " << std::setprecision(3) << r.msd.back() << " +- " << r.msd_se.back();
+  }
+  std::cerr << std::scientific << std::setprecision(1) << "; largest edge mass " << *std::max_element(r.edge_mass.begin(), r.edge_mass.end())
+            << ", squaring defect " << r.squaring_defect << ", mass defect " << r.mass_defect << std::fixed
+            << std::setprecision(2) << "; " << r.seconds / static_cast<double>(p.environments) << " s per environment\n";
+  return 0;
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -545,17 +708,20 @@ int main(int argc, char** argv) {
   ValleyParams valley;
   FitParams fit;
   SgdParams sgd;
-  cli::ConfigFields walk_f, valley_f, fit_f, sgd_f;
+  ExactParams exact;
+  cli::ConfigFields walk_f, valley_f, fit_f, sgd_f, exact_f;
   std::string config;
   auto* w = app.add_subcommand("walk", "simulate an ensemble of walkers; JSON + CSV out");
   auto* v = app.add_subcommand("valley", "sample Golosov's valley bottom b_Gamma from the potential alone");
   auto* f = app.add_subcommand("fit", "fit a CSV of t, d(t) with every growth model and compare them");
   auto* g = app.add_subcommand("sgd", "noisy gradient descent on a high-dimensional random landscape: the batch-size experiment in silico");
-  for (auto* sc : {w, v, f, g}) sc->add_option("--config", config, "JSON file of fields (flags override it)");
+  auto* x = app.add_subcommand("exact", "exact thermal averages of the 1D walk at any time (to ln t = 40 and beyond), without stepping");
+  for (auto* sc : {w, v, f, g, x}) sc->add_option("--config", config, "JSON file of fields (flags override it)");
   register_walk(w, walk, walk_f);
   register_valley(v, valley, valley_f);
   register_fit(f, fit, fit_f);
   register_sgd(g, sgd, sgd_f);
+  register_exact(x, exact, exact_f);
   try {
     // Apply the config first, so that flags given on the command line override it.
     const std::string cfg_file = cli::find_config(argc, argv);
@@ -565,12 +731,14 @@ int main(int argc, char** argv) {
       if (sub == "valley") valley_f.apply(cfg_file);
       if (sub == "fit") fit_f.apply(cfg_file);
       if (sub == "sgd") sgd_f.apply(cfg_file);
+      if (sub == "exact") exact_f.apply(cfg_file);
     }
     app.parse(argc, argv);
     if (w->parsed()) return run_walk(walk);
     if (v->parsed()) return run_valley(valley);
     if (f->parsed()) return run_fit(fit);
     if (g->parsed()) return run_sgd_cmd(sgd);
+    if (x->parsed()) return run_exact_cmd(exact);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
     std::cerr << "gengap-sim: error: " << e.what() << " (see --help)\n";

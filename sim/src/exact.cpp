@@ -13,6 +13,7 @@
 #include <Eigen/Core>
 
 #include "gengap/sim/error.hpp"
+#include "gengap/sim/theory.hpp"
 
 namespace gengap::sim {
 namespace {
@@ -219,11 +220,11 @@ ExactEnsembleResult run_exact_ensemble(const Potential& potential, const Dynamic
   std::int64_t hw = cfg.half_width;
   if (hw == 0) {
     const double ln_t = cfg.octaves * std::log(2.0);
-    hw = std::max<std::int64_t>(64, static_cast<std::int64_t>(std::ceil(4.0 * ln_t * ln_t / res.sigma2)));
+    hw = std::max<std::int64_t>(64, static_cast<std::int64_t>(std::ceil(8.0 * ln_t * ln_t / res.sigma2)));
   }
   require(hw >= 8 && hw <= 4096, "half_width", hw,
           "must lie in [8, 4096] (a window of n = 2 hw + 1 sites costs n^2 doubles per matrix and 2 n^3 flops per "
-          "squaring); for the automatic window 4 (ln t_max)^2 / sigma^2 lower octaves or raise sigma^2");
+          "squaring); for the automatic window 8 (ln t_max)^2 / sigma^2 lower octaves or raise sigma^2");
   res.half_width = hw;
 
   const std::uint32_t n_env = cfg.environments;
@@ -299,6 +300,105 @@ ExactEnsembleResult run_exact_ensemble(const Potential& potential, const Dynamic
   }
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return res;
+}
+
+namespace {
+/// Least squares of y^(1/4) = A (x - c) over x >= from; returns {A, c}, or {NaN, NaN} with fewer than 3 points.
+std::pair<double, double> fit_quartic_root(const std::vector<double>& x, const std::vector<double>& y, double from) {
+  double sx = 0, sy = 0, sxx = 0, sxy = 0;
+  int m = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    if (x[i] < from || !(y[i] > 0)) continue;
+    const double yq = std::pow(y[i], 0.25);
+    sx += x[i];
+    sy += yq;
+    sxx += x[i] * x[i];
+    sxy += x[i] * yq;
+    ++m;
+  }
+  if (m < 3) return {std::nan(""), std::nan("")};
+  const double a = (m * sxy - sx * sy) / (m * sxx - sx * sx);
+  return {a, -((sy - a * sx) / m) / a};
+}
+}  // namespace
+
+KestenConvergence kesten_convergence(const ExactEnsembleResult& r, const Potential& potential, std::uint64_t seed,
+                                     double temperature, std::uint32_t valley_samples, double fit_from) {
+  require(potential.alpha() == 1.0, "potential", potential.name(), "Kesten's law is for Sinai potentials (alpha = 1)");
+  require(temperature > 0 && std::isfinite(temperature), "temperature", temperature, "must be > 0");
+  const auto n_env = static_cast<std::uint32_t>(r.env_msd.rows());
+  require(n_env >= 2, "environments", n_env, "must be >= 2 for standard errors");
+  KestenConvergence out;
+  out.fit_from = fit_from;
+  out.valley_environments = valley_samples;
+  const double s4 = r.sigma2 * r.sigma2;
+  std::vector<std::vector<double>> env_term;  // per point: Y - Z (or Y) of each exact environment
+  std::vector<double> mean_term;              // per point: their mean
+  for (std::size_t i = 0; i < r.times.size(); ++i) {
+    if (r.ln_t[i] < 1.0) continue;
+    KestenPoint pt;
+    pt.ln_t = r.ln_t[i];
+    const Eigen::VectorXd y = r.env_msd.col(static_cast<Eigen::Index>(i));
+    pt.msd = y.mean();
+    pt.msd_se = std::sqrt((y.array() - pt.msd).square().sum() / (n_env - 1) / n_env);
+    pt.msd_cv = pt.msd;
+    pt.msd_cv_se = pt.msd_se;
+    const double gamma = temperature * r.ln_t[i];
+    if (valley_samples >= 2) {
+      const std::vector<std::int64_t> b = sample_valley_bottoms(potential, gamma, n_env + valley_samples, seed);
+      Eigen::VectorXd d(n_env), z(valley_samples);
+      for (std::uint32_t e = 0; e < n_env; ++e) d(e) = y(e) - static_cast<double>(b[e]) * static_cast<double>(b[e]);
+      for (std::uint32_t e = 0; e < valley_samples; ++e) z(e) = std::pow(static_cast<double>(b[n_env + e]), 2);
+      const double md = d.mean(), mz = z.mean();
+      const double vd = (d.array() - md).square().sum() / (n_env - 1);
+      const double vz = (z.array() - mz).square().sum() / (valley_samples - 1);
+      pt.msd_cv = md + mz;
+      pt.msd_cv_se = std::sqrt(vd / n_env + vz / valley_samples);
+      pt.valley = s4 * mz / std::pow(r.ln_t[i], 4);
+      env_term.emplace_back(d.data(), d.data() + n_env);
+      mean_term.push_back(md);
+    } else {
+      env_term.emplace_back(y.data(), y.data() + n_env);
+      mean_term.push_back(pt.msd);
+    }
+    out.points.push_back(pt);
+  }
+  // <x^2>^(1/4) = A (ln t - c): least squares on the late times; jackknife over the exact environments.
+  std::vector<double> lt, ycv, yval;
+  for (const auto& p : out.points) {
+    lt.push_back(p.ln_t);
+    ycv.push_back(p.msd_cv);
+    yval.push_back(p.valley * std::pow(p.ln_t, 4) / s4);
+  }
+  const auto [a, c] = fit_quartic_root(lt, ycv, fit_from);
+  require(std::isfinite(a) && a > 0, "fit_from", fit_from, "must leave at least 3 times with ln t >= fit_from and <x^2> > 0");
+  out.c = c;
+  out.amplitude4 = s4 * std::pow(a, 4);
+  std::vector<double> jack;
+  for (std::uint32_t leave = 0; leave < n_env; ++leave) {
+    std::vector<double> yj(lt.size());
+    for (std::size_t i = 0; i < lt.size(); ++i) {
+      // Removing environment `leave` from the mean of Y - Z (or of Y) changes the estimate by (mean - y_leave) / (n - 1).
+      const double yl = env_term[i][leave];
+      yj[i] = ycv[i] + (mean_term[i] - yl) / (n_env - 1);
+    }
+    jack.push_back(s4 * std::pow(fit_quartic_root(lt, yj, fit_from).first, 4));
+  }
+  double jm = 0, jv = 0;
+  for (double v : jack) jm += v / n_env;
+  for (double v : jack) jv += (v - jm) * (v - jm);
+  out.amplitude4_se = std::sqrt(jv * (n_env - 1) / n_env);
+  if (valley_samples >= 2) {
+    const auto [av, cv] = fit_quartic_root(lt, yval, fit_from);
+    out.valley_c = cv;
+    out.valley_amplitude4 = s4 * std::pow(av, 4);
+  }
+  for (auto& p : out.points) {
+    const double l4 = std::pow(p.ln_t - out.c, 4);
+    p.ratio = p.ln_t > out.c ? s4 * p.msd_cv / l4 : std::nan("");
+    p.ratio_se = p.ln_t > out.c ? s4 * p.msd_cv_se / l4 : std::nan("");
+  }
+  return out;
 }
 
 }  // namespace gengap::sim

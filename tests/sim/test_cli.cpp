@@ -87,6 +87,28 @@ TEST_CASE("gengap-sim sgd runs the batch-size experiment in silico: curves, fits
   expect_error("sgd --lr-scaling linear -t 100", "lr_scaling = linear");
 }
 
+TEST_CASE("gengap-sim exact prints the convergence to Kesten's 61/45 and writes JSON and CSV", "[cli][exact]") {
+  const std::string j = (tmp_dir() / "exact.json").string(), c = (tmp_dir() / "exact.csv").string();
+  const Outcome o = run("exact --sigma 6 -e 4 --octaves 30 --valley-samples 200 --fit-from 10 -q --json " + j + " --csv " + c);
+  REQUIRE(o.code == 0);
+  CHECK(o.err.find("sigma^4 <x^2> / (ln t - c)^4") != std::string::npos);
+  CHECK(o.err.find("sigma^4 A^4 = ") != std::string::npos);
+  std::ifstream in(j);
+  const auto doc = nlohmann::json::parse(in);
+  CHECK(doc["times"].back().get<double>() == std::ldexp(1.0, 30));
+  CHECK(doc["sigma2"].get<double>() == 36.0);
+  CHECK(doc["parameters"]["half_width"].get<int>() == 97);  // ceil(8 (30 ln 2)^2 / 36) = ceil(96.09)
+  CHECK(doc["kesten"]["points"].size() > 10);
+  CHECK(doc["stats"]["mass_defect"].get<double>() < 1e-12);
+  std::ifstream csv(c);
+  std::string header;
+  std::getline(csv, header);
+  CHECK(header == "t,ln_t,msd,msd_se,edge_mass,msd_cv,msd_cv_se,ratio,ratio_se,valley");
+  expect_error("exact --octaves 70", "octaves = 70");
+  expect_error("exact --sigma 0.1", "half_width =");
+  expect_error("exact -e 1", "environments = 1");
+}
+
 TEST_CASE("bad input: one-line error naming the field, exit code 2", "[cli][errors]") {
   expect_error("walk --potential fbm --alpha 2.5 -q", "alpha = 2.5");
   expect_error("walk --potential fbm --alpha 0 -q", "alpha = 0");

@@ -12,6 +12,7 @@
 #include "gengap/sim/hop_table.hpp"
 #include "gengap/sim/metropolis.hpp"
 #include "gengap/sim/sinai.hpp"
+#include "gengap/sim/theory.hpp"
 
 using namespace gengap::sim;
 
@@ -211,4 +212,51 @@ TEST_CASE("exact: bad input gives clear errors", "[exact]") {
   CHECK_THROWS_WITH(run_exact_ensemble(pot, Metropolis{}, cfg), Catch::Contains("half_width ="));
   cfg.temperature = 0;
   CHECK_THROWS_WITH(run_exact_ensemble(pot, Metropolis{}, cfg), Catch::Contains("temperature = 0"));
+}
+
+TEST_CASE("exact: kesten_convergence recovers c and 61/45 from an exact quartic law, with and without valleys", "[exact]") {
+  const SinaiPotential pot(SinaiPotential::Increments::kGaussian, 2.0);
+  ExactEnsembleResult r;
+  r.sigma2 = 4.0;
+  const double c = 1.5, target = 61.0 / 45.0;
+  const int n_env = 6;
+  for (int k = 2; k <= 40; ++k) {
+    r.ln_t.push_back(k * std::log(2.0));
+    r.times.push_back(std::ldexp(1.0, k));
+  }
+  r.env_msd.resize(n_env, static_cast<Eigen::Index>(r.ln_t.size()));
+  for (int e = 0; e < n_env; ++e) {
+    for (std::size_t i = 0; i < r.ln_t.size(); ++i) {
+      // Environments scattered symmetrically around the law: their mean is the law.
+      const double law = target * std::pow(r.ln_t[i] - c, 4) / 16.0;
+      r.env_msd(e, static_cast<Eigen::Index>(i)) = law * (1.0 + 0.2 * (e - 2.5));
+    }
+  }
+  const KestenConvergence k = kesten_convergence(r, pot, 1, 1.0, 0, 10.0);
+  CHECK(k.c == Approx(c).epsilon(1e-9));
+  CHECK(k.amplitude4 == Approx(target).epsilon(1e-9));
+  CHECK(k.amplitude4_se > 0);
+  for (const auto& p : k.points) {
+    if (p.ln_t <= c) {
+      CHECK(std::isnan(p.ratio));  // (ln t - c)^4 is not the law before t = e^c
+      continue;
+    }
+    CHECK(p.ratio == Approx(target).epsilon(1e-9));
+    CHECK(p.msd_cv == p.msd);
+  }
+  // With valley bottoms as control variate: mean(Y) - mean of Z over the same environments + mean
+  // of Z over 400 other environments (recomputed here from the valley bottoms).
+  const KestenConvergence kv = kesten_convergence(r, pot, 1, 1.0, 400, 10.0);
+  CHECK(kv.valley_amplitude4 > 0);
+  for (std::size_t i : {std::size_t{10}, std::size_t{30}}) {
+    const double ln_t = kv.points[i].ln_t;
+    const std::vector<std::int64_t> b = sample_valley_bottoms(pot, ln_t, n_env + 400, 1);
+    double z_same = 0, z_other = 0;
+    for (int e = 0; e < n_env; ++e) z_same += std::pow(static_cast<double>(b[static_cast<std::size_t>(e)]), 2) / n_env;
+    for (int e = n_env; e < n_env + 400; ++e) z_other += std::pow(static_cast<double>(b[static_cast<std::size_t>(e)]), 2) / 400;
+    INFO("ln t = " << ln_t);
+    CHECK(kv.points[i].msd_cv == Approx(kv.points[i].msd - z_same + z_other).epsilon(1e-12));
+    CHECK(kv.points[i].valley == Approx(16.0 * z_other / std::pow(ln_t, 4)).epsilon(1e-12));
+  }
+  CHECK_THROWS_WITH(kesten_convergence(r, pot, 1, 1.0, 0, 100.0), Catch::Contains("fit_from = 100"));
 }

@@ -5,6 +5,7 @@
 #include "gengap/sim/dynamics.hpp"
 #include "gengap/sim/ensemble.hpp"
 #include "gengap/sim/error.hpp"
+#include "gengap/sim/exact.hpp"
 #include "gengap/sim/factory.hpp"
 #include "gengap/sim/fbm.hpp"
 #include "gengap/sim/field.hpp"

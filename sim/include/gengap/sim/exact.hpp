@@ -95,7 +95,7 @@ struct ExactEnsembleConfig {
   std::uint64_t seed = 1;           ///< environment e is potential.sample(seed, e, half_width), as in run_ensemble()
   std::uint32_t environments = 32;  ///< >= 1
   double temperature = 1.0;         ///< T > 0
-  std::int64_t half_width = 0;      ///< window [-hw, hw]; 0 = automatic: 4 (T ln t_max)^2 / s^2 sites (s^2 the increment variance), at least 64
+  std::int64_t half_width = 0;      ///< window [-hw, hw]; 0 = automatic: 8 (T ln t_max)^2 / s^2 sites (s^2 the increment variance), at least 64; Golosov valley bottoms b_Gamma, where the walker sits, exceed it in fewer than 1e-3 of the environments (measured at s / T = 1 ... 6)
   int octaves = 58;                 ///< t_max = 2^octaves
   int per_octave = 4;               ///< see ExactOptions
   unsigned threads = 0;             ///< environments in parallel; 0 = all hardware threads
@@ -124,5 +124,46 @@ struct ExactEnsembleResult {
 /// @throws InvalidArgument for a bad configuration
 ExactEnsembleResult run_exact_ensemble(const Potential& potential, const Dynamics& dynamics,
                                        const ExactEnsembleConfig& config);
+
+/// One time of kesten_convergence().
+struct KestenPoint {
+  double ln_t = 0;       ///< ln t
+  double msd = 0;        ///< environment average of the thermal \<x^2\> (exact environments only)
+  double msd_se = 0;     ///< its standard error
+  double msd_cv = 0;     ///< the same average with Golosov's valley bottom as control variate (see below)
+  double msd_cv_se = 0;  ///< its standard error
+  double ratio = 0;      ///< sigma^4 msd_cv / (ln t - c)^4 (T = 1 units: sigma^2 = s^2 / T^2)
+  double ratio_se = 0;   ///< its standard error (c held fixed)
+  double valley = 0;     ///< sigma^4 E[b_Gamma^2] / Gamma^4, Gamma = ln t, over the valley-only environments
+};
+
+/// The approach of sigma^4 \<x^2\> / (ln t - c)^4 to Kesten's 61/45.
+struct KestenConvergence {
+  double fit_from = 0;                 ///< c was fitted on ln t >= fit_from
+  double c = 0;                        ///< offset: \<x^2\>^(1/4) = A (ln t - c), least squares on msd_cv
+  double amplitude4 = 0;               ///< sigma^4 A^4 of that fit (the asymptotic estimate of 61/45)
+  double amplitude4_se = 0;            ///< its jackknife standard error over the exact environments
+  double valley_c = 0;                 ///< the same fit of E[b_Gamma^2]^(1/4) alone (valley environments)
+  double valley_amplitude4 = 0;        ///< sigma^4 A^4 of the valley-only fit (0 without valley samples)
+  std::uint32_t valley_environments = 0;  ///< environments used for valley bottoms only
+  std::vector<KestenPoint> points;     ///< one per time with ln t >= 1
+};
+
+/// Environment averages of an exact Sinai ensemble, sharpened with a control variate: in each
+/// environment the walker sits near Golosov's valley bottom b_Gamma (theory.hpp) for Gamma = T ln t,
+/// which costs O(window) to find. With Y = \<x^2\>_e (exact environments 0..n-1) and Z = b_Gamma^2,
+/// E[Y] = E[Y - Z] + E[Z], the first term averaged over the n exact environments and the second over
+/// `valley_samples` further environments (n ... n + valley_samples - 1, disjoint, so the two terms are
+/// independent and the standard errors add in quadrature). The estimate is unbiased whatever the
+/// correlation; its error shrinks by Var(Y - Z) / Var(Y) when Y and Z agree.
+/// @param result run_exact_ensemble() of a Sinai potential (alpha = 1) with `seed`
+/// @param potential the same potential
+/// @param seed the same seed
+/// @param temperature the same temperature
+/// @param valley_samples extra environments for E[Z] (0: no control variate, msd_cv = msd)
+/// @param fit_from fit c and A on ln t >= fit_from
+/// @throws InvalidArgument for a potential with alpha != 1, fewer than 3 times >= fit_from
+KestenConvergence kesten_convergence(const ExactEnsembleResult& result, const Potential& potential, std::uint64_t seed,
+                                     double temperature, std::uint32_t valley_samples, double fit_from);
 
 }  // namespace gengap::sim
