@@ -1,4 +1,4 @@
-// gengap-sim: random walks on random potentials from the command line (walk, valley, fit, sgd, exact).
+// gengap-sim: random walks on random potentials from the command line (walk, valley, fit, sgd, exact, lattice).
 #include <algorithm>
 #include <cmath>
 #include <fstream>
@@ -698,6 +698,184 @@ int run_exact_cmd(const ExactParams& p) {
             << std::setprecision(2) << "; " << r.seconds / static_cast<double>(p.environments) << " s per environment\n";
   return 0;
 }
+
+// ----------------------------------------------------------------------------------------------
+// lattice
+struct LatticeParams {
+  std::vector<int> dims{1, 2, 3};
+  std::vector<std::int64_t> boxes{16384, 512, 128};
+  double alpha = 1.0;
+  double s = 3.0;
+  std::vector<double> temperatures{1.0};
+  int subharmonics = 3;
+  std::int64_t environments = 20;
+  std::int64_t walkers = 10;
+  std::int64_t t_max = 100000;
+  int per_decade = 8;
+  double fit_tmin = 100;
+  std::uint64_t seed = 1;
+  int threads = 0;
+  std::string json_out, csv_out;
+  bool quiet = false;
+};
+
+void register_lattice(CLI::App* app, LatticeParams& p, cli::ConfigFields& f) {
+  app->add_option("--dims", p.dims, "lattice dimensions d to run (1, 2, 3)")->delimiter(',')->capture_default_str();
+  app->add_option("--boxes", p.boxes, "periodic box side L per dimension in --dims (powers of two; walkers stay within L/4)")
+      ->delimiter(',')->capture_default_str();
+  app->add_option("-a,--alpha", p.alpha, "structure-function exponent, in (0, 2)")->capture_default_str();
+  app->add_option("--sigma", p.s, "s: E[(V(x + e_1) - V(x))^2] = s^2")->capture_default_str();
+  app->add_option("-T,--temperatures", p.temperatures, "temperatures (several: the collapse on T ln t / s)")->delimiter(',')->capture_default_str();
+  app->add_option("--subharmonics", p.subharmonics, "subharmonic levels below the box's lowest wave number")->capture_default_str();
+  app->add_option("-e,--environments", p.environments, "independent fields per run")->capture_default_str();
+  app->add_option("-w,--walkers", p.walkers, "walkers per field")->capture_default_str();
+  app->add_option("-t,--t-max", p.t_max, "last recording time (steps)")->capture_default_str();
+  app->add_option("--per-decade", p.per_decade, "recording times per decade")->capture_default_str();
+  app->add_option("--fit-tmin", p.fit_tmin, "fit <|x|^2> = B (ln t - c)^k on t >= this")->capture_default_str();
+  app->add_option("-s,--seed", p.seed, "master seed")->capture_default_str();
+  app->add_option("-j,--threads", p.threads, "threads (0 = all); results do not depend on it")->capture_default_str();
+  app->add_option("--json", p.json_out, "write results as JSON here (default: stdout)");
+  app->add_option("--csv", p.csv_out, "write the curves as CSV here (dim, temperature, t, x, msd)");
+  app->add_flag("-q,--quiet", p.quiet, "no progress on stderr");
+  f.add("dims", p.dims);
+  f.add("boxes", p.boxes);
+  f.add("alpha", p.alpha);
+  f.add("sigma", p.s);
+  f.add("temperatures", p.temperatures);
+  f.add("subharmonics", p.subharmonics);
+  f.add("environments", p.environments);
+  f.add("walkers", p.walkers);
+  f.add("t_max", p.t_max);
+  f.add("per_decade", p.per_decade);
+  f.add("fit_tmin", p.fit_tmin);
+  f.add("seed", p.seed);
+  f.add("threads", p.threads);
+  f.add("json", p.json_out);
+  f.add("csv", p.csv_out);
+  f.add("quiet", p.quiet);
+}
+
+int run_lattice_cmd(const LatticeParams& p) {
+  require(!p.dims.empty(), "dims", "(empty)", "must name at least one dimension");
+  require(p.boxes.size() == p.dims.size(), "boxes", p.boxes.size(),
+          "must give one box side per dimension in --dims (" + std::to_string(p.dims.size()) + ")");
+  require(!p.temperatures.empty(), "temperatures", "(empty)", "must name at least one temperature");
+  require(p.environments >= 1 && p.environments <= 0xFFFFFFFFll, "environments", p.environments, "must be in [1, 2^32)");
+  require(p.walkers >= 1 && p.walkers <= 0xFFFFFFFFll, "walkers", p.walkers, "must be in [1, 2^32)");
+  require(p.t_max >= 10, "t_max", p.t_max, "must be >= 10");
+  require(p.threads >= 0, "threads", p.threads, "must be >= 0");
+  const std::vector<std::uint64_t> times = sim::log_times(static_cast<std::uint64_t>(p.t_max), p.per_decade);
+  const double k_pred = sim::predicted_msd_exponent(p.alpha);
+  json runs = json::array(), by_dim = json::array();
+  std::ostringstream csv;
+  csv << std::setprecision(12) << "dim,temperature,t,x,msd\n";
+  for (std::size_t di = 0; di < p.dims.size(); ++di) {
+    sim::LatticeFieldOptions fo;
+    fo.dim = p.dims[di];
+    fo.box = p.boxes[di];
+    fo.alpha = p.alpha;
+    fo.s = p.s;
+    fo.subharmonics = p.subharmonics;
+    const sim::LatticeField field(fo);
+    std::vector<sim::Curve> curves;
+    std::vector<double> ks;
+    for (double temp : p.temperatures) {
+      sim::LatticeWalkConfig cfg;
+      cfg.seed = p.seed;
+      cfg.environments = static_cast<std::uint32_t>(p.environments);
+      cfg.walkers_per_env = static_cast<std::uint32_t>(p.walkers);
+      cfg.temperature = temp;
+      cfg.times = times;
+      cfg.threads = static_cast<unsigned>(p.threads);
+      std::ostringstream label;
+      label << "lattice d = " << fo.dim << ", T = " << temp;
+      cli::Progress progress(label.str());
+      if (!p.quiet) cfg.progress = [&progress](double f) { progress(f); };
+      const sim::LatticeWalkResult r = sim::run_lattice_walk(field, cfg);
+      progress.done();
+      std::vector<double> t, y;
+      sim::Curve curve;
+      for (std::size_t i = 0; i < r.times.size(); ++i) {
+        const double ti = static_cast<double>(r.times[i]);
+        const double x = temp * std::log(ti) / p.s;  // the collapse variable T ln t / s
+        csv << fo.dim << ',' << temp << ',' << ti << ',' << x << ',' << r.msd[i] << '\n';
+        if (ti >= p.fit_tmin && ti > 1 && r.msd[i] > 0) {
+          t.push_back(ti);
+          y.push_back(r.msd[i]);
+        }
+        if (ti >= p.fit_tmin && ti > 1 && r.msd[i] > 0) {  // the collapse is asymptotic: late times only
+          curve.x.push_back(x);
+          curve.y.push_back(r.msd[i]);
+        }
+      }
+      json fit;
+      if (t.size() >= 4) {
+        const std::vector<sim::FitResult> models = sim::compare_models(t, y, k_pred);
+        fit["models"] = models;
+        fit["preferred"] = models.front().model;
+        for (const auto& m : models) {
+          if (m.model == "log-free") {
+            fit["k"] = m.param("k");
+            ks.push_back(m.param("k"));
+          }
+        }
+      } else {
+        fit["skipped"] = "fewer than 4 times >= fit_tmin";
+      }
+      curves.push_back(curve);
+      runs.push_back({{"dim", fo.dim},
+                      {"box", fo.box},
+                      {"temperature", temp},
+                      {"times", r.times},
+                      {"msd", r.msd},
+                      {"max_reach", r.max_reach},
+                      {"walker_steps", r.walker_steps},
+                      {"seconds", r.seconds},
+                      {"fit", fit}});
+    }
+    json dj = {{"dim", fo.dim},
+               {"box", fo.box},
+               {"structure_exponent", std::log(field.structure_function({fo.box / 4, 0, 0}) / field.structure_function({1, 0, 0})) /
+                                          std::log(static_cast<double>(fo.box / 4))},
+               {"k", ks},
+               {"k_predicted", k_pred}};
+    if (curves.size() >= 2) {
+      const sim::Overlap o = sim::curve_overlap(curves);
+      dj["collapse"] = {{"what", "spread of <|x|^2> against T ln t / s across temperatures, t >= fit_tmin (0 = one curve)"},
+                        {"spread", o.spread}, {"x_lo", o.x_lo}, {"x_hi", o.x_hi}};
+      // The same curves against ln t, for contrast: they do not coincide.
+      std::vector<sim::Curve> raw = curves;
+      for (std::size_t c = 0; c < raw.size(); ++c)
+        for (double& x : raw[c].x) x *= p.s / p.temperatures[c];
+      const sim::Overlap o2 = sim::curve_overlap(raw);
+      dj["collapse"]["spread_against_ln_t"] = o2.spread;
+    }
+    by_dim.push_back(dj);
+  }
+  json j;
+  j["parameters"] = {{"dims", p.dims},       {"boxes", p.boxes},           {"alpha", p.alpha},
+                     {"sigma", p.s},         {"temperatures", p.temperatures}, {"subharmonics", p.subharmonics},
+                     {"environments", p.environments}, {"walkers", p.walkers}, {"t_max", p.t_max},
+                     {"per_decade", p.per_decade}, {"fit_tmin", p.fit_tmin}, {"seed", p.seed}};
+  j["runs"] = runs;
+  j["by_dim"] = by_dim;
+  if (!p.csv_out.empty()) cli::write_file_atomic(p.csv_out, csv.str());
+  if (!p.json_out.empty()) {
+    cli::write_file_atomic(p.json_out, j.dump(2) + "\n");
+  } else {
+    std::cout << j.dump(2) << '\n';
+  }
+  std::cerr << std::setprecision(3) << "lattice: fitted exponent k of <|x|^2> = B (ln t - c)^k (4/alpha = " << k_pred << "):";
+  for (const auto& d : by_dim) {
+    std::cerr << " d = " << d["dim"].get<int>() << ": " << d["k"].dump();
+    if (d.contains("collapse"))
+      std::cerr << " (collapse spread " << d["collapse"]["spread"].get<double>() << " vs "
+                << d["collapse"]["spread_against_ln_t"].get<double>() << " against ln t)";
+    std::cerr << ';';
+  }
+  std::cerr << '\n';
+  return 0;
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -709,19 +887,22 @@ int main(int argc, char** argv) {
   FitParams fit;
   SgdParams sgd;
   ExactParams exact;
-  cli::ConfigFields walk_f, valley_f, fit_f, sgd_f, exact_f;
+  LatticeParams lattice;
+  cli::ConfigFields walk_f, valley_f, fit_f, sgd_f, exact_f, lattice_f;
   std::string config;
   auto* w = app.add_subcommand("walk", "simulate an ensemble of walkers; JSON + CSV out");
   auto* v = app.add_subcommand("valley", "sample Golosov's valley bottom b_Gamma from the potential alone");
   auto* f = app.add_subcommand("fit", "fit a CSV of t, d(t) with every growth model and compare them");
   auto* g = app.add_subcommand("sgd", "noisy gradient descent on a high-dimensional random landscape: the batch-size experiment in silico");
   auto* x = app.add_subcommand("exact", "exact thermal averages of the 1D walk at any time (to ln t = 40 and beyond), without stepping");
-  for (auto* sc : {w, v, f, g, x}) sc->add_option("--config", config, "JSON file of fields (flags override it)");
+  auto* l = app.add_subcommand("lattice", "walkers on d = 1, 2, 3 lattice Gaussian fields: growth exponent vs d, collapse on T ln t / s");
+  for (auto* sc : {w, v, f, g, x, l}) sc->add_option("--config", config, "JSON file of fields (flags override it)");
   register_walk(w, walk, walk_f);
   register_valley(v, valley, valley_f);
   register_fit(f, fit, fit_f);
   register_sgd(g, sgd, sgd_f);
   register_exact(x, exact, exact_f);
+  register_lattice(l, lattice, lattice_f);
   try {
     // Apply the config first, so that flags given on the command line override it.
     const std::string cfg_file = cli::find_config(argc, argv);
@@ -732,6 +913,7 @@ int main(int argc, char** argv) {
       if (sub == "fit") fit_f.apply(cfg_file);
       if (sub == "sgd") sgd_f.apply(cfg_file);
       if (sub == "exact") exact_f.apply(cfg_file);
+      if (sub == "lattice") lattice_f.apply(cfg_file);
     }
     app.parse(argc, argv);
     if (w->parsed()) return run_walk(walk);
@@ -739,6 +921,7 @@ int main(int argc, char** argv) {
     if (f->parsed()) return run_fit(fit);
     if (g->parsed()) return run_sgd_cmd(sgd);
     if (x->parsed()) return run_exact_cmd(exact);
+    if (l->parsed()) return run_lattice_cmd(lattice);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
     std::cerr << "gengap-sim: error: " << e.what() << " (see --help)\n";

@@ -109,6 +109,28 @@ TEST_CASE("gengap-sim exact prints the convergence to Kesten's 61/45 and writes 
   expect_error("exact -e 1", "environments = 1");
 }
 
+TEST_CASE("gengap-sim lattice runs walkers in d = 1, 2 and reports exponents and the collapse", "[cli][lattice]") {
+  const std::string j = (tmp_dir() / "lattice.json").string(), c = (tmp_dir() / "lattice.csv").string();
+  const Outcome o = run("lattice --dims 1,2 --boxes 1024,128 --sigma 3 -T 1,0.75 -e 3 -w 4 -t 3000 --fit-tmin 30 -q --json " + j +
+                        " --csv " + c);
+  REQUIRE(o.code == 0);
+  CHECK(o.err.find("fitted exponent k") != std::string::npos);
+  std::ifstream in(j);
+  const auto doc = nlohmann::json::parse(in);
+  REQUIRE(doc["runs"].size() == 4);
+  REQUIRE(doc["by_dim"].size() == 2);
+  CHECK(doc["by_dim"][1]["dim"].get<int>() == 2);
+  CHECK(doc["by_dim"][0]["collapse"].contains("spread"));
+  CHECK(doc["runs"][3]["times"].back().get<int>() == 3000);
+  std::ifstream csv(c);
+  std::string header;
+  std::getline(csv, header);
+  CHECK(header == "dim,temperature,t,x,msd");
+  expect_error("lattice --dims 2 --boxes 100", "box = 100");
+  expect_error("lattice --dims 1,2 --boxes 64", "boxes = 1");
+  expect_error("lattice --dims 4 --boxes 64", "dim = 4");
+}
+
 TEST_CASE("bad input: one-line error naming the field, exit code 2", "[cli][errors]") {
   expect_error("walk --potential fbm --alpha 2.5 -q", "alpha = 2.5");
   expect_error("walk --potential fbm --alpha 0 -q", "alpha = 0");

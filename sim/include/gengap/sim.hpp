@@ -15,6 +15,7 @@
 #include "gengap/sim/heat_bath.hpp"
 #include "gengap/sim/hop_table.hpp"
 #include "gengap/sim/landscape.hpp"
+#include "gengap/sim/lattice.hpp"
 #include "gengap/sim/metropolis.hpp"
 #include "gengap/sim/overlap.hpp"
 #include "gengap/sim/philox.hpp"
