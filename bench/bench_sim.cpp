@@ -139,6 +139,42 @@ void BM_SgdPlainLoop(benchmark::State& state) {
 }
 BENCHMARK(BM_SgdPlainLoop)->Unit(benchmark::kMillisecond);
 
+// The exact solver: one environment (Sinai, s = 3), t up to 2^58 (ln t = 40.2), 4 times per octave,
+// against the window half-width hw (n = 2 hw + 1 sites). Cost ~ 58 dense n x n products.
+void BM_ExactSolver(benchmark::State& state) {
+  const sim::SinaiPotential pot(sim::SinaiPotential::Increments::kGaussian, 3.0);
+  const auto hw = static_cast<std::int64_t>(state.range(0));
+  const sim::BirthDeathChain chain = sim::chain_from_landscape(pot.sample(1, 0, hw), sim::Metropolis{}, 1.0);
+  sim::ExactOptions opt;
+  opt.octaves = 58;
+  for (auto _ : state) {
+    const auto p = sim::propagate_exact(chain, opt);
+    benchmark::DoNotOptimize(p.msd.back());
+  }
+  state.counters["sites"] = static_cast<double>(chain.size());
+  state.counters["squarings_per_s"] = benchmark::Counter(58.0 * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_ExactSolver)->Arg(50)->Arg(100)->Arg(200)->Arg(400)->Arg(800)->ArgName("hw")->Unit(benchmark::kSecond);
+
+// Walker-steps per second on a 2D lattice field (L = 256, s = 3, T = 1), one thread, 16 walkers on
+// each of 4 fields, t = 2^16 (field synthesis included).
+void BM_LatticeWalk2D(benchmark::State& state) {
+  const sim::LatticeField field({2, 256, 1.0, 3.0, 3});
+  sim::LatticeWalkConfig cfg;
+  cfg.environments = 4;
+  cfg.walkers_per_env = 16;
+  cfg.times = {1u << 16};
+  cfg.threads = 1;
+  std::uint64_t steps = 0;
+  for (auto _ : state) {
+    const auto r = sim::run_lattice_walk(field, cfg);
+    benchmark::DoNotOptimize(r.msd.back());
+    steps += r.walker_steps;
+  }
+  state.counters["walker_steps_per_s"] = benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_LatticeWalk2D)->Unit(benchmark::kMillisecond);
+
 }  // namespace
 
 BENCHMARK_MAIN();
