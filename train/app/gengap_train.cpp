@@ -1,13 +1,127 @@
 // gengap-train: train one of the paper's models with its large-batch techniques, from flags or JSON.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
 #include <fstream>
 #include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "cli_util.hpp"
 #include "gengap/train/data.hpp"
+#include "gengap/train/distributed.hpp"
 #include "gengap/train/trainer.hpp"
+
+namespace {
+
+std::vector<pid_t> g_workers;  // for the signal handler: forward SIGINT/SIGTERM to the workers
+
+void forward_signal(int sig) {
+  for (pid_t p : g_workers)
+    if (p > 0) kill(p, sig);
+}
+
+/// A free TCP port on the loopback interface (the kernel picks it; there is a small window in which
+/// another program could take it before rank 0 listens, in which case rank 0 says so).
+int free_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw std::runtime_error("--nproc: cannot open a socket to find a free port");
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  socklen_t len = sizeof a;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    close(fd);
+    throw std::runtime_error("--nproc: cannot bind a loopback socket to find a free port");
+  }
+  const int port = ntohs(a.sin_port);
+  close(fd);
+  return port;
+}
+
+std::string describe(int status) {
+  if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return std::string("was killed by signal ") + std::to_string(WTERMSIG(status)) + " (" + strsignal(WTERMSIG(status)) + ")";
+  return "stopped";
+}
+
+/// Starts `nproc` workers of this program on this machine (ranks 0 ... nproc-1, loopback rendezvous)
+/// and supervises them: when one fails, the others get `grace` seconds to stop on their own (they
+/// notice the lost peer, or time out) before they are terminated. Returns the exit code.
+int launch_local(int nproc, const std::vector<std::string>& args, int port, double grace) {
+  if (port == 0) port = free_port();
+  std::cerr << "gengap-train: starting " << nproc << " workers (rendezvous 127.0.0.1:" << port << ")\n";
+  struct sigaction sa {};
+  sa.sa_handler = forward_signal;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  for (int r = 0; r < nproc; ++r) {
+    std::vector<std::string> a = args;
+    for (const std::string& x : {std::string("--world-size"), std::to_string(nproc), std::string("--rank"), std::to_string(r),
+                                 std::string("--master-addr"), std::string("127.0.0.1"), std::string("--master-port"), std::to_string(port)})
+      a.push_back(x);
+    if (r > 0) a.push_back("--no-progress");
+    std::vector<char*> av;
+    for (auto& x : a) av.push_back(x.data());
+    av.push_back(nullptr);
+    const pid_t pid = fork();
+    if (pid < 0) throw std::runtime_error("--nproc: fork failed");
+    if (pid == 0) {
+      execv("/proc/self/exe", av.data());
+      std::perror("gengap-train: execv");
+      _exit(127);
+    }
+    g_workers.push_back(pid);
+  }
+  int code = 0, alive = nproc;
+  std::chrono::steady_clock::time_point deadline{};
+  bool failing = false;
+  while (alive > 0) {
+    int status = 0;
+    const pid_t pid = waitpid(-1, &status, failing ? WNOHANG : 0);
+    if (pid > 0) {
+      --alive;
+      int rank = 0;
+      for (std::size_t i = 0; i < g_workers.size(); ++i)
+        if (g_workers[i] == pid) {
+          rank = static_cast<int>(i);
+          g_workers[i] = -1;
+        }
+      const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+      if (!ok && !failing) {
+        std::cerr << "gengap-train: worker " << rank << " " << describe(status) << "; waiting up to " << grace
+                  << " s for the other workers to stop\n";
+        failing = true;
+        code = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+        deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<long>(grace * 1000));
+      }
+      continue;
+    }
+    if (pid < 0 && errno != EINTR) break;
+    if (failing) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        std::cerr << "gengap-train: terminating the workers still running\n";
+        forward_signal(SIGKILL);
+        deadline = std::chrono::steady_clock::now() + std::chrono::hours(1);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  return code;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using gengap::train::TrainConfig;
@@ -44,6 +158,13 @@ int main(int argc, char** argv) {
   app.add_flag("--augment,!--no-augment", c.augment, "CIFAR crop + flip");
   app.add_flag("--resume,!--no-resume", c.resume, "continue from out_dir/checkpoint.pt");
   app.add_flag("--progress,!--no-progress", c.progress, "progress on stderr");
+  int nproc = 0;
+  app.add_option("--nproc", nproc, "start this many data-parallel workers on this machine and supervise them (each takes batch_size / nproc samples)");
+  auto* o_ws = app.add_option("--world-size", c.world_size, "workers in a job started by another launcher")->capture_default_str();
+  auto* o_rank = app.add_option("--rank", c.rank, "this worker's rank (0 writes the files)")->capture_default_str();
+  app.add_option("--master-addr", c.master_addr, "rank 0's host for the rendezvous")->capture_default_str();
+  auto* o_port = app.add_option("--master-port", c.master_port, "rank 0's port (with --nproc: default a free one)")->capture_default_str();
+  app.add_option("--dist-timeout", c.dist_timeout, "seconds before a rendezvous or collective gives up")->capture_default_str();
   try {
     const std::string cfg_file = gengap::cli::find_config(argc, argv);
     if (!cfg_file.empty()) {
@@ -58,7 +179,28 @@ int main(int argc, char** argv) {
       gengap::train::from_json(j, c);
     }
     app.parse(argc, argv);
+    if (nproc < 0) throw std::invalid_argument("nproc = " + std::to_string(nproc) + ": must be >= 1");
+    if (nproc > 1) {
+      if (o_ws->count() > 0 || o_rank->count() > 0)
+        throw std::invalid_argument("nproc = " + std::to_string(nproc) + ": --nproc starts the workers itself; do not pass --world-size or --rank");
+      TrainConfig check = c;  // fail here, not in every worker, for a bad setting
+      check.world_size = nproc;
+      check.validate();
+      std::vector<std::string> args;
+      for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--nproc") {
+          ++i;
+          continue;
+        }
+        if (a.rfind("--nproc=", 0) == 0) continue;
+        args.push_back(a);
+      }
+      args.insert(args.begin(), std::string(argv[0]));
+      return launch_local(nproc, args, o_port->count() > 0 ? c.master_port : 0, c.dist_timeout + 10);
+    }
     const auto s = gengap::train::train(c);
+    if (c.rank != 0) return 0;  // rank 0 reports for the job
     std::cout << "test accuracy " << 100 * s.test_accuracy << "% after " << s.iterations << " iterations (" << s.epochs
               << " epochs) on " << s.device << "; ||w - w0|| = " << s.final_distance << "; results in " << c.out_dir << '\n';
     return 0;
@@ -69,6 +211,9 @@ int main(int argc, char** argv) {
   } catch (const std::invalid_argument& e) {
     std::cerr << "gengap-train: error: " << e.what() << '\n';
     return 2;
+  } catch (const gengap::train::DistributedError& e) {
+    std::cerr << "gengap-train: failed: " << e.what() << '\n';
+    return 3;
   } catch (const gengap::train::DataError& e) {
     std::cerr << "gengap-train: error: " << e.what() << '\n';
     return 2;

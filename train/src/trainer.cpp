@@ -25,6 +25,7 @@
 #include <torch/serialize.h>
 
 #include "gengap/sim/philox.hpp"
+#include "gengap/train/distributed.hpp"
 #include "gengap/train/models.hpp"
 #include "gengap/train/regime.hpp"
 #include "gengap/train/weight_distance.hpp"
@@ -75,12 +76,25 @@ void TrainConfig::validate() const {
   if (!(synthetic_noise >= 0) || !std::isfinite(synthetic_noise)) bad("synthetic_noise", num(synthetic_noise), "must be >= 0");
   if (distance_per_decade < 1) bad("distance_per_decade", std::to_string(distance_per_decade), "must be >= 1");
   if (probe_size < 2) bad("probe_size", std::to_string(probe_size), "must be >= 2");
+  if (world_size < 1) bad("world_size", std::to_string(world_size), "must be >= 1");
+  if (rank < 0 || rank >= world_size) bad("rank", std::to_string(rank), "must lie in [0, world_size = " + std::to_string(world_size) + ")");
+  if (batch_size % world_size != 0)
+    bad("batch_size", std::to_string(batch_size), "must be divisible by world_size = " + std::to_string(world_size));
+  if (world_size > 1 && batch_size / world_size < 2)
+    bad("batch_size", std::to_string(batch_size), "must give every worker at least 2 samples");
+  if (world_size > 1 && norm == "gbn" && ghost_batch_size > batch_size / world_size)
+    bad("ghost_batch_size", std::to_string(ghost_batch_size),
+        "larger than the per-worker batch batch_size / world_size = " + std::to_string(batch_size / world_size) +
+            " with norm = gbn (each worker normalizes its own slice)");
+  if (master_port < 1 || master_port > 65535) bad("master_port", std::to_string(master_port), "must lie in [1, 65535]");
+  if (!(dist_timeout > 0) || !std::isfinite(dist_timeout)) bad("dist_timeout", num(dist_timeout), "must be > 0");
 }
 
 #define GENGAP_CONFIG_FIELDS(X)                                                                                      \
   X(model) X(dataset) X(data_dir) X(batch_size) X(ghost_batch_size) X(norm) X(lr_scaling) X(warmup_epochs)           \
   X(regime_adaptation) X(regime_scale) X(epochs) X(max_iterations) X(lr) X(nesterov) X(clip_norm) X(seed) X(device) X(out_dir)       \
-  X(train_subset) X(test_subset) X(synthetic_size) X(synthetic_noise) X(distance_per_decade) X(probe_size) X(augment) X(resume) X(progress)
+  X(train_subset) X(test_subset) X(synthetic_size) X(synthetic_noise) X(distance_per_decade) X(probe_size) X(augment) X(resume) X(progress) \
+  X(world_size) X(rank) X(master_addr) X(master_port) X(dist_timeout)
 
 void to_json(json& j, const TrainConfig& c) {
   j = json::object();
@@ -119,8 +133,10 @@ struct Batch {
 
 class BatchStream {
  public:
-  BatchStream(const Dataset& d, int64_t batch, uint64_t seed, bool augment, int64_t epoch)
-      : data_(d), batch_(batch), seed_(seed), augment_(augment) {
+  /// Batches of `batch` samples in the epoch's order; a worker (rank of world) gets its slice
+  /// [rank, rank + 1) x batch / world of each, so that the workers together see the single-process batch.
+  BatchStream(const Dataset& d, int64_t batch, uint64_t seed, bool augment, int64_t epoch, int rank = 0, int world = 1)
+      : data_(d), batch_(batch), seed_(seed), augment_(augment), local_(batch / world), offset_(rank * (batch / world)) {
     const int64_t n = d.size();
     torch::Generator g = at::detail::createCPUGenerator(seed * 1000003ull + static_cast<uint64_t>(epoch));
     perm_ = torch::randperm(n, g, torch::kLong);
@@ -152,10 +168,15 @@ class BatchStream {
     try {
       for (int64_t b = 0; b < count_; ++b) {
         const torch::Tensor idx = perm_.narrow(0, b * batch_, batch_);
-        Batch out{data_.images.index_select(0, idx), data_.labels.index_select(0, idx)};
+        Batch out;
         if (augment_) {
+          // The crops of a batch come from one stream over the whole batch: augment it, then slice.
           const uint64_t s = sim::Stream(seed_, sim::StreamPurpose::kStart, static_cast<uint32_t>(epoch_), static_cast<uint32_t>(b))(0)[0];
-          out.x = augment_crop_flip(out.x, 4, s);
+          out = {augment_crop_flip(data_.images.index_select(0, idx), 4, s), data_.labels.index_select(0, idx)};
+          if (local_ < batch_) out = {out.x.narrow(0, offset_, local_), out.y.narrow(0, offset_, local_)};
+        } else {
+          const torch::Tensor mine = local_ < batch_ ? idx.narrow(0, offset_, local_) : idx;
+          out = {data_.images.index_select(0, mine), data_.labels.index_select(0, mine)};
         }
         std::unique_lock<std::mutex> l(m_);
         cv_.wait(l, [this] { return q_.size() < 3 || stop_; });
@@ -173,6 +194,7 @@ class BatchStream {
   int64_t batch_;
   uint64_t seed_;
   bool augment_;
+  int64_t local_, offset_;
   torch::Tensor perm_;
   int64_t count_ = 0, epoch_ = 0;
   std::deque<Batch> q_;
@@ -255,9 +277,22 @@ TrainSummary train(const TrainConfig& cfg) {
     dev = torch::Device(cfg.device);
     if (dev.is_cuda() && !torch::cuda::is_available()) bad("device", cfg.device, "CUDA is not available here (use auto or cpu)");
   }
+  // Data-parallel: meet the other workers first, so that a bad rendezvous fails before any work.
+  std::unique_ptr<Communicator> comm;
+  if (cfg.world_size > 1) {
+    DistOptions d;
+    d.rank = cfg.rank;
+    d.world_size = cfg.world_size;
+    d.master_addr = cfg.master_addr;
+    d.master_port = cfg.master_port;
+    d.timeout_seconds = cfg.dist_timeout;
+    comm = std::make_unique<Communicator>(d, dev);
+  }
+  const bool lead = cfg.rank == 0;  // rank 0 evaluates, reports and writes every file
+  const bool progress = cfg.progress && lead;
   const fs::path out(cfg.out_dir);
-  fs::create_directories(out);
-  {
+  if (lead) {
+    fs::create_directories(out);
     json j = cfg;
     write_atomic(out / "config.json", j.dump(2) + "\n");
   }
@@ -278,6 +313,11 @@ TrainSummary train(const TrainConfig& cfg) {
   torch::nn::Sequential model = make_model(cfg.model, mo);
   model->to(dev);
   model->train();
+  if (comm) {  // every worker starts from rank 0's weights (the seed makes them equal anyway)
+    std::vector<torch::Tensor> state = model->parameters();
+    for (auto& b : model->buffers()) state.push_back(b);
+    comm->broadcast(state);
+  }
 
   Regime regime = authors_regime(cfg.model);
   if (cfg.lr > 0) {
@@ -325,6 +365,11 @@ TrainSummary train(const TrainConfig& cfg) {
     c10::IValue v;
     a.read("state", v);
     const json st = json::parse(v.toStringRef());
+    const int saved_world = st.value("world_size", 1);
+    if (saved_world != cfg.world_size)
+      bad("world_size", std::to_string(cfg.world_size),
+          "the checkpoint " + ckpt.string() + " was written by " + std::to_string(saved_world) +
+              " worker(s); resume with the same world size");
     it = st.at("iteration").get<int64_t>();
     start_epoch = st.at("epoch").get<int64_t>();
     probe0 = st.at("probe0").get<double>();
@@ -334,7 +379,7 @@ TrainSummary train(const TrainConfig& cfg) {
     a.read("rng", rng);
     at::Generator cpu_gen = at::detail::getDefaultCPUGenerator();
     cpu_gen.set_state(rng);
-    if (cfg.progress) std::cerr << "resumed from " << ckpt.string() << " at epoch " << start_epoch << ", iteration " << it << '\n';
+    if (progress) std::cerr << "resumed from " << ckpt.string() << " at epoch " << start_epoch << ", iteration " << it << '\n';
   }
 
   auto save_all = [&](int64_t epoch_done) {
@@ -364,7 +409,8 @@ TrainSummary train(const TrainConfig& cfg) {
     a.write("model", ma);
     a.write("optimizer", oa);
     a.write("w0", wa);
-    const json st = {{"iteration", it}, {"epoch", epoch_done}, {"probe0", probe0}, {"metrics", metrics}, {"distances", distances}};
+    const json st = {{"iteration", it},         {"epoch", epoch_done},   {"probe0", probe0},
+                     {"metrics", metrics},      {"distances", distances}, {"world_size", cfg.world_size}};
     a.write("state", c10::IValue(st.dump()));
     a.write("rng", at::detail::getDefaultCPUGenerator().get_state());
     const std::string tmp = ckpt.string() + ".tmp";
@@ -372,7 +418,10 @@ TrainSummary train(const TrainConfig& cfg) {
     fs::rename(tmp, ckpt);
   };
 
-  const bool tty = cfg.progress && isatty(STDERR_FILENO) != 0;
+  const bool tty = progress && isatty(STDERR_FILENO) != 0;
+  std::unique_ptr<GradientAllReduce> grads;
+  if (comm) grads = std::make_unique<GradientAllReduce>(model->parameters(), *comm);
+  double step_time = 0, allreduce_time = 0;
   const bool augment = cfg.augment && (cfg.dataset == "cifar10" || cfg.dataset == "cifar100");
   double last_lr = 0, epoch_loss = 0, last_test_loss = 0, last_acc = 0;
   if (!metrics.empty()) {  // resumed: a run that had finished its last epoch reports that epoch
@@ -385,7 +434,7 @@ TrainSummary train(const TrainConfig& cfg) {
   const auto t_run = std::chrono::steady_clock::now();
   const int64_t it_at_start = it;
   for (int64_t epoch = start_epoch; it < total_it; ++epoch) {
-    BatchStream stream(train_set, cfg.batch_size, cfg.seed, augment, epoch);
+    BatchStream stream(train_set, cfg.batch_size, cfg.seed, augment, epoch, cfg.rank, cfg.world_size);
     double loss_sum = 0;
     int64_t n_batches = 0;
     for (int64_t b = 0; b < per_epoch && it < total_it; ++b) {
@@ -398,21 +447,26 @@ TrainSummary train(const TrainConfig& cfg) {
       auto& o = static_cast<torch::optim::SGDOptions&>(opt.param_groups()[0].options());
       o.lr(last_lr).momentum(ph.momentum).weight_decay(ph.weight_decay).nesterov(cfg.nesterov && ph.momentum > 0);
       const torch::Tensor x = batch.x.to(dev), y = batch.y.to(dev);
+      const auto t_step = std::chrono::steady_clock::now();
       opt.zero_grad();
       const torch::Tensor loss = torch::nn::functional::cross_entropy(model->forward(x), y);
-      const double lv = loss.item<double>();
+      // The global batch's mean loss: the workers' slices are equal, so it is the mean of theirs.
+      const double lv = comm ? comm->allreduce_mean(loss.item<double>()) : loss.item<double>();
       if (!std::isfinite(lv)) {
         throw std::runtime_error("iteration " + std::to_string(it + 1) + " (epoch " + std::to_string(epoch) + "): the loss is " +
                                  num(lv) + "; training stopped. The last good checkpoint is kept: " +
                                  (fs::exists(ckpt) ? ckpt.string() : std::string("(none written yet)")));
       }
+      if (grads) grads->prepare();
       loss.backward();
+      if (grads) allreduce_time += grads->finish();  // gradients are now the global batch's, on every worker
       if (cfg.clip_norm > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), cfg.clip_norm);
       opt.step();
+      step_time += std::chrono::duration<double>(std::chrono::steady_clock::now() - t_step).count();
       ++it;
       loss_sum += lv;
       ++n_batches;
-      if (distance_due(it, cfg.distance_per_decade)) {
+      if (lead && distance_due(it, cfg.distance_per_decade)) {
         json layers = json::object();
         double sq = 0;  // the total distance from the per-layer ones: one pass over the parameters
         for (const auto& [k, v] : dist.per_layer(*model)) {
@@ -435,6 +489,12 @@ TrainSummary train(const TrainConfig& cfg) {
       }
     }
     epoch_loss = n_batches > 0 ? loss_sum / static_cast<double>(n_batches) : 0;
+    if (comm) {
+      // Each worker's batch norm tracked its own slices: evaluate with the mean of their statistics.
+      std::vector<torch::Tensor> bufs = model->buffers();
+      comm->allreduce_mean(bufs);
+    }
+    if (!lead) continue;  // rank 0 evaluates and writes; the others go on to the next epoch
     std::tie(last_test_loss, last_acc) = evaluate(model, test_set, dev);
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
     const double distance = dist.total(*model);
@@ -446,7 +506,7 @@ TrainSummary train(const TrainConfig& cfg) {
                        {"test_accuracy", last_acc},
                        {"distance", distance},
                        {"seconds", secs}});
-    if (cfg.progress) {
+    if (progress) {
       if (tty) std::fprintf(stderr, "\n");
       std::fprintf(stderr, "epoch %lld: train loss %.4f, test loss %.4f, test accuracy %.2f%%, ||w - w0|| %.3f\n",
                    static_cast<long long>(epoch + 1), epoch_loss, last_test_loss, 100 * last_acc, distance);
@@ -462,9 +522,24 @@ TrainSummary train(const TrainConfig& cfg) {
   s.final_distance = dist.total(*model);
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   s.device = dev.str();
-  const json sj = {{"iterations", s.iterations}, {"epochs", s.epochs}, {"final_train_loss", s.final_train_loss},
-                   {"test_accuracy", s.test_accuracy}, {"test_loss", s.test_loss}, {"final_distance", s.final_distance},
-                   {"seconds", s.seconds}, {"device", s.device}};
+  s.world_size = cfg.world_size;
+  const double steps_here = static_cast<double>(std::max<int64_t>(1, it - it_at_start));
+  s.step_seconds = step_time / steps_here;
+  s.allreduce_seconds = allreduce_time / steps_here;
+  if (comm) comm->barrier();  // nobody leaves while another still needs it
+  if (!lead) return s;
+  const json sj = {{"iterations", s.iterations},
+                   {"epochs", s.epochs},
+                   {"final_train_loss", s.final_train_loss},
+                   {"test_accuracy", s.test_accuracy},
+                   {"test_loss", s.test_loss},
+                   {"final_distance", s.final_distance},
+                   {"seconds", s.seconds},
+                   {"device", s.device},
+                   {"world_size", s.world_size},
+                   {"step_seconds", s.step_seconds},
+                   {"allreduce_seconds", s.allreduce_seconds},
+                   {"samples_per_second", s.step_seconds > 0 ? static_cast<double>(cfg.batch_size) / s.step_seconds : 0.0}};
   write_atomic(out / "summary.json", sj.dump(2) + "\n");
   return s;
 }

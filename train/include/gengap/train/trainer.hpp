@@ -44,6 +44,13 @@ struct TrainConfig {
   bool augment = true;                        ///< CIFAR crop + flip (ignored for other data sets)
   bool resume = false;                        ///< continue from out_dir/checkpoint.pt if present
   bool progress = true;                       ///< progress on stderr
+  // Data-parallel training (distributed.hpp): world_size workers, each with batch_size / world_size
+  // samples of every batch; its batch normalization sees only those (a ghost batch of that size).
+  int world_size = 1;                         ///< workers in the job (1 = this process alone)
+  int rank = 0;                               ///< this worker, 0 ... world_size - 1; rank 0 writes every file
+  std::string master_addr = "127.0.0.1";      ///< rank 0's host (the TCPStore rendezvous)
+  int master_port = 29500;                    ///< rank 0's port
+  double dist_timeout = 60;                   ///< seconds before a rendezvous or collective gives up
   /// Throws std::invalid_argument naming the field for a bad or contradictory setting.
   void validate() const;
 };
@@ -63,12 +70,19 @@ struct TrainSummary {
   double final_distance = 0;     ///< ||w - w_0|| at the end
   double seconds = 0;            ///< wall-clock time of this invocation
   std::string device;            ///< the device used
+  int world_size = 1;            ///< workers that trained together
+  double step_seconds = 0;       ///< mean wall time of one update in this invocation (data wait excluded)
+  double allreduce_seconds = 0;  ///< of which: mean time waiting for the gradient all-reduce after backward
 };
 
 /// Runs training. Files in out_dir: config.json, metrics.jsonl and metrics.csv (per epoch),
 /// distance.csv and distance_layers.jsonl (iteration, epoch, loss, ||w - w_0||, L(w_t) - L(w_0)),
 /// checkpoint.pt (written atomically at each epoch's end), summary.json.
 /// A NaN or Inf loss stops the run with std::runtime_error; the last good checkpoint is kept.
+/// With world_size > 1 every worker calls train() with its rank: they meet at master_addr:master_port,
+/// take their slice of each global batch (the global order is the single-process order for the same
+/// seed), average gradients by all-reduce before clipping and the step, and rank 0 alone evaluates and
+/// writes files; a worker that stops makes the others fail with DistributedError within dist_timeout.
 TrainSummary train(const TrainConfig& config);
 
 }  // namespace gengap::train
