@@ -6,7 +6,7 @@ pkgs=(
   libeigen3-dev librandom123-dev libfftw3-dev
   nlohmann-json3-dev libcli11-dev libfmt-dev zlib1g-dev
   catch2 libbenchmark-dev
-  libtorch-dev libopenblas0-pthread
+  libtorch-dev libopenblas0-pthread libgloo-dev
   doxygen libjs-mathjax graphviz gnuplot-nox
   dataset-fashion-mnist
 )
