@@ -7,11 +7,13 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
 #include <string>
 #include <thread>
+#include <algorithm>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -66,6 +68,14 @@ int launch_local(int nproc, const std::vector<std::string>& args, int port, doub
   sa.sa_handler = forward_signal;
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  // One core share per worker unless the user chose (as torchrun does): N workers x all cores each
+  // would oversubscribe the machine.
+  if (std::getenv("OMP_NUM_THREADS") == nullptr) {
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    const std::string per = std::to_string(std::max(1u, cores / static_cast<unsigned>(nproc)));
+    setenv("OMP_NUM_THREADS", per.c_str(), 1);
+    std::cerr << "gengap-train: OMP_NUM_THREADS=" << per << " per worker (" << cores << " cores; set it to override)\n";
+  }
   for (int r = 0; r < nproc; ++r) {
     std::vector<std::string> a = args;
     for (const std::string& x : {std::string("--world-size"), std::to_string(nproc), std::string("--rank"), std::to_string(r),
