@@ -161,7 +161,16 @@ double Communicator::allreduce_mean(double value) {
   return t[0].item<double>() / impl_->opt.world_size;
 }
 
-void Communicator::barrier() { impl_->wait(impl_->pg->barrier(), "barrier"); }
+void Communicator::barrier(double timeout_seconds) {
+  c10d::BarrierOptions bo;
+  const double t = timeout_seconds > 0 ? timeout_seconds : impl_->opt.timeout_seconds;
+  bo.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(t * 1000));
+  try {
+    impl_->pg->barrier(bo)->wait(bo.timeout);
+  } catch (const std::exception& e) {
+    impl_->fail("barrier failed: a worker stopped or did not answer within " + seconds_text(t), e);
+  }
+}
 
 // ------------------------------------------------------------------------------------------------
 
@@ -278,7 +287,7 @@ const std::string& Communicator::backend() const noexcept {
 void Communicator::broadcast(std::vector<torch::Tensor>&) { no_dist(); }
 void Communicator::allreduce_mean(std::vector<torch::Tensor>&) { no_dist(); }
 double Communicator::allreduce_mean(double) { no_dist(); }
-void Communicator::barrier() { no_dist(); }
+void Communicator::barrier(double) { no_dist(); }
 GradientAllReduce::GradientAllReduce(std::vector<torch::Tensor>, Communicator&, std::int64_t) { no_dist(); }
 GradientAllReduce::~GradientAllReduce() = default;
 void GradientAllReduce::prepare() {}

@@ -494,7 +494,12 @@ TrainSummary train(const TrainConfig& cfg) {
       std::vector<torch::Tensor> bufs = model->buffers();
       comm->allreduce_mean(bufs);
     }
-    if (!lead) continue;  // rank 0 evaluates and writes; the others go on to the next epoch
+    if (!lead) {
+      // Rank 0 evaluates and writes the checkpoint; wait for it here, where the evaluation's length
+      // (minutes for a large model on a CPU) does not count against the collectives' timeout.
+      if (comm) comm->barrier(std::max(3600.0, cfg.dist_timeout));
+      continue;
+    }
     std::tie(last_test_loss, last_acc) = evaluate(model, test_set, dev);
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
     const double distance = dist.total(*model);
@@ -512,6 +517,7 @@ TrainSummary train(const TrainConfig& cfg) {
                    static_cast<long long>(epoch + 1), epoch_loss, last_test_loss, 100 * last_acc, distance);
     }
     save_all(epoch + 1);
+    if (comm) comm->barrier(std::max(3600.0, cfg.dist_timeout));
   }
   TrainSummary s;
   s.iterations = it;

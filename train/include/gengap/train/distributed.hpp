@@ -53,8 +53,9 @@ class Communicator {
   void allreduce_mean(std::vector<torch::Tensor>& tensors);
   /// The mean of a number over the workers.
   double allreduce_mean(double value);
-  /// Waits until every worker arrives.
-  void barrier();
+  /// Waits until every worker arrives, at most `timeout_seconds` (0: the job's timeout). A worker
+  /// that has died is noticed at once whatever the timeout.
+  void barrier(double timeout_seconds = 0);
 
   /// Internal state (c10d types stay out of this header).
   struct Impl;
