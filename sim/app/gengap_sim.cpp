@@ -1,4 +1,4 @@
-// gengap-sim: random walks on random potentials from the command line (walk, valley, fit, sgd, exact, lattice).
+// gengap-sim: random walks on random potentials from the command line (walk, valley, fit, sgd, exact, lattice, collapse).
 #include <algorithm>
 #include <cmath>
 #include <fstream>
@@ -556,8 +556,8 @@ struct ExactParams {
 };
 
 void register_exact(CLI::App* app, ExactParams& p, cli::ConfigFields& f) {
-  // s / T = 6: the automatic window for ln t = 40 has 719 sites (about 2 s per environment and core);
-  // s / T = 3 is closer to the continuum but needs 2873 sites (about 2 minutes per environment).
+  // s / T = 6: the automatic window for ln t = 40 has about 1000 sites (5 s per environment and core);
+  // s / T = 3 is closer to the continuum but needs about 3400 sites (several minutes per environment).
   p.pot.sigma = 6.0;
   add_potential_options(app, p.pot, f);
   app->add_option("--dynamics", p.dynamics, "metropolis | heat-bath")->capture_default_str();
@@ -565,7 +565,7 @@ void register_exact(CLI::App* app, ExactParams& p, cli::ConfigFields& f) {
   app->add_option("-e,--environments", p.environments, "environments solved exactly (each: octaves dense n x n products)")->capture_default_str();
   app->add_option("--octaves", p.octaves, "largest time 2^octaves steps (58: ln t = 40.2; at most 62)")->capture_default_str();
   app->add_option("--per-octave", p.per_octave, "times per factor 2: 1, 2 or 4")->capture_default_str();
-  app->add_option("--half-width", p.half_width, "window [-hw, hw] with reflecting ends (0 = 8 (ln t_max)^2 / sigma^2)")->capture_default_str();
+  app->add_option("--half-width", p.half_width, "window [-hw, hw] with reflecting ends (0 = 8 (ln t_max + 1.2 sigma)^2 / sigma^2)")->capture_default_str();
   app->add_option("-s,--seed", p.seed, "master seed (environment e is the same as in gengap-sim walk)")->capture_default_str();
   app->add_option("-j,--threads", p.threads, "environments solved in parallel (0 = all cores); results do not depend on it")->capture_default_str();
   app->add_option("--valley-samples", p.valley_samples, "further environments for the valley-bottom control variate (Sinai; 0 = none)")->capture_default_str();
@@ -878,6 +878,73 @@ int run_lattice_cmd(const LatticeParams& p) {
   std::cerr << '\n';
   return 0;
 }
+
+// ----------------------------------------------------------------------------------------------
+// collapse
+struct CollapseParams {
+  std::vector<std::string> files;
+  double x_min = 0;
+  std::string json_out;
+};
+
+void register_collapse(CLI::App* app, CollapseParams& p, cli::ConfigFields& f) {
+  app->add_option("files", p.files, "JSON results of gengap-sim walk or exact (two or more; different s or T)")->required();
+  app->add_option("--x-min", p.x_min, "compare only where T ln t / s >= this (the asymptotic part)")->capture_default_str();
+  app->add_option("--json", p.json_out, "write the result as JSON here (default: stdout)");
+  f.add("x_min", p.x_min);
+  f.add("json", p.json_out);
+}
+
+int run_collapse_cmd(const CollapseParams& p) {
+  require(p.files.size() >= 2, "files", p.files.size(), "must name at least two result files");
+  require(std::isfinite(p.x_min), "x_min", p.x_min, "must be finite");
+  std::vector<sim::Curve> scaled, raw;
+  json runs = json::array();
+  for (const std::string& file : p.files) {
+    std::ifstream in(file);
+    require(static_cast<bool>(in), "files", file, "cannot open the file");
+    json j;
+    try {
+      j = json::parse(in);
+    } catch (const json::parse_error&) {
+      throw InvalidArgument("files", file, "malformed JSON");
+    }
+    const bool ok = j.contains("parameters") && j["parameters"].contains("temperature") && j["parameters"].contains("potential") &&
+                    j["parameters"]["potential"].contains("sigma") && j.contains("times") && j.contains("msd");
+    require(ok, "files", file, "expected the JSON of gengap-sim walk or exact (parameters.temperature, parameters.potential.sigma, times, msd)");
+    const double temp = j["parameters"]["temperature"].get<double>(), s = j["parameters"]["potential"]["sigma"].get<double>();
+    const auto t = j["times"].get<std::vector<double>>();
+    const auto y = j["msd"].get<std::vector<double>>();
+    sim::Curve a, b;
+    for (std::size_t i = 0; i < t.size(); ++i) {
+      const double x = temp * std::log(t[i]) / s;
+      if (t[i] <= 1 || !(y[i] > 0) || x < p.x_min) continue;
+      a.x.push_back(x);
+      a.y.push_back(y[i]);
+      b.x.push_back(std::log(t[i]));
+      b.y.push_back(y[i]);
+    }
+    require(a.x.size() >= 2, "files", file, "has fewer than 2 times with T ln t / s >= x_min");
+    scaled.push_back(a);
+    raw.push_back(b);
+    runs.push_back({{"file", file}, {"temperature", temp}, {"sigma", s}, {"points", a.x.size()}});
+  }
+  const sim::Overlap on = sim::curve_overlap(scaled), off = sim::curve_overlap(raw);
+  const json j = {{"what", "spread (mean coefficient of variation across runs) of <x^2> against T ln t / s, and against ln t"},
+                  {"runs", runs},
+                  {"spread", on.spread},
+                  {"x_lo", on.x_lo},
+                  {"x_hi", on.x_hi},
+                  {"spread_against_ln_t", off.spread}};
+  if (!p.json_out.empty()) {
+    cli::write_file_atomic(p.json_out, j.dump(2) + "\n");
+  } else {
+    std::cout << j.dump(2) << '\n';
+  }
+  std::cerr << "collapse: spread " << std::setprecision(3) << on.spread << " against T ln t / s on [" << on.x_lo << ", " << on.x_hi
+            << "], " << off.spread << " against ln t\n";
+  return 0;
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -890,7 +957,8 @@ int main(int argc, char** argv) {
   SgdParams sgd;
   ExactParams exact;
   LatticeParams lattice;
-  cli::ConfigFields walk_f, valley_f, fit_f, sgd_f, exact_f, lattice_f;
+  CollapseParams collapse;
+  cli::ConfigFields walk_f, valley_f, fit_f, sgd_f, exact_f, lattice_f, collapse_f;
   std::string config;
   auto* w = app.add_subcommand("walk", "simulate an ensemble of walkers; JSON + CSV out");
   auto* v = app.add_subcommand("valley", "sample Golosov's valley bottom b_Gamma from the potential alone");
@@ -898,13 +966,15 @@ int main(int argc, char** argv) {
   auto* g = app.add_subcommand("sgd", "noisy gradient descent on a high-dimensional random landscape: the batch-size experiment in silico");
   auto* x = app.add_subcommand("exact", "exact thermal averages of the 1D walk at any time (to ln t = 40 and beyond), without stepping");
   auto* l = app.add_subcommand("lattice", "walkers on d = 1, 2, 3 lattice Gaussian fields: growth exponent vs d, collapse on T ln t / s");
-  for (auto* sc : {w, v, f, g, x, l}) sc->add_option("--config", config, "JSON file of fields (flags override it)");
+  auto* c = app.add_subcommand("collapse", "do runs at different T and s collapse on T ln t / s? (JSON of walk or exact)");
+  for (auto* sc : {w, v, f, g, x, l, c}) sc->add_option("--config", config, "JSON file of fields (flags override it)");
   register_walk(w, walk, walk_f);
   register_valley(v, valley, valley_f);
   register_fit(f, fit, fit_f);
   register_sgd(g, sgd, sgd_f);
   register_exact(x, exact, exact_f);
   register_lattice(l, lattice, lattice_f);
+  register_collapse(c, collapse, collapse_f);
   try {
     // Apply the config first, so that flags given on the command line override it.
     const std::string cfg_file = cli::find_config(argc, argv);
@@ -916,6 +986,7 @@ int main(int argc, char** argv) {
       if (sub == "sgd") sgd_f.apply(cfg_file);
       if (sub == "exact") exact_f.apply(cfg_file);
       if (sub == "lattice") lattice_f.apply(cfg_file);
+      if (sub == "collapse") collapse_f.apply(cfg_file);
     }
     app.parse(argc, argv);
     if (w->parsed()) return run_walk(walk);
@@ -924,6 +995,7 @@ int main(int argc, char** argv) {
     if (g->parsed()) return run_sgd_cmd(sgd);
     if (x->parsed()) return run_exact_cmd(exact);
     if (l->parsed()) return run_lattice_cmd(lattice);
+    if (c->parsed()) return run_collapse_cmd(collapse);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
     std::cerr << "gengap-sim: error: " << e.what() << " (see --help)\n";

@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -97,7 +99,7 @@ TEST_CASE("gengap-sim exact prints the convergence to Kesten's 61/45 and writes 
   const auto doc = nlohmann::json::parse(in);
   CHECK(doc["times"].back().get<double>() == std::ldexp(1.0, 30));
   CHECK(doc["sigma2"].get<double>() == 36.0);
-  CHECK(doc["parameters"]["half_width"].get<int>() == 97);  // ceil(8 (30 ln 2)^2 / 36) = ceil(96.09)
+  CHECK(doc["parameters"]["half_width"].get<int>() == 175);  // ceil(8 (30 ln 2 + 1.2 x 6)^2 / 36) = ceil(174.15)
   CHECK(doc["kesten"]["points"].size() > 10);
   CHECK(doc["stats"]["mass_defect"].get<double>() < 1e-12);
   std::ifstream csv(c);
@@ -129,6 +131,32 @@ TEST_CASE("gengap-sim lattice runs walkers in d = 1, 2 and reports exponents and
   expect_error("lattice --dims 2 --boxes 100", "box = 100");
   expect_error("lattice --dims 1,2 --boxes 64", "boxes = 1");
   expect_error("lattice --dims 4 --boxes 64", "dim = 4");
+}
+
+TEST_CASE("gengap-sim collapse: curves that depend on T ln t / s only collapse, against ln t they do not", "[cli][collapse]") {
+  // <x^2> = (T ln t / s)^4 exactly, for s = 2 and s = 3 (T = 1) and for T = 0.5, s = 1.
+  std::vector<std::string> files;
+  for (const auto& [temp, s] : std::vector<std::pair<double, double>>{{1.0, 2.0}, {1.0, 3.0}, {0.5, 1.0}}) {
+    nlohmann::json j;
+    j["parameters"] = {{"temperature", temp}, {"potential", {{"name", "sinai-gaussian"}, {"sigma", s}}}};
+    std::vector<double> t, y;
+    for (int k = 10; k <= 400; ++k) {  // dense: the overlap interpolates linearly between points
+      t.push_back(std::exp2(k / 10.0));
+      y.push_back(std::pow(temp * (k / 10.0) * std::log(2.0) / s, 4));
+    }
+    j["times"] = t;
+    j["msd"] = y;
+    files.push_back(write("collapse_" + std::to_string(files.size()) + ".json", j.dump()));
+  }
+  const std::string out = (tmp_dir() / "collapse_out.json").string();
+  REQUIRE(run("collapse " + files[0] + " " + files[1] + " " + files[2] + " --json " + out).code == 0);
+  std::ifstream in(out);
+  const auto doc = nlohmann::json::parse(in);
+  CHECK(doc["spread"].get<double>() < 1e-3);
+  CHECK(doc["spread_against_ln_t"].get<double>() > 0.3);
+  CHECK(doc["runs"].size() == 3);
+  expect_error("collapse " + files[0], "files = 1");
+  expect_error("collapse " + files[0] + " " + write("bad.json", "{\"times\": [1]}"), "expected the JSON of gengap-sim walk or exact");
 }
 
 TEST_CASE("bad input: one-line error naming the field, exit code 2", "[cli][errors]") {

@@ -95,7 +95,7 @@ struct ExactEnsembleConfig {
   std::uint64_t seed = 1;           ///< environment e is potential.sample(seed, e, half_width), as in run_ensemble()
   std::uint32_t environments = 32;  ///< >= 1
   double temperature = 1.0;         ///< T > 0
-  std::int64_t half_width = 0;      ///< window [-hw, hw]; 0 = automatic: 8 (T ln t_max)^2 / s^2 sites (s^2 the increment variance), at least 64; Golosov valley bottoms b_Gamma, where the walker sits, exceed it in fewer than 1e-3 of the environments (measured at s / T = 1 ... 6)
+  std::int64_t half_width = 0;      ///< window [-hw, hw]; 0 = automatic: 8 (ln t_max + 1.2 sigma)^2 / sigma^2 sites (sigma^2 = s^2 / T^2), at least 64: Golosov's valley bottoms, where the walker sits, lie beyond it in fewer than 1e-3 of the environments
   int octaves = 58;                 ///< t_max = 2^octaves
   int per_octave = 4;               ///< see ExactOptions
   unsigned threads = 0;             ///< environments in parallel; 0 = all hardware threads
