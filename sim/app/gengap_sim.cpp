@@ -812,13 +812,32 @@ int run_lattice_cmd(const LatticeParams& p) {
       }
       json fit;
       if (t.size() >= 4) {
-        const std::vector<sim::FitResult> models = sim::compare_models(t, y, k_pred);
-        fit["models"] = models;
-        fit["preferred"] = models.front().model;
-        for (const auto& m : models) {
-          if (m.model == "log-free") {
-            fit["k"] = m.param("k");
-            ks.push_back(m.param("k"));
+        std::vector<Eigen::Index> cols;
+        for (std::size_t i = 0; i < r.times.size(); ++i)
+          if (static_cast<double>(r.times[i]) >= p.fit_tmin && r.times[i] > 1 && r.msd[i] > 0) cols.push_back(static_cast<Eigen::Index>(i));
+        if (r.env_msd.rows() >= 2) {
+          // Bootstrap over environments: intervals for every parameter, k of the log-free model among them.
+          Eigen::MatrixXd smp(r.env_msd.rows(), static_cast<Eigen::Index>(cols.size()));
+          for (std::size_t c = 0; c < cols.size(); ++c) smp.col(static_cast<Eigen::Index>(c)) = r.env_msd.col(cols[c]);
+          const sim::BootstrapFits b = sim::bootstrap_fits(t, smp, 200, 0.95, p.seed, k_pred);
+          fit["models"] = b;
+          fit["preferred"] = b.fits.front().model;
+          for (std::size_t m = 0; m < b.fits.size(); ++m) {
+            if (b.fits[m].model != "log-free") continue;
+            for (std::size_t q = 0; q < b.fits[m].names.size(); ++q)
+              if (b.fits[m].names[q] == "k") fit["k_ci"] = {b.intervals[m][q].lo, b.intervals[m][q].hi};
+            fit["k"] = b.fits[m].param("k");
+            ks.push_back(b.fits[m].param("k"));
+          }
+        } else {
+          const std::vector<sim::FitResult> models = sim::compare_models(t, y, k_pred);
+          fit["models"] = models;
+          fit["preferred"] = models.front().model;
+          for (const auto& m : models) {
+            if (m.model == "log-free") {
+              fit["k"] = m.param("k");
+              ks.push_back(m.param("k"));
+            }
           }
         }
       } else {
