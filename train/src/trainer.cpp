@@ -382,6 +382,14 @@ TrainSummary train(const TrainConfig& cfg) {
     if (progress) std::cerr << "resumed from " << ckpt.string() << " at epoch " << start_epoch << ", iteration " << it << '\n';
   }
 
+  if (comm) {
+    // Dropout draws from the default generator: give each worker its own stream (otherwise the
+    // workers' slices would share masks), a function of (seed, rank, iteration) so that a resumed
+    // job continues deterministically.
+    const uint64_t s = sim::Stream(cfg.seed, sim::StreamPurpose::kStart, static_cast<uint32_t>(cfg.rank), static_cast<uint32_t>(it))(1)[0];
+    torch::manual_seed(s);
+  }
+
   auto save_all = [&](int64_t epoch_done) {
     std::ostringstream csv, lay, mcsv;
     csv << "iteration,epoch,loss,distance,probe_loss_delta\n";
