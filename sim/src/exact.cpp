@@ -2,18 +2,14 @@
 #include "gengap/sim/exact.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
-#include <condition_variable>
-#include <exception>
-#include <mutex>
-#include <thread>
 
 #include <Eigen/Core>
 
 #include "gengap/sim/error.hpp"
 #include "gengap/sim/theory.hpp"
+#include "parallel.hpp"
 
 namespace gengap::sim {
 namespace {
@@ -231,20 +227,12 @@ ExactEnsembleResult run_exact_ensemble(const Potential& potential, const Dynamic
   res.half_width = hw;
 
   const std::uint32_t n_env = cfg.environments;
-  unsigned threads = cfg.threads ? cfg.threads : std::max(1u, std::thread::hardware_concurrency());
-  threads = std::min<unsigned>(threads, n_env);
-
   std::vector<ExactPropagation> props(n_env);
-  std::atomic<std::uint32_t> next{0}, done{0};
-  std::atomic<bool> abort{false};
-  std::exception_ptr error;
-  std::mutex mu;
-  std::condition_variable cv;
-  const auto t0 = std::chrono::steady_clock::now();
   std::vector<std::vector<double>> edge_t(n_env);
-  auto worker = [&] {
-    try {
-      for (std::uint32_t e = next++; e < n_env && !abort; e = next++) {
+  const auto t0 = std::chrono::steady_clock::now();
+  detail::parallel_for(
+      n_env, cfg.threads,
+      [&](std::uint32_t e) {
         const Landscape land = potential.sample(cfg.seed, e, hw);
         ExactOptions opt;
         opt.octaves = cfg.octaves;
@@ -259,27 +247,8 @@ ExactEnsembleResult run_exact_ensemble(const Potential& potential, const Dynamic
         edge_t[e] = std::move(em);
         p.distribution.resize(0, 0);
         props[e] = std::move(p);
-        ++done;
-        cv.notify_all();
-      }
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(mu);
-      if (!error) error = std::current_exception();
-      abort = true;
-      cv.notify_all();
-    }
-  };
-  std::vector<std::thread> pool;
-  for (unsigned i = 0; i < threads; ++i) pool.emplace_back(worker);
-  {
-    std::unique_lock<std::mutex> lock(mu);
-    while (done < n_env && !abort) {
-      cv.wait_for(lock, std::chrono::milliseconds(200));
-      if (cfg.progress) cfg.progress(static_cast<double>(done) / n_env);
-    }
-  }
-  for (auto& th : pool) th.join();
-  if (error) std::rethrow_exception(error);
+      },
+      cfg.progress);
 
   const std::size_t n_t = props[0].times.size();
   res.times = props[0].times;

@@ -2,20 +2,16 @@
 #include "gengap/sim/lattice.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <complex>
-#include <condition_variable>
-#include <exception>
-#include <mutex>
-#include <thread>
 
 #include <unsupported/Eigen/FFT>
 
 #include "gengap/sim/error.hpp"
 #include "gengap/sim/philox.hpp"
 #include "gengap/sim/times.hpp"
+#include "parallel.hpp"
 
 namespace gengap::sim {
 namespace {
@@ -168,19 +164,13 @@ LatticeWalkResult run_lattice_walk(const LatticeField& field, const LatticeWalkC
   res.times = cfg.times;
   res.env_msd = Eigen::MatrixXd::Zero(n_env, static_cast<Eigen::Index>(n_t));
   std::vector<std::int64_t> reach(n_env, 0);
-  std::atomic<std::uint32_t> next{0}, done{0};
-  std::atomic<bool> abort{false};
-  std::exception_ptr error;
-  std::mutex mu;
-  std::condition_variable cv;
   const auto t0 = std::chrono::steady_clock::now();
-
-  auto worker = [&] {
-    try {
-      for (std::uint32_t e = next++; e < n_env && !abort; e = next++) {
+  detail::parallel_for(
+      n_env, cfg.threads,
+      [&](std::uint32_t e) {
         const std::vector<double> v = field.sample(cfg.seed, e);
         const double inv_t = 1.0 / cfg.temperature;
-        for (std::uint32_t w = 0; w < W && !abort; ++w) {
+        for (std::uint32_t w = 0; w < W; ++w) {
           const Stream st(cfg.seed, StreamPurpose::kWalk, w, e);
           std::array<std::int64_t, 3> x{0, 0, 0};
           std::int64_t site = 0;
@@ -212,29 +202,8 @@ LatticeWalkResult run_lattice_walk(const LatticeField& field, const LatticeWalkC
           }
           reach[e] = std::max({reach[e], std::abs(x[0]), std::abs(x[1]), std::abs(x[2])});
         }
-        ++done;
-        cv.notify_all();
-      }
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(mu);
-      if (!error) error = std::current_exception();
-      abort = true;
-      cv.notify_all();
-    }
-  };
-  unsigned threads = cfg.threads ? cfg.threads : std::max(1u, std::thread::hardware_concurrency());
-  threads = std::min<unsigned>(threads, n_env);
-  std::vector<std::thread> pool;
-  for (unsigned i = 0; i < threads; ++i) pool.emplace_back(worker);
-  {
-    std::unique_lock<std::mutex> lock(mu);
-    while (done < n_env && !abort) {
-      cv.wait_for(lock, std::chrono::milliseconds(200));
-      if (cfg.progress) cfg.progress(static_cast<double>(done) / n_env);
-    }
-  }
-  for (auto& th : pool) th.join();
-  if (error) std::rethrow_exception(error);
+      },
+      cfg.progress);
   res.msd.resize(n_t);
   for (std::size_t r = 0; r < n_t; ++r) res.msd[r] = res.env_msd.col(static_cast<Eigen::Index>(r)).mean();
   res.max_reach = *std::max_element(reach.begin(), reach.end());

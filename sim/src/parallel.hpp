@@ -1,0 +1,17 @@
+// Internal: independent work items (environments) spread over threads, with progress and errors.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+namespace gengap::sim::detail {
+
+/// Calls work(i) once for every i in [0, n), on `threads` threads (0 = all hardware threads; never
+/// more than n), items handed out in increasing order. While they run, the calling thread reports
+/// progress(items done / n) about 5 times a second (when progress is set). The first exception a
+/// work item throws stops the handing out of items and is rethrown here once every thread has
+/// stopped. Results that work(i) writes to slot i are independent of the thread count.
+void parallel_for(std::uint32_t n, unsigned threads, const std::function<void(std::uint32_t)>& work,
+                  const std::function<void(double)>& progress);
+
+}  // namespace gengap::sim::detail
