@@ -77,7 +77,7 @@ TEST_CASE("exact: equals naive stepping of the master equation on a small Sinai 
   CHECK(p.times[4] == 5);
 }
 
-TEST_CASE("exact: double and long double agree at ln t = 40; probability is conserved to 1e-12", "[exact]") {
+TEST_CASE("exact: double and long double agree at ln t = 40, probability is conserved to 1e-12", "[exact]") {
   const BirthDeathChain c = sinai_chain(3.0, 60, 11);
   ExactOptions opt;
   opt.octaves = 58;

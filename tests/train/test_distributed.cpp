@@ -154,7 +154,7 @@ TEST_CASE("2 workers give the weights of one process with ghost batches of B/2",
   }
 }
 
-TEST_CASE("a killed worker stops the others with a clear error; the checkpoint is intact and resumable", "[dist]") {
+TEST_CASE("a killed worker stops the others with a clear error, the checkpoint is intact and resumable", "[dist]") {
   REQUIRE(gengap::train::distributed_available());
   const fs::path d = dir("killed");
   const std::string port = std::to_string(free_port());
