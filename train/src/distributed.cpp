@@ -40,7 +40,9 @@ struct Communicator::Impl {
   DistOptions opt;
   std::string backend;
   c10::intrusive_ptr<c10d::Store> store;
-  c10::intrusive_ptr<c10d::ProcessGroup> pg;
+  // The concrete class: LibTorch 1.13 derives it from ProcessGroup, 2.x from Backend; its own
+  // collectives have the same signatures in both.
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> pg;
   std::chrono::milliseconds timeout{60000};
 
   [[noreturn]] void fail(const std::string& what, const std::exception& e) const {
