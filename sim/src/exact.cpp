@@ -217,7 +217,7 @@ ExactEnsembleResult run_exact_ensemble(const Potential& potential, const Dynamic
   if (hw == 0) {
     // Golosov's valley at Gamma = T ln t lies within (Gamma/T + 1.2 sigma)^2 / sigma^2 sites, the
     // lattice shifting Gamma by about 1.2 sigma (measured: c = -7.1, -9.1, -14.6 at sigma = 6, 8, 12);
-    // 8 times that leaves fewer than 1e-3 of the environments near the reflecting ends.
+    // 8 times that: valley bottoms lie beyond it in fewer than 1e-3 of the environments (sigma = 6).
     const double ln_t = cfg.octaves * std::log(2.0), reach = ln_t + 1.2 * std::sqrt(res.sigma2);
     hw = std::max<std::int64_t>(64, static_cast<std::int64_t>(std::ceil(8.0 * reach * reach / res.sigma2)));
   }

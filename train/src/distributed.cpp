@@ -68,13 +68,12 @@ Communicator::Communicator(const DistOptions& o, const torch::Device& device) : 
   Impl& s = *impl_;
   s.opt = o;
   s.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(o.timeout_seconds * 1000));
-  if (o.backend == "nccl" || (o.backend == "auto" && device.is_cuda())) {
-    if (o.backend == "nccl")
-      throw DistributedError("backend = nccl: this build of gengap has no ProcessGroupNCCL (LibTorch without NCCL headers); use gloo");
-  }
   if (o.backend != "auto" && o.backend != "gloo" && o.backend != "nccl")
     throw std::invalid_argument("backend = " + o.backend + ": must be auto, gloo or nccl");
-  s.backend = "gloo";
+  if (o.backend == "nccl")
+    throw DistributedError("backend = nccl: ProcessGroupNCCL is not wired into gengap yet; use gloo (it also reduces " +
+                           std::string(device.is_cuda() ? "CUDA tensors in CUDA builds of LibTorch)" : "CPU tensors)"));
+  s.backend = "gloo";  // auto: Gloo on every device
   const std::string where = o.master_addr + ":" + std::to_string(o.master_port);
   c10d::TCPStoreOptions so;
   so.port = static_cast<std::uint16_t>(o.master_port);

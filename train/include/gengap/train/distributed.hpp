@@ -1,7 +1,7 @@
 /// @file distributed.hpp
 /// @brief Data-parallel training across processes on torch.distributed (c10d): rendezvous through a
-/// TCPStore, ProcessGroupGloo on CPU (ProcessGroupNCCL for CUDA where LibTorch was built with it),
-/// gradients averaged by bucketed all-reduce launched from the backward pass.
+/// TCPStore, collectives on ProcessGroupGloo (ProcessGroupNCCL is not wired in yet), gradients
+/// averaged by bucketed all-reduce launched from the backward pass.
 #pragma once
 
 #include <cstdint>
@@ -21,7 +21,7 @@ struct DistOptions {
   std::string master_addr = "127.0.0.1";   ///< host of rank 0's TCPStore
   int master_port = 29500;                 ///< its port
   double timeout_seconds = 60;             ///< rendezvous and every collective give up after this
-  std::string backend = "auto";            ///< auto (nccl for CUDA when built with it, else gloo), gloo, nccl
+  std::string backend = "auto";            ///< auto or gloo: Gloo on every device; nccl: refused (not wired in yet)
 };
 
 /// True when this build of gengap can train across processes (c10d with Gloo was found).
@@ -45,7 +45,7 @@ class Communicator {
   int rank() const noexcept;
   /// Number of workers.
   int world_size() const noexcept;
-  /// The backend in use: "gloo" or "nccl".
+  /// The backend in use: "gloo".
   const std::string& backend() const noexcept;
   /// Copies rank 0's tensors into every worker's (in place).
   void broadcast(std::vector<torch::Tensor>& tensors);
