@@ -2,13 +2,10 @@
 #include "gengap/sim/theory.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
-#include <exception>
-#include <mutex>
-#include <thread>
 
 #include "gengap/sim/error.hpp"
+#include "parallel.hpp"
 
 namespace gengap::sim {
 namespace {
@@ -126,33 +123,20 @@ std::vector<std::int64_t> sample_valley_bottoms(const Potential& potential, doub
   const double s2 = potential.increment_variance();
   require(s2 > 0, "potential", potential.name(), "valley bottoms need a potential with non-zero increments");
   std::vector<std::int64_t> out(samples);
-  std::atomic<std::uint32_t> next{0};
-  std::exception_ptr error;
-  std::mutex m;
   const double reach = std::pow(gamma * gamma / s2, 1.0 / potential.alpha());
   const auto hw0 = std::max<std::int64_t>(64, static_cast<std::int64_t>(std::ceil(8 * reach)));
-  auto work = [&] {
-    for (std::uint32_t i; (i = next.fetch_add(1)) < samples;) {
-      try {
+  detail::parallel_for(
+      samples, threads,
+      [&](std::uint32_t i) {
         for (std::int64_t hw = hw0;; hw *= 2) {
           if (hw > (std::int64_t{1} << 30)) throw RuntimeError("valley sample " + std::to_string(i) + ": no bottom found within half-width 2^30");
           if (auto b = valley_bottom(potential.sample(seed, i, hw), gamma)) {
             out[i] = *b;
-            break;
+            return;
           }
         }
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(m);
-        if (!error) error = std::current_exception();
-        next = samples;
-      }
-    }
-  };
-  const unsigned n = std::min<unsigned>(threads ? threads : std::max(1u, std::thread::hardware_concurrency()), samples);
-  std::vector<std::thread> pool;
-  for (unsigned i = 0; i < n; ++i) pool.emplace_back(work);
-  for (auto& t : pool) t.join();
-  if (error) std::rethrow_exception(error);
+      },
+      nullptr);
   return out;
 }
 
