@@ -781,20 +781,20 @@ int run_lattice_cmd(const LatticeParams& p) {
     const sim::LatticeField field(fo);
     std::vector<sim::Curve> curves;
     std::vector<double> ks;
-    for (double temp : p.temperatures) {
-      sim::LatticeWalkConfig cfg;
-      cfg.seed = p.seed;
-      cfg.environments = static_cast<std::uint32_t>(p.environments);
-      cfg.walkers_per_env = static_cast<std::uint32_t>(p.walkers);
-      cfg.temperature = temp;
-      cfg.times = times;
-      cfg.threads = static_cast<unsigned>(p.threads);
-      std::ostringstream label;
-      label << "lattice d = " << fo.dim << ", T = " << temp;
-      cli::Progress progress(label.str());
-      if (!p.quiet) cfg.progress = [&progress](double f) { progress(f); };
-      const sim::LatticeWalkResult r = sim::run_lattice_walk(field, cfg);
-      progress.done();
+    sim::LatticeWalkConfig cfg;
+    cfg.seed = p.seed;
+    cfg.environments = static_cast<std::uint32_t>(p.environments);
+    cfg.walkers_per_env = static_cast<std::uint32_t>(p.walkers);
+    cfg.times = times;
+    cfg.threads = static_cast<unsigned>(p.threads);
+    cli::Progress progress("lattice d = " + std::to_string(fo.dim));
+    if (!p.quiet) cfg.progress = [&progress](double f) { progress(f); };
+    // Every field is synthesized once and walked at all temperatures.
+    const std::vector<sim::LatticeWalkResult> all = sim::run_lattice_walks(field, cfg, p.temperatures);
+    progress.done();
+    for (std::size_t k = 0; k < all.size(); ++k) {
+      const double temp = p.temperatures[k];
+      const sim::LatticeWalkResult& r = all[k];
       std::vector<double> t, y;
       sim::Curve curve;
       for (std::size_t i = 0; i < r.times.size(); ++i) {

@@ -149,67 +149,84 @@ std::vector<double> LatticeField::sample(std::uint64_t seed, std::uint64_t env) 
   return v;
 }
 
-LatticeWalkResult run_lattice_walk(const LatticeField& field, const LatticeWalkConfig& cfg) {
+std::vector<LatticeWalkResult> run_lattice_walks(const LatticeField& field, const LatticeWalkConfig& cfg,
+                                                 const std::vector<double>& temperatures) {
   require(cfg.environments >= 1, "environments", cfg.environments, "must be >= 1");
   require(cfg.walkers_per_env >= 1, "walkers", cfg.walkers_per_env, "must be >= 1");
-  require(cfg.temperature > 0 && std::isfinite(cfg.temperature), "temperature", cfg.temperature, "must be > 0");
+  require(!temperatures.empty(), "temperatures", "[]", "must name at least one temperature");
+  for (double temp : temperatures) require(temp > 0 && std::isfinite(temp), "temperature", temp, "must be > 0");
   check_times(cfg.times);
   require(cfg.times.back() <= (std::uint64_t{1} << 40), "times", cfg.times.back(), "must be <= 2^40");
   const int dim = field.options().dim;
   const std::int64_t L = field.options().box, mask = L - 1, reach_limit = L / 4;
-  const std::size_t n_t = cfg.times.size();
+  const std::size_t n_t = cfg.times.size(), n_temp = temperatures.size();
   const std::uint32_t n_env = cfg.environments, W = cfg.walkers_per_env;
 
-  LatticeWalkResult res;
-  res.times = cfg.times;
-  res.env_msd = Eigen::MatrixXd::Zero(n_env, static_cast<Eigen::Index>(n_t));
-  std::vector<std::int64_t> reach(n_env, 0);
+  std::vector<LatticeWalkResult> res(n_temp);
+  for (auto& r : res) {
+    r.times = cfg.times;
+    r.env_msd = Eigen::MatrixXd::Zero(n_env, static_cast<Eigen::Index>(n_t));
+  }
+  std::vector<std::int64_t> reach(n_env * n_temp, 0);
   const auto t0 = std::chrono::steady_clock::now();
   detail::parallel_for(
       n_env, cfg.threads,
       [&](std::uint32_t e) {
-        const std::vector<double> v = field.sample(cfg.seed, e);
-        const double inv_t = 1.0 / cfg.temperature;
-        for (std::uint32_t w = 0; w < W; ++w) {
-          const Stream st(cfg.seed, StreamPurpose::kWalk, w, e);
-          std::array<std::int64_t, 3> x{0, 0, 0};
-          std::int64_t site = 0;
-          std::uint64_t t = 0;
-          for (std::size_t r = 0; r < n_t; ++r) {
-            for (; t < cfg.times[r]; ++t) {
-              const Block4x32 b = st(t >> 1);
-              const std::uint32_t u_dir = b[(t & 1) * 2], u_acc = b[(t & 1) * 2 + 1];
-              const auto move = static_cast<int>((static_cast<std::uint64_t>(u_dir) * static_cast<std::uint64_t>(2 * dim)) >> 32);
-              const int axis = move >> 1;
-              const std::int64_t step = (move & 1) ? 1 : -1;
-              std::array<std::int64_t, 3> y = x;
-              y[static_cast<std::size_t>(axis)] += step;
-              const std::int64_t ysite = (y[0] & mask) + L * ((y[1] & mask) + L * (y[2] & mask));
-              const double dv = (v[static_cast<std::size_t>(ysite)] - v[static_cast<std::size_t>(site)]) * inv_t;
-              if (dv <= 0 || to_open01(u_acc) < std::exp(-dv)) {
-                x = y;
-                site = ysite;
-                if (std::abs(y[static_cast<std::size_t>(axis)]) > reach_limit) {
-                  throw RuntimeError("environment " + std::to_string(e) + ", walker " + std::to_string(w) + ": reached " +
-                                     std::to_string(y[static_cast<std::size_t>(axis)]) + " on axis " + std::to_string(axis) +
-                                     ", farther than box / 4 = " + std::to_string(reach_limit) +
-                                     " from the origin, where the periodic box would show; rerun with a larger box");
+        const std::vector<double> v = field.sample(cfg.seed, e);  // once, for every temperature
+        for (std::size_t k = 0; k < n_temp; ++k) {
+          const double inv_t = 1.0 / temperatures[k];
+          Eigen::MatrixXd& env_msd = res[k].env_msd;
+          std::int64_t& far = reach[e * n_temp + k];
+          for (std::uint32_t w = 0; w < W; ++w) {
+            const Stream st(cfg.seed, StreamPurpose::kWalk, w, e);
+            std::array<std::int64_t, 3> x{0, 0, 0};
+            std::int64_t site = 0;
+            std::uint64_t t = 0;
+            for (std::size_t r = 0; r < n_t; ++r) {
+              for (; t < cfg.times[r]; ++t) {
+                const Block4x32 b = st(t >> 1);
+                const std::uint32_t u_dir = b[(t & 1) * 2], u_acc = b[(t & 1) * 2 + 1];
+                const auto move = static_cast<int>((static_cast<std::uint64_t>(u_dir) * static_cast<std::uint64_t>(2 * dim)) >> 32);
+                const int axis = move >> 1;
+                const std::int64_t step = (move & 1) ? 1 : -1;
+                std::array<std::int64_t, 3> y = x;
+                y[static_cast<std::size_t>(axis)] += step;
+                const std::int64_t ysite = (y[0] & mask) + L * ((y[1] & mask) + L * (y[2] & mask));
+                const double dv = (v[static_cast<std::size_t>(ysite)] - v[static_cast<std::size_t>(site)]) * inv_t;
+                if (dv <= 0 || to_open01(u_acc) < std::exp(-dv)) {
+                  x = y;
+                  site = ysite;
+                  if (std::abs(y[static_cast<std::size_t>(axis)]) > reach_limit) {
+                    throw RuntimeError("environment " + std::to_string(e) + ", walker " + std::to_string(w) + ", T = " +
+                                       to_text(temperatures[k]) + ": reached " + std::to_string(y[static_cast<std::size_t>(axis)]) +
+                                       " on axis " + std::to_string(axis) + ", farther than box / 4 = " +
+                                       std::to_string(reach_limit) +
+                                       " from the origin, where the periodic box would show; rerun with a larger box");
+                  }
                 }
               }
+              const double r2 = static_cast<double>(x[0] * x[0] + x[1] * x[1] + x[2] * x[2]);
+              env_msd(e, static_cast<Eigen::Index>(r)) += r2 / W;
             }
-            const double r2 = static_cast<double>(x[0] * x[0] + x[1] * x[1] + x[2] * x[2]);
-            res.env_msd(e, static_cast<Eigen::Index>(r)) += r2 / W;
+            far = std::max({far, std::abs(x[0]), std::abs(x[1]), std::abs(x[2])});
           }
-          reach[e] = std::max({reach[e], std::abs(x[0]), std::abs(x[1]), std::abs(x[2])});
         }
       },
       cfg.progress);
-  res.msd.resize(n_t);
-  for (std::size_t r = 0; r < n_t; ++r) res.msd[r] = res.env_msd.col(static_cast<Eigen::Index>(r)).mean();
-  res.max_reach = *std::max_element(reach.begin(), reach.end());
-  res.walker_steps = std::uint64_t{n_env} * W * cfg.times.back();
-  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  for (std::size_t k = 0; k < n_temp; ++k) {
+    LatticeWalkResult& r = res[k];
+    r.msd.resize(n_t);
+    for (std::size_t i = 0; i < n_t; ++i) r.msd[i] = r.env_msd.col(static_cast<Eigen::Index>(i)).mean();
+    for (std::uint32_t e = 0; e < n_env; ++e) r.max_reach = std::max(r.max_reach, reach[e * n_temp + k]);
+    r.walker_steps = std::uint64_t{n_env} * W * cfg.times.back();
+    r.seconds = seconds;
+  }
   return res;
+}
+
+LatticeWalkResult run_lattice_walk(const LatticeField& field, const LatticeWalkConfig& cfg) {
+  return run_lattice_walks(field, cfg, {cfg.temperature}).front();
 }
 
 }  // namespace gengap::sim

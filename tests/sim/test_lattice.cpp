@@ -121,6 +121,16 @@ TEST_CASE("lattice walk: barriers slow the walker, and results do not depend on 
   CHECK(one.max_reach == three.max_reach);
   CHECK(one.msd.back() < 0.2 * 20000.0);  // far below the free walk's t
   CHECK(one.max_reach <= 64);
+  // Several temperatures on each field at once are the separate runs, bitwise.
+  const std::vector<LatticeWalkResult> both = run_lattice_walks(f, cfg, {1.0, 1.25});
+  REQUIRE(both.size() == 2);
+  CHECK(both[0].env_msd == one.env_msd);
+  CHECK(both[0].max_reach == one.max_reach);
+  cfg.temperature = 1.25;
+  const LatticeWalkResult hot = run_lattice_walk(f, cfg);
+  CHECK(both[1].env_msd == hot.env_msd);
+  CHECK(both[1].max_reach == hot.max_reach);
+  CHECK(hot.msd.back() > one.msd.back());  // hotter walkers get farther
 }
 
 TEST_CASE("lattice: bad input gives clear errors", "[lattice]") {
@@ -141,4 +151,5 @@ TEST_CASE("lattice: bad input gives clear errors", "[lattice]") {
   cfg.times = {10};
   cfg.temperature = -1;
   CHECK_THROWS_WITH(run_lattice_walk(f, cfg), Catch::Contains("temperature = -1"));
+  CHECK_THROWS_WITH(run_lattice_walks(f, cfg, {}), Catch::Contains("temperatures = []"));
 }

@@ -84,4 +84,12 @@ struct LatticeWalkResult {
 /// L / 4 from the origin on some axis (the periodic box would show: use a larger box)
 LatticeWalkResult run_lattice_walk(const LatticeField& field, const LatticeWalkConfig& config);
 
+/// run_lattice_walk() at several temperatures (config.temperature is not used): each field is
+/// synthesized once and walked at every temperature, walker w of environment e drawing the same
+/// stream at each (result k is bitwise run_lattice_walk() at temperatures[k]). `seconds` is the
+/// time of the whole call in every result.
+/// @throws as run_lattice_walk(), and InvalidArgument for an empty list
+std::vector<LatticeWalkResult> run_lattice_walks(const LatticeField& field, const LatticeWalkConfig& config,
+                                                 const std::vector<double>& temperatures);
+
 }  // namespace gengap::sim
