@@ -13,7 +13,9 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include "cli_util.hpp"
+#include "cli.hpp"
+#include "gengap/core/io.hpp"
+#include "gengap/core/json.hpp"
 #include "gengap/repro/experiment.hpp"
 #include "gengap/repro/verdicts.hpp"
 #include "gengap/sim/error.hpp"
@@ -30,8 +32,10 @@ using sim::require;
 /// The experiment's fields with the profile's merged over them (JSON merge patch: nested objects
 /// merge, arrays and values replace).
 json resolve(const json& cfg, const std::string& profile, const std::string& file) {
-  if (!cfg.contains("profiles") || !cfg["profiles"].contains(profile))
-    throw InvalidArgument("profile", profile, "not defined in " + file);
+  if (!cfg.is_object()) throw InvalidArgument("config", file, "must hold a JSON object");
+  if (!cfg.contains("profiles") || !cfg["profiles"].is_object() || !cfg["profiles"].contains(profile))
+    throw InvalidArgument("profile", profile, "not defined in " + file + " (its \"profiles\" object has no such key)");
+  if (!cfg["profiles"][profile].is_object()) throw InvalidArgument("profiles." + profile, cfg["profiles"][profile].dump(), "must be an object in " + file);
   json out = cfg;
   out.erase("profiles");
   out.merge_patch(cfg["profiles"][profile]);
@@ -60,26 +64,28 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
     require(profile == "quick" || profile == "default" || profile == "paper", "profile", profile, "expected quick, default or paper");
     const std::uint64_t code = repro::fnv1a(repro::read_text("/proc/self/exe"));
-    // Read and resolve every config first: a typo in the last one should not cost the first one's run.
+    gengap::core::check_output_dir("out", out_dir);
+    gengap::core::check_output_file("summary", summary_path);
+    // Read, resolve and check every config first (every field, unknown keys, sizes and memory, the
+    // training configs): a typo in the last one must not cost the first one's run.
     struct Exp {
       json config;
-      std::string file, name;
+      std::string file, name, kind;
       bool enabled;
       double expected;
     };
     std::vector<Exp> exps;
     for (const auto& file : configs) {
-      json raw;
-      try {
-        raw = json::parse(repro::read_text(file));
-      } catch (const json::parse_error& e) {
-        throw InvalidArgument("config", file, std::string("malformed JSON: ") + e.what());
-      }
-      json c = resolve(raw, profile, file);
-      exps.push_back({c, file, fs::path(file).stem().string(), c.value("enabled", true), c.value("expected_seconds", 60.0)});
-      const std::string kind = repro::get<std::string>(c, "kind", file);
-      require(kind == "sinai" || kind == "alpha_sweep" || kind == "sgd_batch" || kind == "train_table" || kind == "weight_distance",
-              "kind", kind, "expected sinai, alpha_sweep, sgd_batch, train_table or weight_distance in " + file);
+      const json c = resolve(gengap::core::read_json_file(file, "config"), profile, file);
+      const std::string in = "in " + file;
+      if (!c.contains("kind")) throw InvalidArgument("kind", "(missing)", "required field " + in);
+      const std::string kind = gengap::core::json_as<std::string>(c["kind"], "kind", in);
+      const bool enabled = c.contains("enabled") ? gengap::core::json_as<bool>(c["enabled"], "enabled", in) : true;
+      const double expected = c.contains("expected_seconds") ? gengap::core::json_as<double>(c["expected_seconds"], "expected_seconds", in) : 60.0;
+      const repro::ExperimentKind& k = repro::experiment_kind(kind, file);
+      const std::string name = fs::path(file).stem().string();
+      if (enabled) k.check(repro::Context{c, file, name, fs::path(out_dir) / name, "", data_root});
+      exps.push_back({c, file, name, kind, enabled, expected});
     }
     std::vector<json> verdicts;
     std::vector<std::pair<std::string, std::string>> skipped;
@@ -114,14 +120,9 @@ int main(int argc, char** argv) {
         std::cerr << tag << " (" << profile << " profile; " << std::fixed << std::setprecision(0) << seconds_since(t_start)
                   << " s so far; about " << left << " s left by the configs' estimates)\n" << std::defaultfloat;
         fs::create_directories(x.dir);
-        const std::string kind = e.config["kind"].get<std::string>();
         const auto t0 = std::chrono::steady_clock::now();
         try {
-          if (kind == "sinai") res = repro::run_sinai(x);
-          else if (kind == "alpha_sweep") res = repro::run_alpha_sweep(x);
-          else if (kind == "sgd_batch") res = repro::run_sgd_batch(x);
-          else if (kind == "train_table") res = repro::run_train_table(x);
-          else res = repro::run_weight_distance(x);
+          res = repro::experiment_kind(e.kind, e.file).run(x);
         } catch (const repro::Skipped& s) {
           std::cerr << tag << ": skipped (" << s.what() << ")\n";
           skipped.emplace_back(e.name, s.what());
@@ -130,7 +131,7 @@ int main(int argc, char** argv) {
         res["hash"] = x.hash;
         res["config"] = e.config;
         res["seconds"] = seconds_since(t0);
-        gengap::cli::write_file_atomic(result.string(), res.dump(2) + "\n");
+        gengap::core::write_file_atomic(result.string(), res.dump(2) + "\n");
       }
       for (const auto& v : res["verdicts"]) verdicts.push_back(v);
       if (res.contains("skipped"))
@@ -156,11 +157,11 @@ int main(int argc, char** argv) {
       for (const auto& [n, why] : skipped) md << "- " << n << ": " << why << "\n";
     }
     md << sections.str();
-    gengap::cli::write_file_atomic((fs::path(out_dir) / "summary.md").string(), md.str());
+    gengap::core::write_file_atomic((fs::path(out_dir) / "summary.md").string(), md.str());
     json all = json::array();
     for (const auto& v : verdicts) all.push_back(v);
-    gengap::cli::write_file_atomic((fs::path(out_dir) / "verdicts.json").string(), all.dump(2) + "\n");
-    if (!summary_path.empty()) gengap::cli::write_file_atomic(summary_path, md.str());
+    gengap::core::write_file_atomic((fs::path(out_dir) / "verdicts.json").string(), all.dump(2) + "\n");
+    if (!summary_path.empty()) gengap::core::write_file_atomic(summary_path, md.str());
     std::cout << md.str();
     std::cerr << "gengap-repro: " << std::fixed << std::setprecision(0) << seconds_since(t_start) << " s\n";
     return 0;  // FAILs are results, not errors
@@ -168,14 +169,11 @@ int main(int argc, char** argv) {
     if (e.get_exit_code() == 0) return app.exit(e);
     std::cerr << "gengap-repro: error: " << e.what() << '\n';
     return 2;
-  } catch (const InvalidArgument& e) {
-    std::cerr << "gengap-repro: error: " << e.what() << '\n';
-    return 2;
-  } catch (const std::invalid_argument& e) {  // a training config field, named in the message
+  } catch (const gengap::core::InputError& e) {  // any config field, named in the message
     std::cerr << "gengap-repro: error: " << e.what() << '\n';
     return 2;
   } catch (const std::exception& e) {
-    std::cerr << "gengap-repro: failed: " << e.what() << '\n';
+    std::cerr << "gengap-repro: failed: " << gengap::core::printable(e.what(), 400) << '\n';
     return 1;
   }
 }

@@ -2,15 +2,18 @@
 #include "gengap/repro/experiment.hpp"
 
 namespace gengap::repro {
+namespace {
+nlohmann::json skipped(const Context&) { throw Skipped("this gengap-repro was built without LibTorch (GENGAP_BUILD_TRAIN=OFF)"); }
+}  // namespace
 
 bool training_available() { return false; }
 
-nlohmann::json run_train_table(const Context&) {
-  throw Skipped("this gengap-repro was built without LibTorch (GENGAP_BUILD_TRAIN=OFF)");
+ExperimentKind train_table_kind() {
+  return {"train_table", [](const Context&) {}, skipped};
 }
 
-nlohmann::json run_weight_distance(const Context&) {
-  throw Skipped("this gengap-repro was built without LibTorch (GENGAP_BUILD_TRAIN=OFF)");
+ExperimentKind weight_distance_kind() {
+  return {"weight_distance", [](const Context&) {}, skipped};
 }
 
 }  // namespace gengap::repro

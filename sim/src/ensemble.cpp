@@ -14,6 +14,7 @@
 #include <immintrin.h>
 #endif
 
+#include "gengap/core/memory.hpp"
 #include "gengap/sim/error.hpp"
 #include "gengap/sim/hop_table.hpp"
 #include "gengap/sim/philox.hpp"
@@ -33,10 +34,16 @@ struct Env {
   HopTable table;
 };
 
+double window_bytes(std::int64_t hw);
+
 void build(Env& env, const Potential& pot, const Dynamics& dyn, const EnsembleConfig& cfg, std::int64_t hw) {
   if (hw > cfg.max_half_width) {
     throw RuntimeError("environment " + std::to_string(env.index) + ": a walker needs a window of half-width " +
                        std::to_string(hw) + " > max_half_width = " + std::to_string(cfg.max_half_width));
+  }
+  if (window_bytes(hw) > core::memory_budget_bytes()) {
+    throw RuntimeError("environment " + std::to_string(env.index) + ": a walker needs a window of half-width " + std::to_string(hw) +
+                       ", about " + core::format_bytes(window_bytes(hw)) + " of memory, more than this machine has");
   }
   env.hw = hw;
   env.table = HopTable(pot.sample(cfg.seed, env.index, hw), dyn, cfg.temperature);
@@ -227,7 +234,15 @@ double theory_sigma2(const Potential& potential, double temperature) {
   return potential.increment_variance() / (temperature * temperature);
 }
 
-EnsembleResult run_ensemble(const Potential& potential, const Dynamics& dynamics, const EnsembleConfig& cfg) {
+namespace {
+
+/// Bytes a window of half-width hw holds while it is built: the potential, the hop table and the
+/// sampler's workspace (fBm's circulant embedding: an FFT of twice the window).
+double window_bytes(std::int64_t hw) { return static_cast<double>(2 * hw + 1) * 64.0; }
+
+/// Validates the configuration and returns the initial window half-width; refuses a request whose
+/// memory estimate exceeds the machine's.
+std::int64_t prepare(const Potential& potential, const EnsembleConfig& cfg) {
   require(cfg.environments >= 1, "environments", cfg.environments, "must be >= 1");
   require(cfg.walkers_per_env >= 1, "walkers", cfg.walkers_per_env, "must be >= 1");
   require(cfg.temperature > 0 && std::isfinite(cfg.temperature), "temperature", cfg.temperature, "must be finite and > 0");
@@ -240,12 +255,11 @@ EnsembleResult run_ensemble(const Potential& potential, const Dynamics& dynamics
   for (double q : cfg.quantile_levels) require(q > 0 && q < 1, "quantiles", q, "levels must lie in (0, 1)");
   const std::uint64_t n_walkers = std::uint64_t{cfg.environments} * cfg.walkers_per_env;
   require(n_walkers <= (std::uint64_t{1} << 32), "walkers", n_walkers, "environments x walkers must be <= 2^32");
-
-  Run run{potential, dynamics, cfg, cfg.times.size(), 0, {}, {}, {}, {}, {}, {}, {}, {}};
+  std::int64_t hw0 = 0;
   if (cfg.half_width > 0) {
-    run.hw0 = cfg.half_width;
+    hw0 = cfg.half_width;
   } else if (potential.extendable()) {
-    run.hw0 = 1024;
+    hw0 = 1024;
   } else {
     // Reach of the ultra-slow law, (T ln t / s)^(2/alpha), times a safety factor of 8, capped at
     // kAutoWindowCap (an FFT of 2^24 complex values, 256 MiB, per environment): a larger window must
@@ -258,9 +272,37 @@ EnsembleResult run_ensemble(const Potential& potential, const Dynamics& dynamics
     const double reach = std::min(std::pow(cfg.temperature * std::log(t_max + 1) / s, 2.0 / potential.alpha()),
                                   10 * std::sqrt(t_max));
     const double want = std::min(8 * reach + 4 * kMinMargin, static_cast<double>(kAutoWindowCap));
-    run.hw0 = std::clamp<std::int64_t>(static_cast<std::int64_t>(want), 1024, std::min(kAutoWindowCap, cfg.max_half_width));
+    hw0 = std::clamp<std::int64_t>(static_cast<std::int64_t>(want), 1024, std::min(kAutoWindowCap, cfg.max_half_width));
   }
-  require(run.hw0 <= cfg.max_half_width, "half_width", run.hw0, "must be <= max_half_width");
+  require(hw0 <= cfg.max_half_width, "half_width", hw0, "must be <= max_half_width");
+  // Memory: per (environment, time) sums and the result matrix; recorded positions for quantiles;
+  // final positions; the windows that the threads hold at once.
+  const double n_t = static_cast<double>(cfg.times.size());
+  const double cells = static_cast<double>(cfg.environments) * n_t * 32.0;
+  const double recorded = cfg.quantile_levels.empty() ? 0.0 : n_t * static_cast<double>(n_walkers) * 8.0;
+  const double positions = cfg.keep_positions ? static_cast<double>(n_walkers) * 8.0 : 0.0;
+  const std::uint32_t per_group = std::max<std::uint32_t>(1, kLanes / cfg.walkers_per_env);
+  const unsigned hw_threads = std::max(1u, std::thread::hardware_concurrency());
+  const double groups = std::ceil(static_cast<double>(cfg.environments) / per_group);
+  const double threads = std::min<double>(cfg.threads == 0 ? hw_threads : cfg.threads, groups);
+  const double windows = threads * per_group * window_bytes(hw0);
+  const std::string value = std::to_string(cfg.environments) + " x " + std::to_string(cfg.walkers_per_env) + " walkers, half_width " +
+                            std::to_string(hw0);
+  core::require_memory(cfg.half_width > 0 ? "half_width" : "environments", cfg.half_width > 0 ? std::to_string(cfg.half_width) : value,
+                       cells + recorded + positions + windows,
+                       "environments x times x 32 B" + std::string(recorded > 0 ? " + times x walkers x 8 B for quantiles" : "") +
+                           " + threads x (2 half_width + 1) x 64 B for the windows");
+  return hw0;
+}
+
+}  // namespace
+
+void check_ensemble(const Potential& potential, const EnsembleConfig& cfg) { (void)prepare(potential, cfg); }
+
+EnsembleResult run_ensemble(const Potential& potential, const Dynamics& dynamics, const EnsembleConfig& cfg) {
+  const std::int64_t hw0 = prepare(potential, cfg);
+  const std::uint64_t n_walkers = std::uint64_t{cfg.environments} * cfg.walkers_per_env;
+  Run run{potential, dynamics, cfg, cfg.times.size(), hw0, {}, {}, {}, {}, {}, {}, {}, {}};
   const std::size_t cells = std::size_t{cfg.environments} * run.n_times;
   run.sum_x.assign(cells, 0);
   run.sum_x2.assign(cells, 0);

@@ -4,9 +4,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <thread>
 
 #include <Eigen/Core>
 
+#include "gengap/core/memory.hpp"
 #include "gengap/sim/error.hpp"
 #include "gengap/sim/theory.hpp"
 #include "parallel.hpp"
@@ -203,27 +205,47 @@ double mfpt_by_propagation(const BirthDeathChain& chain, std::int64_t start, std
                      " by t = 2^62 steps (survival >= 1e-18)");
 }
 
-ExactEnsembleResult run_exact_ensemble(const Potential& potential, const Dynamics& dynamics,
-                                       const ExactEnsembleConfig& cfg) {
+namespace {
+/// Validates an exact-ensemble request and returns the window's half-width.
+std::int64_t prepare_exact(const Potential& potential, const ExactEnsembleConfig& cfg) {
   require(cfg.environments >= 1, "environments", cfg.environments, "must be >= 1");
   require(cfg.temperature > 0 && std::isfinite(cfg.temperature), "temperature", cfg.temperature, "must be > 0");
   require(cfg.octaves >= 1 && cfg.octaves <= 62, "octaves", cfg.octaves, "must lie in [1, 62] (t <= 2^62)");
   require(cfg.per_octave == 1 || cfg.per_octave == 2 || cfg.per_octave == 4, "per_octave", cfg.per_octave,
           "must be 1, 2 or 4");
   require(cfg.half_width >= 0, "half_width", cfg.half_width, "must be >= 0 (0 = automatic)");
-  ExactEnsembleResult res;
-  res.sigma2 = potential.increment_variance() / (cfg.temperature * cfg.temperature);
+  const double sigma2 = potential.increment_variance() / (cfg.temperature * cfg.temperature);
   std::int64_t hw = cfg.half_width;
   if (hw == 0) {
+    require(sigma2 > 0, "potential", potential.name(), "the automatic window needs a potential with increments; give half_width");
     // Golosov's valley at Gamma = T ln t lies within (Gamma/T + 1.2 sigma)^2 / sigma^2 sites, the
     // lattice shifting Gamma by about 1.2 sigma (measured: c = -7.1, -9.1, -14.6 at sigma = 6, 8, 12);
     // 8 times that: valley bottoms lie beyond it in fewer than 1e-3 of the environments (sigma = 6).
-    const double ln_t = cfg.octaves * std::log(2.0), reach = ln_t + 1.2 * std::sqrt(res.sigma2);
-    hw = std::max<std::int64_t>(64, static_cast<std::int64_t>(std::ceil(8.0 * reach * reach / res.sigma2)));
+    const double ln_t = cfg.octaves * std::log(2.0), reach = ln_t + 1.2 * std::sqrt(sigma2);
+    const double want = std::ceil(8.0 * reach * reach / sigma2);
+    hw = want > 1e9 ? std::int64_t{1000000000} : std::max<std::int64_t>(64, static_cast<std::int64_t>(want));
   }
   require(hw >= 8 && hw <= 4096, "half_width", hw,
           "must lie in [8, 4096] (a window of n = 2 hw + 1 sites costs n^2 doubles per matrix and 2 n^3 flops per "
           "squaring); for the automatic window 8 (ln t_max + 1.2 sigma)^2 / sigma^2 lower octaves or raise sigma^2");
+  // Memory: about five n x n matrices per thread at work, and per environment its series.
+  const double n = static_cast<double>(2 * hw + 1);
+  const unsigned hw_threads = std::max(1u, std::thread::hardware_concurrency());
+  const double threads = std::min<double>(cfg.threads == 0 ? hw_threads : cfg.threads, cfg.environments);
+  const double series = static_cast<double>(cfg.environments) * (cfg.octaves * cfg.per_octave + 2) * 4 * 8.0;
+  core::require_memory("environments", std::to_string(cfg.environments) + " (half_width " + std::to_string(hw) + ")",
+                       threads * 5 * n * n * 8 + series, "threads x 5 n^2 x 8 B + environments x times x 32 B");
+  return hw;
+}
+}  // namespace
+
+void check_exact_ensemble(const Potential& potential, const ExactEnsembleConfig& cfg) { (void)prepare_exact(potential, cfg); }
+
+ExactEnsembleResult run_exact_ensemble(const Potential& potential, const Dynamics& dynamics,
+                                       const ExactEnsembleConfig& cfg) {
+  const std::int64_t hw = prepare_exact(potential, cfg);
+  ExactEnsembleResult res;
+  res.sigma2 = potential.increment_variance() / (cfg.temperature * cfg.temperature);
   res.half_width = hw;
 
   const std::uint32_t n_env = cfg.environments;

@@ -3,18 +3,25 @@
 
 #include <cmath>
 
+#include "gengap/core/memory.hpp"
 #include "gengap/sim/error.hpp"
 #include "gengap/sim/philox.hpp"
 
 namespace gengap::sim {
 
-FourierField::FourierField(const FourierFieldOptions& o) {
+void FourierField::check_options(const FourierFieldOptions& o) {
   require(o.dim >= 1, "dim", o.dim, "must be >= 1");
   require(o.modes >= 1, "modes", o.modes, "must be >= 1");
   require(o.alpha > 0 && o.alpha < 2, "alpha", o.alpha, "must lie in (0, 2)");
   require(o.k_min > 0 && std::isfinite(o.k_min), "k_min", o.k_min, "must be > 0");
   require(o.k_max > o.k_min && std::isfinite(o.k_max), "k_max", o.k_max, "must be finite and > k_min");
   require(o.strength > 0 && std::isfinite(o.strength), "strength", o.strength, "must be > 0");
+  core::require_memory("modes", std::to_string(o.modes) + " (dim " + std::to_string(o.dim) + ")",
+                       static_cast<double>(o.modes) * (static_cast<double>(o.dim) + 3.0) * 8.0, "modes x (dim + 3) x 8 B");
+}
+
+FourierField::FourierField(const FourierFieldOptions& o) {
+  check_options(o);
   const int d = o.dim, m = o.modes;
   k_.resize(m, d);
   a_.resize(m);

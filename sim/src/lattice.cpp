@@ -4,10 +4,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <thread>
 #include <complex>
 
 #include <unsupported/Eigen/FFT>
 
+#include "gengap/core/memory.hpp"
 #include "gengap/sim/error.hpp"
 #include "gengap/sim/philox.hpp"
 #include "gengap/sim/times.hpp"
@@ -50,7 +52,7 @@ void synthesize(std::vector<std::complex<double>>& c, int dim, std::int64_t L) {
 
 }  // namespace
 
-LatticeField::LatticeField(const LatticeFieldOptions& o) : opt_(o) {
+void check_lattice_options(const LatticeFieldOptions& o) {
   require(o.dim >= 1 && o.dim <= 3, "dim", o.dim, "must be 1, 2 or 3");
   require(o.box >= 8 && (o.box & (o.box - 1)) == 0, "box", o.box, "must be a power of two >= 8");
   require(o.dim * std::log2(static_cast<double>(o.box)) <= 24.0, "box", o.box,
@@ -58,6 +60,29 @@ LatticeField::LatticeField(const LatticeFieldOptions& o) : opt_(o) {
   require(o.alpha > 0 && o.alpha < 2, "alpha", o.alpha, "must lie in (0, 2)");
   require(o.s > 0 && std::isfinite(o.s), "s", o.s, "must be > 0");
   require(o.subharmonics >= 0 && o.subharmonics <= 8, "subharmonics", o.subharmonics, "must lie in [0, 8]");
+}
+
+void check_lattice_walks(const LatticeFieldOptions& o, const LatticeWalkConfig& cfg, const std::vector<double>& temperatures) {
+  check_lattice_options(o);
+  require(cfg.environments >= 1, "environments", cfg.environments, "must be >= 1");
+  require(cfg.walkers_per_env >= 1, "walkers", cfg.walkers_per_env, "must be >= 1");
+  require(!temperatures.empty(), "temperatures", "[]", "must name at least one temperature");
+  for (double temp : temperatures) require(temp > 0 && std::isfinite(temp), "temperature", temp, "must be > 0");
+  check_times(cfg.times);
+  require(cfg.times.back() <= (std::uint64_t{1} << 40), "times", cfg.times.back(), "must be <= 2^40");
+  // Memory: the field's spectrum and one sample per thread (complex FFT workspace), and the results.
+  const double sites = std::pow(static_cast<double>(o.box), o.dim);
+  const unsigned hw_threads = std::max(1u, std::thread::hardware_concurrency());
+  const double threads = std::min<double>(cfg.threads == 0 ? hw_threads : cfg.threads, cfg.environments);
+  const double results = static_cast<double>(cfg.environments) * static_cast<double>(cfg.times.size()) * static_cast<double>(temperatures.size()) * 8.0 +
+                         static_cast<double>(cfg.environments) * static_cast<double>(temperatures.size()) * 8.0;
+  core::require_memory("environments", std::to_string(cfg.environments) + " (box " + std::to_string(o.box) + "^" + std::to_string(o.dim) + ")",
+                       sites * 8 + threads * sites * 40 + results,
+                       "box^dim x 8 B + threads x box^dim x 40 B + environments x times x temperatures x 8 B");
+}
+
+LatticeField::LatticeField(const LatticeFieldOptions& o) : opt_(o) {
+  check_lattice_options(o);
   const std::int64_t L = o.box;
   const std::int64_t n = o.dim == 1 ? L : o.dim == 2 ? L * L : L * L * L;
   amp_.assign(static_cast<std::size_t>(n), 0.0);
@@ -151,12 +176,7 @@ std::vector<double> LatticeField::sample(std::uint64_t seed, std::uint64_t env) 
 
 std::vector<LatticeWalkResult> run_lattice_walks(const LatticeField& field, const LatticeWalkConfig& cfg,
                                                  const std::vector<double>& temperatures) {
-  require(cfg.environments >= 1, "environments", cfg.environments, "must be >= 1");
-  require(cfg.walkers_per_env >= 1, "walkers", cfg.walkers_per_env, "must be >= 1");
-  require(!temperatures.empty(), "temperatures", "[]", "must name at least one temperature");
-  for (double temp : temperatures) require(temp > 0 && std::isfinite(temp), "temperature", temp, "must be > 0");
-  check_times(cfg.times);
-  require(cfg.times.back() <= (std::uint64_t{1} << 40), "times", cfg.times.back(), "must be <= 2^40");
+  check_lattice_walks(field.options(), cfg, temperatures);
   const int dim = field.options().dim;
   const std::int64_t L = field.options().box, mask = L - 1, reach_limit = L / 4;
   const std::size_t n_t = cfg.times.size(), n_temp = temperatures.size();

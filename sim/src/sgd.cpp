@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gengap/core/memory.hpp"
 #include "gengap/sim/error.hpp"
 #include "gengap/sim/philox.hpp"
 
@@ -27,6 +28,25 @@ void check(const SgdConfig& c) {
     require(c.times[i] >= 1 && (i == 0 || c.times[i] > c.times[i - 1]), "times", c.times[i], "must be >= 1 and increasing");
 }
 }  // namespace
+
+void check_sgd(const FourierFieldOptions& field, const SgdConfig& c, std::size_t runs) {
+  FourierField::check_options(field);
+  check(c);
+  const double m = field.modes, d = field.dim, w = c.walkers;
+  const unsigned hw_threads = std::max(1u, std::thread::hardware_concurrency());
+  const double threads = std::min<double>(c.threads == 0 ? hw_threads : c.threads, c.landscapes);
+  // Per thread: the modes, the M x walkers phases and sines of one evaluation, positions, velocities
+  // and gradients; the results: four landscapes x times matrices.
+  const double bytes = threads * (m * (d + 3) * 8 + 2 * m * w * 8 + 3 * d * w * 8) + 4.0 * c.landscapes * static_cast<double>(c.times.size()) * 8;
+  core::require_memory("dim", std::to_string(field.dim) + " (modes " + std::to_string(field.modes) + ", walkers " +
+                                  std::to_string(c.walkers) + ")",
+                       bytes, "threads x (modes x (dim + 3) + 2 modes x walkers + 3 dim x walkers) x 8 B");
+  // Work: two M x D by D x walkers products per step (4 M D flops per walker and step).
+  const double flops = static_cast<double>(runs) * c.landscapes * w * static_cast<double>(c.times.back()) * 4 * m * d;
+  require(flops <= 1e18, "t_max", c.times.back(),
+          "with these sizes the run needs about " + to_text(flops) + " flops (more than a year of one machine); "
+          "lower t_max, dim, modes, walkers or landscapes");
+}
 
 SgdResult run_sgd(const FieldFactory& make_field, const SgdConfig& c) {
   check(c);
@@ -120,7 +140,12 @@ std::vector<BatchRun> run_batch_sweep(const FourierFieldOptions& field, const Sg
                                       const std::function<void(std::int64_t, double)>& progress) {
   require(!batches.empty(), "batch_sizes", "[]", "need at least one batch size");
   require(small_batch >= 1, "small_batch", small_batch, "must be >= 1");
-  const FourierField check_options(field);
+  {
+    SgdConfig c = base;
+    c.lr = lr_small;
+    c.batch = small_batch;
+    check_sgd(field, c, batches.size());
+  }
   std::vector<BatchRun> out;
   for (auto b : batches) {
     require(b >= 1, "batch_sizes", b, "every batch size must be >= 1");

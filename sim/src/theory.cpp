@@ -3,12 +3,16 @@
 
 #include <algorithm>
 #include <cmath>
+#include <thread>
 
+#include "gengap/core/memory.hpp"
 #include "gengap/sim/error.hpp"
 #include "parallel.hpp"
 
 namespace gengap::sim {
 namespace {
+
+constexpr std::int64_t kMaxValleyHalfWidth = std::int64_t{1} << 30;  // the largest window searched for a valley
 constexpr double kPi = 3.141592653589793238462643;
 double c_k(long k) { const double o = 2.0 * static_cast<double>(k) + 1; return o * o * kPi * kPi / 8.0; }
 }  // namespace
@@ -116,20 +120,34 @@ std::optional<std::int64_t> valley_bottom(const Landscape& land, double gamma) {
   return std::nullopt;
 }
 
-std::vector<std::int64_t> sample_valley_bottoms(const Potential& potential, double gamma, std::uint32_t samples,
-                                                std::uint64_t seed, unsigned threads) {
+std::int64_t check_valley_request(const Potential& potential, double gamma, std::uint32_t samples, unsigned threads) {
   require(gamma > 0 && std::isfinite(gamma), "gamma", gamma, "must be finite and > 0");
   require(samples >= 1, "samples", samples, "must be >= 1");
   const double s2 = potential.increment_variance();
   require(s2 > 0, "potential", potential.name(), "valley bottoms need a potential with non-zero increments");
-  std::vector<std::int64_t> out(samples);
+  // A valley of depth Gamma spans about (Gamma^2 / s^2)^(1/alpha) sites; the search starts at 8 times that.
   const double reach = std::pow(gamma * gamma / s2, 1.0 / potential.alpha());
-  const auto hw0 = std::max<std::int64_t>(64, static_cast<std::int64_t>(std::ceil(8 * reach)));
+  const double want = std::max(64.0, std::ceil(8 * reach));
+  require(std::isfinite(want) && want <= static_cast<double>(kMaxValleyHalfWidth), "gamma", gamma,
+          "a valley this deep needs a window of half-width about " + to_text(want) + " sites; at most 2^30 are searched "
+          "(lower gamma or raise sigma)");
+  const unsigned hw_threads = std::max(1u, std::thread::hardware_concurrency());
+  const double th = std::min<double>(threads == 0 ? hw_threads : threads, samples);
+  core::require_memory("samples", std::to_string(samples) + " (gamma " + to_text(gamma) + ")",
+                       static_cast<double>(samples) * 8.0 + th * (2 * want + 1) * 64.0,
+                       "samples x 8 B + threads x (2 x " + to_text(want) + " + 1) x 64 B for the windows");
+  return static_cast<std::int64_t>(want);
+}
+
+std::vector<std::int64_t> sample_valley_bottoms(const Potential& potential, double gamma, std::uint32_t samples,
+                                                std::uint64_t seed, unsigned threads) {
+  const std::int64_t hw0 = check_valley_request(potential, gamma, samples, threads);
+  std::vector<std::int64_t> out(samples);
   detail::parallel_for(
       samples, threads,
       [&](std::uint32_t i) {
         for (std::int64_t hw = hw0;; hw *= 2) {
-          if (hw > (std::int64_t{1} << 30)) throw RuntimeError("valley sample " + std::to_string(i) + ": no bottom found within half-width 2^30");
+          if (hw > kMaxValleyHalfWidth) throw RuntimeError("valley sample " + std::to_string(i) + ": no bottom found within half-width 2^30");
           if (auto b = valley_bottom(potential.sample(seed, i, hw), gamma)) {
             out[i] = *b;
             return;

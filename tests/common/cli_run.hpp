@@ -1,6 +1,8 @@
 // Runs a command-line tool as a user would and checks its one-line errors (shared by the CLI tests).
 #pragma once
 
+#include <unistd.h>
+
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -28,11 +30,18 @@ inline std::filesystem::path scratch(const std::string& name) {
 
 /// Runs `exe args` with stdout discarded; stderr is captured through a file in `dir`.
 inline Outcome run_tool(const std::string& exe, const std::string& args, const std::filesystem::path& dir) {
-  const std::filesystem::path err = dir / "stderr.txt";
+  // One file per call: ctest runs test cases in parallel processes that share `dir`.
+  static int calls = 0;
+  const std::filesystem::path err = dir / ("stderr." + std::to_string(::getpid()) + "." + std::to_string(calls++) + ".txt");
   const std::string cmd = exe + " " + args + " > /dev/null 2> " + err.string();
   const int status = std::system(cmd.c_str());
-  std::ifstream in(err);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, std::string((std::istreambuf_iterator<char>(in)), {})};
+  std::string text;
+  {
+    std::ifstream in(err);
+    text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  std::filesystem::remove(err);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text};
 }
 
 /// Writes `text` to dir/name and returns the path.

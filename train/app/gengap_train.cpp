@@ -19,7 +19,11 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include "cli_util.hpp"
+#include <c10/util/Exception.h>
+
+#include "cli.hpp"
+#include "gengap/core/error.hpp"
+#include "gengap/core/json.hpp"
 #include "gengap/train/data.hpp"
 #include "gengap/train/distributed.hpp"
 #include "gengap/train/trainer.hpp"
@@ -137,62 +141,53 @@ int main(int argc, char** argv) {
   using gengap::train::TrainConfig;
   CLI::App app{"gengap-train: large-batch training with ghost batch norm, lr scaling and regime adaptation (Hoffer et al. 2017)"};
   TrainConfig c;
-  std::string config;
+  gengap::cli::Options o(&app);  // --config FILE; flags checked by type (no -1 for unsigned, no nan)
   app.set_version_flag("--version", "gengap-train 0.1.0");
-  app.add_option("--config", config, "JSON file with config fields (flags override it)");
-  app.add_option("-m,--model", c.model, "f1 | c1 | c3 | resnet44 (resnetN) | vgg | wresnet16-4")->capture_default_str();
-  app.add_option("-d,--dataset", c.dataset, "fashion-mnist | mnist | cifar10 | cifar100 | synthetic | synthetic-cifar")->capture_default_str();
-  app.add_option("--data-dir", c.data_dir, "folder of the data files")->capture_default_str();
-  app.add_option("-b,--batch-size", c.batch_size, "samples per update (B)")->capture_default_str();
-  app.add_option("-g,--ghost-batch-size", c.ghost_batch_size, "small batch B_s: GBN ghost size, lr scaling and adaptation")->capture_default_str();
-  app.add_option("--norm", c.norm, "bn | gbn | none")->capture_default_str();
-  app.add_option("--lr-scaling", c.lr_scaling, "none | sqrt (the paper) | linear (Goyal et al., with warm-up)")->capture_default_str();
-  app.add_option("--warmup-epochs", c.warmup_epochs, "warm-up epochs of linear scaling")->capture_default_str();
-  app.add_flag("--regime-adaptation,!--no-regime-adaptation", c.regime_adaptation, "multiply epochs and milestones by ceil(B/B_s)");
-  app.add_option("--regime-scale", c.regime_scale, "multiply the regime's epoch keys and length (before adaptation)")
-      ->capture_default_str();
-  app.add_option("-e,--epochs", c.epochs, "epochs (0 = the regime's length)")->capture_default_str();
-  app.add_option("--max-iterations", c.max_iterations, "stop after this many updates (0 = no limit)")->capture_default_str();
-  app.add_option("--lr", c.lr, "first-phase learning rate (0 = the authors')")->capture_default_str();
-  app.add_flag("--nesterov,!--no-nesterov", c.nesterov, "Nesterov momentum");
-  app.add_option("--clip-norm", c.clip_norm, "gradient-norm clipping (0 = off)")->capture_default_str();
-  app.add_option("-s,--seed", c.seed, "seed")->capture_default_str();
-  app.add_option("--device", c.device, "auto | cpu | cuda | cuda:N")->capture_default_str();
-  app.add_option("-o,--out-dir", c.out_dir, "output folder")->capture_default_str();
-  app.add_option("--train-subset", c.train_subset, "use the first N training samples (0 = all)")->capture_default_str();
-  app.add_option("--test-subset", c.test_subset, "use the first N test samples (0 = all)")->capture_default_str();
-  app.add_option("--synthetic-size", c.synthetic_size, "training samples of the synthetic set")->capture_default_str();
-  app.add_option("--synthetic-noise", c.synthetic_noise, "noise std of the synthetic sets (patterns have std 1)")->capture_default_str();
-  app.add_option("--distance-per-decade", c.distance_per_decade, "distance records per decade after t = 100")->capture_default_str();
-  app.add_option("--probe-size", c.probe_size, "samples in the fixed batch for L(w_t) - L(w_0)")->capture_default_str();
-  app.add_flag("--augment,!--no-augment", c.augment, "CIFAR crop + flip");
-  app.add_flag("--resume,!--no-resume", c.resume, "continue from out_dir/checkpoint.pt");
-  app.add_flag("--progress,!--no-progress", c.progress, "progress on stderr");
+  o.add("-m,--model", "", c.model, "f1 | c1 | c3 | resnet44 (resnetN) | vgg | wresnet16-4");
+  o.add("-d,--dataset", "", c.dataset, "fashion-mnist | mnist | cifar10 | cifar100 | synthetic | synthetic-cifar");
+  o.add("--data-dir", "", c.data_dir, "folder of the data files");
+  o.add("-b,--batch-size", "", c.batch_size, "samples per update (B)");
+  o.add("-g,--ghost-batch-size", "", c.ghost_batch_size, "small batch B_s: GBN ghost size, lr scaling and adaptation");
+  o.add("--norm", "", c.norm, "bn | gbn | none");
+  o.add("--lr-scaling", "", c.lr_scaling, "none | sqrt (the paper) | linear (Goyal et al., with warm-up)");
+  o.add("--warmup-epochs", "", c.warmup_epochs, "warm-up epochs of linear scaling");
+  o.flag("--regime-adaptation,!--no-regime-adaptation", "", c.regime_adaptation, "multiply epochs and milestones by ceil(B/B_s)");
+  o.add("--regime-scale", "", c.regime_scale, "multiply the regime's epoch keys and length (before adaptation)");
+  o.add("-e,--epochs", "", c.epochs, "epochs (0 = the regime's length)");
+  o.add("--max-iterations", "", c.max_iterations, "stop after this many updates (0 = no limit)");
+  o.add("--lr", "", c.lr, "first-phase learning rate (0 = the authors')");
+  o.flag("--nesterov,!--no-nesterov", "", c.nesterov, "Nesterov momentum");
+  o.add("--clip-norm", "", c.clip_norm, "gradient-norm clipping (0 = off)");
+  o.add("-s,--seed", "", c.seed, "seed");
+  o.add("--device", "", c.device, "auto | cpu | cuda | cuda:N");
+  o.add("--dtype", "", c.dtype, "float32 | float64 (exact comparisons)");
+  o.add("-o,--out-dir", "", c.out_dir, "output folder");
+  o.add("--train-subset", "", c.train_subset, "use the first N training samples (0 = all)");
+  o.add("--test-subset", "", c.test_subset, "use the first N test samples (0 = all)");
+  o.add("--synthetic-size", "", c.synthetic_size, "training samples of the synthetic set");
+  o.add("--synthetic-noise", "", c.synthetic_noise, "noise std of the synthetic sets (patterns have std 1)");
+  o.add("--distance-per-decade", "", c.distance_per_decade, "distance records per decade after t = 100");
+  o.add("--probe-size", "", c.probe_size, "samples in the fixed batch for L(w_t) - L(w_0)");
+  o.flag("--augment,!--no-augment", "", c.augment, "CIFAR crop + flip");
+  o.flag("--resume,!--no-resume", "", c.resume, "continue from out_dir/checkpoint.pt");
+  o.flag("--progress,!--no-progress", "", c.progress, "progress on stderr");
   int nproc = 0;
-  app.add_option("--nproc", nproc, "start this many data-parallel workers on this machine and supervise them (each takes batch_size / nproc samples)");
-  auto* o_ws = app.add_option("--world-size", c.world_size, "workers in a job started by another launcher")->capture_default_str();
-  auto* o_rank = app.add_option("--rank", c.rank, "this worker's rank (0 writes the files)")->capture_default_str();
-  app.add_option("--master-addr", c.master_addr, "rank 0's host for the rendezvous")->capture_default_str();
-  auto* o_port = app.add_option("--master-port", c.master_port, "rank 0's port (with --nproc: default a free one)")->capture_default_str();
-  app.add_option("--dist-timeout", c.dist_timeout, "seconds before a rendezvous or collective gives up")->capture_default_str();
+  o.add("--nproc", "", nproc, "start this many data-parallel workers on this machine and supervise them (each takes batch_size / nproc samples)");
+  auto* o_ws = o.add("--world-size", "", c.world_size, "workers in a job started by another launcher");
+  auto* o_rank = o.add("--rank", "", c.rank, "this worker's rank (0 writes the files)");
+  o.add("--master-addr", "", c.master_addr, "rank 0's host for the rendezvous");
+  auto* o_port = o.add("--master-port", "", c.master_port, "rank 0's port (with --nproc: default a free one)");
+  o.add("--dist-timeout", "", c.dist_timeout, "seconds before a rendezvous or collective gives up");
   try {
     const std::string cfg_file = gengap::cli::find_config(argc, argv);
     if (!cfg_file.empty()) {
-      std::ifstream in(cfg_file);
-      if (!in) throw std::invalid_argument("config = " + cfg_file + ": cannot open the file");
-      nlohmann::json j;
-      try {
-        j = nlohmann::json::parse(in);
-      } catch (const nlohmann::json::parse_error& e) {
-        throw std::invalid_argument("config = " + cfg_file + ": malformed JSON (" + std::string(e.what()) + ")");
-      }
-      gengap::train::from_json(j, c);
+      gengap::train::apply_json(gengap::core::read_json_file(cfg_file, "config"), c, "in " + cfg_file);
     }
     app.parse(argc, argv);
-    if (nproc < 0) throw std::invalid_argument("nproc = " + std::to_string(nproc) + ": must be >= 1");
+    if (nproc < 0 || nproc > 1024) throw gengap::core::InvalidArgument("nproc", std::to_string(nproc), "must lie in [1, 1024]");
     if (nproc > 1) {
       if (o_ws->count() > 0 || o_rank->count() > 0)
-        throw std::invalid_argument("nproc = " + std::to_string(nproc) + ": --nproc starts the workers itself; do not pass --world-size or --rank");
+        throw gengap::core::InvalidArgument("nproc", std::to_string(nproc), "--nproc starts the workers itself; do not pass --world-size or --rank");
       TrainConfig check = c;  // fail here, not in every worker, for a bad setting
       check.world_size = nproc;
       check.validate();
@@ -216,19 +211,21 @@ int main(int argc, char** argv) {
     return 0;
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);
-    std::cerr << "gengap-train: error: " << e.what() << " (see --help)\n";
+    std::cerr << "gengap-train: error: " << gengap::core::printable(e.what(), 400) << " (see --help)\n";
     return 2;
-  } catch (const std::invalid_argument& e) {
+  } catch (const gengap::core::InputError& e) {  // bad flags, config, data or checkpoint
     std::cerr << "gengap-train: error: " << e.what() << '\n';
     return 2;
   } catch (const gengap::train::DistributedError& e) {
     std::cerr << "gengap-train: failed: " << e.what() << '\n';
     return 3;
-  } catch (const gengap::train::DataError& e) {
-    std::cerr << "gengap-train: error: " << e.what() << '\n';
-    return 2;
+  } catch (const c10::Error& e) {  // LibTorch: its first line, without the backtrace
+    std::string m = e.what_without_backtrace();
+    if (m.find('\n') != std::string::npos) m.resize(m.find('\n'));
+    std::cerr << "gengap-train: failed: " << gengap::core::printable(m, 400) << '\n';
+    return 1;
   } catch (const std::exception& e) {
-    std::cerr << "gengap-train: failed: " << e.what() << '\n';
+    std::cerr << "gengap-train: failed: " << gengap::core::printable(e.what(), 400) << '\n';
     return 1;
   }
 }

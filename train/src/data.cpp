@@ -11,6 +11,8 @@
 
 #include <ATen/ATen.h>
 
+#include "gengap/core/error.hpp"
+#include "gengap/core/io.hpp"
 #include "gengap/sim/philox.hpp"
 
 namespace gengap::train {
@@ -20,30 +22,11 @@ namespace {
 
 [[noreturn]] void fail(const std::string& file, const std::string& what) { throw DataError(file + ": " + what); }
 
-/// Reads a whole file through zlib (gzip or raw, transparently).
-std::vector<unsigned char> read_all(const std::string& file) {
-  if (!fs::exists(file)) fail(file, "no such file");
-  gzFile f = gzopen(file.c_str(), "rb");
-  if (!f) fail(file, "cannot open");
-  std::vector<unsigned char> out;
-  unsigned char buf[1 << 16];
-  for (;;) {
-    const int n = gzread(f, buf, sizeof buf);
-    if (n < 0) {
-      int err = 0;
-      const std::string msg = gzerror(f, &err);
-      gzclose(f);
-      fail(file, "corrupt compressed data (" + msg + ")");
-    }
-    if (n == 0) break;
-    out.insert(out.end(), buf, buf + n);
-  }
-  gzclose(f);
-  return out;
-}
+constexpr std::size_t kMaxDataBytes = std::size_t{1} << 31;  // 2 GiB: far above MNIST (47 MB) and CIFAR (180 MB)
 
-uint32_t be32(const std::vector<unsigned char>& b, std::size_t at) {
-  return (uint32_t{b[at]} << 24) | (uint32_t{b[at + 1]} << 16) | (uint32_t{b[at + 2]} << 8) | uint32_t{b[at + 3]};
+uint32_t be32(const std::string& b, std::size_t at) {
+  auto u = [&](std::size_t i) { return static_cast<uint32_t>(static_cast<unsigned char>(b[at + i])); };
+  return (u(0) << 24) | (u(1) << 16) | (u(2) << 8) | u(3);
 }
 
 std::string hex(uint32_t v) {
@@ -60,56 +43,145 @@ std::string first_existing(const std::string& dir, const std::string& base) {
   return (fs::path(dir) / base).string();
 }
 
+std::string read_data_file(const std::string& file) {
+  if (!fs::exists(file)) fail(file, "no such file");
+  try {
+    return decompress(core::read_file(file, "data", kMaxDataBytes), file);
+  } catch (const core::InvalidArgument& e) {
+    fail(file, e.what());
+  }
+}
+
 }  // namespace
 
-Dataset load_idx(const std::string& images_file, const std::string& labels_file, const std::string& name) {
-  const auto img = read_all(images_file);
-  if (img.size() < 16) fail(images_file, "truncated: " + std::to_string(img.size()) + " bytes, shorter than the 16-byte IDX header");
-  if (be32(img, 0) != 0x00000803u) fail(images_file, "wrong magic " + hex(be32(img, 0)) + ", expected 0x00000803 (IDX ubyte images)");
-  const int64_t n = be32(img, 4), rows = be32(img, 8), cols = be32(img, 12);
-  const auto want = static_cast<std::size_t>(16 + n * rows * cols);
-  if (img.size() < want)
-    fail(images_file, "truncated: " + std::to_string(img.size()) + " bytes, the header announces " + std::to_string(n) + " images of " +
-                          std::to_string(rows) + "x" + std::to_string(cols) + " (" + std::to_string(want) + " bytes)");
-  const auto lab = read_all(labels_file);
-  if (lab.size() < 8) fail(labels_file, "truncated: " + std::to_string(lab.size()) + " bytes, shorter than the 8-byte IDX header");
-  if (be32(lab, 0) != 0x00000801u) fail(labels_file, "wrong magic " + hex(be32(lab, 0)) + ", expected 0x00000801 (IDX ubyte labels)");
-  const int64_t nl = be32(lab, 4);
-  if (lab.size() < static_cast<std::size_t>(8 + nl))
-    fail(labels_file, "truncated: " + std::to_string(lab.size() - 8) + " label bytes, the header announces " + std::to_string(nl));
-  if (nl != n)
-    fail(labels_file, std::to_string(nl) + " labels do not match the " + std::to_string(n) + " images of " + images_file);
+std::string decompress(const std::string& bytes, const std::string& file) {
+  if (bytes.size() < 2 || static_cast<unsigned char>(bytes[0]) != 0x1f || static_cast<unsigned char>(bytes[1]) != 0x8b) return bytes;
+  z_stream zs{};
+  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) fail(file, "zlib could not start");
+  std::string out;
+  std::size_t pos = 0;
+  char buf[1 << 16];
+  for (;;) {
+    // One gzip member; several members are concatenated data (RFC 1952).
+    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data() + pos));
+    zs.avail_in = static_cast<uInt>(bytes.size() - pos);  // at most 2 GiB (read_file's limit): fits in uInt
+    int rc = Z_OK;
+    while (rc != Z_STREAM_END) {
+      zs.next_out = reinterpret_cast<Bytef*>(buf);
+      zs.avail_out = sizeof buf;
+      rc = inflate(&zs, Z_NO_FLUSH);
+      if (rc != Z_OK && rc != Z_STREAM_END) {
+        const std::string msg = rc == Z_BUF_ERROR ? std::string("truncated gzip data (the stream or its trailer is incomplete)")
+                                                  : "corrupt gzip data (" + std::string(zs.msg ? zs.msg : "zlib error " + std::to_string(rc)) + ")";
+        inflateEnd(&zs);
+        fail(file, msg);
+      }
+      out.append(buf, sizeof buf - zs.avail_out);
+      if (out.size() > kMaxDataBytes) {
+        inflateEnd(&zs);
+        fail(file, "decompresses to more than 2 GiB; not a data set this loader reads");
+      }
+    }
+    pos = static_cast<std::size_t>(reinterpret_cast<const char*>(zs.next_in) - bytes.data());
+    if (pos >= bytes.size()) break;
+    if (bytes.size() - pos < 2 || static_cast<unsigned char>(bytes[pos]) != 0x1f || static_cast<unsigned char>(bytes[pos + 1]) != 0x8b) {
+      inflateEnd(&zs);
+      fail(file, std::to_string(bytes.size() - pos) + " bytes of garbage after the gzip data");
+    }
+    inflateReset(&zs);
+  }
+  inflateEnd(&zs);
+  return out;
+}
+
+IdxImages parse_idx_images(const std::string& b, const std::string& file) {
+  if (b.size() < 16) fail(file, "truncated: " + std::to_string(b.size()) + " bytes, shorter than the 16-byte IDX header");
+  if (be32(b, 0) != 0x00000803u) fail(file, "wrong magic " + hex(be32(b, 0)) + ", expected 0x00000803 (IDX ubyte images)");
+  IdxImages im;
+  im.count = be32(b, 4);
+  im.rows = be32(b, 8);
+  im.cols = be32(b, 12);
+  if (im.rows < 1 || im.cols < 1 || im.rows > 65536 || im.cols > 65536)
+    fail(file, "image size " + std::to_string(im.rows) + "x" + std::to_string(im.cols) + " in the header: expected 1 ... 65536 per side");
+  // n x rows x cols: at most 2^32 x 2^32 -> compare in long double before any product overflows.
+  const long double want = 16.0L + static_cast<long double>(im.count) * im.rows * im.cols;
+  if (static_cast<long double>(b.size()) < want)
+    fail(file, "truncated: " + std::to_string(b.size()) + " bytes, the header announces " + std::to_string(im.count) + " images of " +
+                   std::to_string(im.rows) + "x" + std::to_string(im.cols) + " (" + std::to_string(static_cast<unsigned long long>(want)) + " bytes)");
+  if (static_cast<long double>(b.size()) > want)
+    fail(file, std::to_string(b.size() - static_cast<std::size_t>(want)) + " bytes after the " + std::to_string(im.count) +
+                   " images the header announces");
+  im.pixels = b.substr(16);
+  return im;
+}
+
+std::string parse_idx_labels(const std::string& b, const std::string& file, int64_t classes) {
+  if (b.size() < 8) fail(file, "truncated: " + std::to_string(b.size()) + " bytes, shorter than the 8-byte IDX header");
+  if (be32(b, 0) != 0x00000801u) fail(file, "wrong magic " + hex(be32(b, 0)) + ", expected 0x00000801 (IDX ubyte labels)");
+  const uint64_t n = be32(b, 4);
+  if (b.size() - 8 < n) fail(file, "truncated: " + std::to_string(b.size() - 8) + " label bytes, the header announces " + std::to_string(n));
+  if (b.size() - 8 > n) fail(file, std::to_string(b.size() - 8 - n) + " bytes after the " + std::to_string(n) + " labels the header announces");
+  for (uint64_t i = 0; i < n; ++i) {
+    const int64_t l = static_cast<unsigned char>(b[8 + i]);
+    if (l >= classes)
+      fail(file, "label " + std::to_string(l) + " of sample " + std::to_string(i) + " is out of range for " + std::to_string(classes) +
+                     " classes (expected 0 ... " + std::to_string(classes - 1) + ")");
+  }
+  return b.substr(8);
+}
+
+Dataset load_idx(const std::string& images_file, const std::string& labels_file, const std::string& name, int64_t classes) {
+  if (classes < 2 || classes > 256) throw core::InvalidArgument("classes", std::to_string(classes), "must lie in [2, 256] for IDX labels");
+  const IdxImages im = parse_idx_images(read_data_file(images_file), images_file);
+  const std::string lab = parse_idx_labels(read_data_file(labels_file), labels_file, classes);
+  if (lab.size() != im.count)
+    fail(labels_file, std::to_string(lab.size()) + " labels do not match the " + std::to_string(im.count) + " images of " + images_file);
+  if (im.count == 0) fail(images_file, "holds no images");
+  const auto n = static_cast<int64_t>(im.count), rows = static_cast<int64_t>(im.rows), cols = static_cast<int64_t>(im.cols);
   Dataset d;
   d.name = name;
-  d.images = torch::from_blob(const_cast<unsigned char*>(img.data() + 16), {n, 1, rows, cols}, torch::kUInt8).to(torch::kFloat).div_(255.0);
-  d.labels = torch::from_blob(const_cast<unsigned char*>(lab.data() + 8), {n}, torch::kUInt8).to(torch::kLong);
-  d.classes = n > 0 ? d.labels.max().item<int64_t>() + 1 : 0;
+  d.images = torch::from_blob(const_cast<char*>(im.pixels.data()), {n, 1, rows, cols}, torch::kUInt8).to(torch::kFloat).div_(255.0);
+  d.labels = torch::from_blob(const_cast<char*>(lab.data()), {n}, torch::kUInt8).to(torch::kLong);
+  d.classes = classes;
   return d;
 }
 
 Dataset load_mnist_dir(const std::string& dir, bool train) {
   const std::string pre = train ? "train" : "t10k";
   return load_idx(first_existing(dir, pre + "-images-idx3-ubyte"), first_existing(dir, pre + "-labels-idx1-ubyte"),
-                  fs::path(dir).filename().string() + (train ? "/train" : "/test"));
+                  fs::path(dir).filename().string() + (train ? "/train" : "/test"), 10);
+}
+
+Dataset parse_cifar(const std::string& b, const std::string& file, int label_bytes, int label_index, int64_t classes) {
+  constexpr int64_t kPixels = 3 * 32 * 32;
+  const int64_t rec = label_bytes + kPixels;
+  if (b.empty() || b.size() % static_cast<std::size_t>(rec) != 0)
+    fail(file, "truncated or not a CIFAR binary batch: " + std::to_string(b.size()) + " bytes is not a multiple of the " +
+                   std::to_string(rec) + "-byte record");
+  const int64_t n = static_cast<int64_t>(b.size()) / rec;
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t l = static_cast<unsigned char>(b[static_cast<std::size_t>(i * rec + label_index)]);
+    if (l >= classes)
+      fail(file, "label " + std::to_string(l) + " of record " + std::to_string(i) + " is out of range for " + std::to_string(classes) +
+                     " classes");
+  }
+  auto t = torch::from_blob(const_cast<char*>(b.data()), {n, rec}, torch::kUInt8).clone();
+  Dataset d;
+  d.labels = t.select(1, label_index).to(torch::kLong);
+  d.images = t.narrow(1, label_bytes, kPixels).reshape({n, 3, 32, 32}).to(torch::kFloat).div_(255.0);
+  d.classes = classes;
+  d.name = file;
+  return d;
 }
 
 namespace {
 Dataset load_cifar_files(const std::vector<std::string>& files, int label_bytes, int label_index, int64_t classes,
                          const std::string& name) {
-  constexpr int64_t kPixels = 3 * 32 * 32;
-  const int64_t rec = label_bytes + kPixels;
   std::vector<torch::Tensor> imgs, labs;
   for (const auto& f : files) {
-    const auto b = read_all(f);
-    if (b.empty() || b.size() % static_cast<std::size_t>(rec) != 0)
-      fail(f, "truncated or not a CIFAR binary batch: " + std::to_string(b.size()) + " bytes is not a multiple of the " +
-                  std::to_string(rec) + "-byte record");
-    const int64_t n = static_cast<int64_t>(b.size()) / rec;
-    auto t = torch::from_blob(const_cast<unsigned char*>(b.data()), {n, rec}, torch::kUInt8).clone();
-    labs.push_back(t.select(1, label_index).to(torch::kLong));
-    imgs.push_back(t.narrow(1, label_bytes, kPixels).reshape({n, 3, 32, 32}).to(torch::kFloat).div_(255.0));
-    const int64_t mx = labs.back().max().item<int64_t>();
-    if (mx >= classes) fail(f, "label " + std::to_string(mx) + " out of range for " + std::to_string(classes) + " classes");
+    const Dataset part = parse_cifar(read_data_file(f), f, label_bytes, label_index, classes);
+    imgs.push_back(part.images);
+    labs.push_back(part.labels);
   }
   Dataset d;
   d.images = torch::cat(imgs);
@@ -152,7 +224,7 @@ Dataset load_cifar100(const std::string& dir, bool train) {
 Dataset make_synthetic(int64_t n, int64_t channels, int64_t size, int64_t classes, uint64_t seed, uint64_t sample_seed,
                        double noise) {
   if (n < 1 || channels < 1 || size < 1 || classes < 2)
-    throw std::invalid_argument("make_synthetic: n, channels, size must be >= 1 and classes >= 2");
+    throw core::InputError("make_synthetic: n, channels, size must be >= 1 and classes >= 2");
   torch::Generator pattern_gen = at::detail::createCPUGenerator(seed);
   torch::Generator gen = at::detail::createCPUGenerator(sample_seed);
   Dataset d;
@@ -171,7 +243,7 @@ std::pair<torch::Tensor, torch::Tensor> channel_stats(const Dataset& d) {
 
 void normalize(Dataset& d, const torch::Tensor& mean, const torch::Tensor& std) {
   if (mean.numel() != d.images.size(1) || std.numel() != d.images.size(1))
-    throw std::invalid_argument("normalize: need one mean and std per channel (" + std::to_string(d.images.size(1)) + ")");
+    throw core::InputError("normalize: need one mean and std per channel (" + std::to_string(d.images.size(1)) + ")");
   d.images.sub_(mean.view({1, -1, 1, 1})).div_(std.view({1, -1, 1, 1}));
 }
 

@@ -12,6 +12,8 @@
 #if GENGAP_HAVE_GLOO
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+
+#include "gengap/core/error.hpp"
 #endif
 
 namespace gengap::train {
@@ -59,17 +61,17 @@ struct Communicator::Impl {
 };
 
 Communicator::Communicator(const DistOptions& o, const torch::Device& device) : impl_(std::make_unique<Impl>()) {
-  if (o.world_size < 1) throw std::invalid_argument("world_size = " + std::to_string(o.world_size) + ": must be >= 1");
+  if (o.world_size < 1) throw core::InputError("world_size = " + std::to_string(o.world_size) + ": must be >= 1");
   if (o.rank < 0 || o.rank >= o.world_size)
-    throw std::invalid_argument("rank = " + std::to_string(o.rank) + ": must lie in [0, world_size = " + std::to_string(o.world_size) + ")");
+    throw core::InputError("rank = " + std::to_string(o.rank) + ": must lie in [0, world_size = " + std::to_string(o.world_size) + ")");
   if (o.master_port < 1 || o.master_port > 65535)
-    throw std::invalid_argument("master_port = " + std::to_string(o.master_port) + ": must lie in [1, 65535]");
-  if (!(o.timeout_seconds > 0)) throw std::invalid_argument("dist_timeout = " + std::to_string(o.timeout_seconds) + ": must be > 0");
+    throw core::InputError("master_port = " + std::to_string(o.master_port) + ": must lie in [1, 65535]");
+  if (!(o.timeout_seconds > 0)) throw core::InputError("dist_timeout = " + std::to_string(o.timeout_seconds) + ": must be > 0");
   Impl& s = *impl_;
   s.opt = o;
   s.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(o.timeout_seconds * 1000));
   if (o.backend != "auto" && o.backend != "gloo" && o.backend != "nccl")
-    throw std::invalid_argument("backend = " + o.backend + ": must be auto, gloo or nccl");
+    throw core::InputError("backend = " + o.backend + ": must be auto, gloo or nccl");
   if (o.backend == "nccl")
     throw DistributedError("backend = nccl: ProcessGroupNCCL is not wired into gengap yet; use gloo (it also reduces " +
                            std::string(device.is_cuda() ? "CUDA tensors in CUDA builds of LibTorch)" : "CPU tensors)"));

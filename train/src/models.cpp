@@ -10,6 +10,8 @@
 #include <torch/nn/modules/pooling.h>
 #include <torch/nn/options/conv.h>
 
+#include "gengap/core/error.hpp"
+
 namespace gengap::train {
 namespace nn = torch::nn;
 
@@ -76,10 +78,10 @@ class WideBlockImpl : public nn::Module {
 TORCH_MODULE(WideBlock);
 
 void check(const ModelOptions& o) {
-  if (o.classes < 2) throw std::invalid_argument("classes = " + std::to_string(o.classes) + ": must be >= 2");
-  if (o.in_channels < 1) throw std::invalid_argument("in_channels = " + std::to_string(o.in_channels) + ": must be >= 1");
-  if (o.image_size < 8) throw std::invalid_argument("image_size = " + std::to_string(o.image_size) + ": must be >= 8");
-  if (!o.norm) throw std::invalid_argument("norm: a normalization factory is required (e.g. batch_norm_factory())");
+  if (o.classes < 2) throw core::InputError("classes = " + std::to_string(o.classes) + ": must be >= 2");
+  if (o.in_channels < 1) throw core::InputError("in_channels = " + std::to_string(o.in_channels) + ": must be >= 1");
+  if (o.image_size < 8) throw core::InputError("image_size = " + std::to_string(o.image_size) + ": must be >= 8");
+  if (!o.norm) throw core::InputError("norm: a normalization factory is required (e.g. batch_norm_factory())");
 }
 
 }  // namespace
@@ -128,7 +130,7 @@ nn::Sequential make_c1(const ModelOptions& o) {
 nn::Sequential make_resnet(const ModelOptions& o, int depth) {
   check(o);
   if (depth < 8 || (depth - 2) % 6 != 0)
-    throw std::invalid_argument("resnet depth = " + std::to_string(depth) + ": must be 6n + 2 (20, 32, 44, 56, 110, ...)");
+    throw core::InputError("resnet depth = " + std::to_string(depth) + ": must be 6n + 2 (20, 32, 44, 56, 110, ...)");
   const int n = (depth - 2) / 6;
   nn::Sequential m;
   m->push_back(conv(o.in_channels, 16, 3));
@@ -172,8 +174,8 @@ nn::Sequential make_vgg(const ModelOptions& o) {
 nn::Sequential make_wresnet(const ModelOptions& o, int depth, int widen) {
   check(o);
   if (depth < 10 || (depth - 4) % 6 != 0)
-    throw std::invalid_argument("wresnet depth = " + std::to_string(depth) + ": must be 6n + 4 (16, 22, 28, ...)");
-  if (widen < 1) throw std::invalid_argument("widen = " + std::to_string(widen) + ": must be >= 1");
+    throw core::InputError("wresnet depth = " + std::to_string(depth) + ": must be 6n + 4 (16, 22, 28, ...)");
+  if (widen < 1) throw core::InputError("widen = " + std::to_string(widen) + ": must be >= 1");
   const int n = (depth - 4) / 6;
   nn::Sequential m;
   m->push_back(conv(o.in_channels, 16, 3));
@@ -209,12 +211,12 @@ void check_model_name(const std::string& name) {
   if (name == "f1" || name == "c1" || name == "c3" || name == "vgg" || name == "wresnet16-4") return;
   if (const int depth = resnet_depth(name)) {
     if (depth < 8 || (depth - 2) % 6 != 0)
-      throw std::invalid_argument("resnet depth = " + std::to_string(depth) + ": must be 6n + 2 (20, 32, 44, 56, 110, ...)");
+      throw core::InputError("resnet depth = " + std::to_string(depth) + ": must be 6n + 2 (20, 32, 44, 56, 110, ...)");
     return;
   }
   std::string known;
   for (const auto& n : model_names()) known += (known.empty() ? "" : ", ") + n;
-  throw std::invalid_argument("model = " + name + ": expected one of " + known);
+  throw core::InputError("model = " + name + ": expected one of " + known);
 }
 
 nn::Sequential make_model(const std::string& name, const ModelOptions& o) {

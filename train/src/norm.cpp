@@ -6,6 +6,7 @@
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/linear.h>
 
+#include "gengap/core/error.hpp"
 #include "gengap/train/ghost_batch_norm.hpp"
 
 namespace gengap::train {
@@ -17,7 +18,7 @@ NormFactory batch_norm_factory() {
 }
 
 NormFactory ghost_batch_norm_factory(int64_t ghost) {
-  if (ghost < 1) throw std::invalid_argument("ghost_batch_size = " + std::to_string(ghost) + ": must be >= 1");
+  if (ghost < 1) throw core::InputError("ghost_batch_size = " + std::to_string(ghost) + ": must be >= 1");
   return [ghost](int64_t c, int dims) {
     const auto o = GhostBatchNormOptions(c).ghost_batch_size(ghost);
     return dims == 1 ? torch::nn::AnyModule(GhostBatchNorm1d(o)) : torch::nn::AnyModule(GhostBatchNorm2d(o));
@@ -32,7 +33,7 @@ NormFactory norm_factory(const std::string& name, int64_t ghost) {
   if (name == "bn") return batch_norm_factory();
   if (name == "gbn") return ghost_batch_norm_factory(ghost);
   if (name == "none") return no_norm_factory();
-  throw std::invalid_argument("norm = " + name + ": expected bn, gbn or none");
+  throw core::InputError("norm = " + name + ": expected bn, gbn or none");
 }
 
 }  // namespace gengap::train

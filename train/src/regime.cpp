@@ -4,10 +4,12 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "gengap/core/error.hpp"
+
 namespace gengap::train {
 
 const RegimePhase& Regime::at(double position) const {
-  if (phases.empty()) throw std::invalid_argument("regime: no phases");
+  if (phases.empty()) throw core::InputError("regime: no phases");
   const RegimePhase* p = &phases.front();
   for (const auto& ph : phases)
     if (ph.start <= position) p = &ph;
@@ -15,17 +17,17 @@ const RegimePhase& Regime::at(double position) const {
 }
 
 void Regime::validate() const {
-  if (phases.empty() || phases.front().start != 0) throw std::invalid_argument("regime: the first phase must start at 0");
+  if (phases.empty() || phases.front().start != 0) throw core::InputError("regime: the first phase must start at 0");
   for (std::size_t i = 0; i < phases.size(); ++i) {
     if (i > 0 && phases[i].start <= phases[i - 1].start)
-      throw std::invalid_argument("regime: phase starts must increase (" + std::to_string(phases[i].start) + ")");
-    if (!(phases[i].lr >= 0)) throw std::invalid_argument("regime: lr = " + std::to_string(phases[i].lr) + ": must be >= 0");
+      throw core::InputError("regime: phase starts must increase (" + std::to_string(phases[i].start) + ")");
+    if (!(phases[i].lr >= 0)) throw core::InputError("regime: lr = " + std::to_string(phases[i].lr) + ": must be >= 0");
     if (!(phases[i].momentum >= 0 && phases[i].momentum < 1))
-      throw std::invalid_argument("regime: momentum = " + std::to_string(phases[i].momentum) + ": must lie in [0, 1)");
+      throw core::InputError("regime: momentum = " + std::to_string(phases[i].momentum) + ": must lie in [0, 1)");
     if (!(phases[i].weight_decay >= 0))
-      throw std::invalid_argument("regime: weight_decay = " + std::to_string(phases[i].weight_decay) + ": must be >= 0");
+      throw core::InputError("regime: weight_decay = " + std::to_string(phases[i].weight_decay) + ": must be >= 0");
   }
-  if (!(length > 0)) throw std::invalid_argument("regime: length = " + std::to_string(length) + ": must be > 0");
+  if (!(length > 0)) throw core::InputError("regime: length = " + std::to_string(length) + ": must be > 0");
 }
 
 namespace {
@@ -48,18 +50,18 @@ Regime authors_regime(const std::string& m) {
     for (std::size_t i = 2; i < r.phases.size(); ++i) r.phases[i].weight_decay = 0;  // wd 0 from epoch 15
     return r;
   }
-  throw std::invalid_argument("no built-in regime for model = " + m);
+  throw core::InputError("no built-in regime for model = " + m);
 }
 
 LrScaling parse_lr_scaling(const std::string& s) {
   if (s == "none") return LrScaling::kNone;
   if (s == "sqrt") return LrScaling::kSqrt;
   if (s == "linear") return LrScaling::kLinearWarmup;
-  throw std::invalid_argument("lr_scaling = " + s + ": expected none, sqrt or linear");
+  throw core::InputError("lr_scaling = " + s + ": expected none, sqrt or linear");
 }
 
 double scaled_lr(double lr, int64_t batch, int64_t small, LrScaling scaling, double epoch, double warmup) {
-  if (batch < 1 || small < 1) throw std::invalid_argument("scaled_lr: batch sizes must be >= 1");
+  if (batch < 1 || small < 1) throw core::InputError("scaled_lr: batch sizes must be >= 1");
   const double k = static_cast<double>(batch) / static_cast<double>(small);
   switch (scaling) {
     case LrScaling::kNone:
@@ -74,7 +76,7 @@ double scaled_lr(double lr, int64_t batch, int64_t small, LrScaling scaling, dou
 }
 
 Regime adapt_regime(const Regime& r, int64_t batch, int64_t small) {
-  if (batch < 1 || small < 1) throw std::invalid_argument("adapt_regime: batch sizes must be >= 1");
+  if (batch < 1 || small < 1) throw core::InputError("adapt_regime: batch sizes must be >= 1");
   if (r.unit == RegimeUnit::kIteration) return r;
   const double f = std::ceil(static_cast<double>(batch) / static_cast<double>(small));
   Regime out = r;

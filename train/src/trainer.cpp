@@ -24,7 +24,11 @@
 #include <torch/optim/sgd.h>
 #include <torch/serialize.h>
 
+#include "gengap/core/error.hpp"
+#include "gengap/core/io.hpp"
+#include "gengap/core/json.hpp"
 #include "gengap/sim/philox.hpp"
+#include "gengap/train/checkpoint.hpp"
 #include "gengap/train/distributed.hpp"
 #include "gengap/train/models.hpp"
 #include "gengap/train/regime.hpp"
@@ -39,7 +43,7 @@ using nlohmann::json;
 
 namespace {
 [[noreturn]] void bad(const std::string& field, const std::string& value, const std::string& why) {
-  throw std::invalid_argument(field + " = " + value + ": " + why);
+  throw core::InvalidArgument(field, value, why);
 }
 std::string num(double v) {
   std::ostringstream os;
@@ -64,17 +68,30 @@ void TrainConfig::validate() const {
     bad("ghost_batch_size", std::to_string(ghost_batch_size), "linear lr scaling needs ghost_batch_size <= batch_size");
   if (!(regime_scale > 0) || !std::isfinite(regime_scale)) bad("regime_scale", num(regime_scale), "must be > 0");
   if (!(warmup_epochs >= 0)) bad("warmup_epochs", num(warmup_epochs), "must be >= 0");
-  if (!(epochs >= 0)) bad("epochs", num(epochs), "must be >= 0 (0 = the regime's length)");
+  if (!(epochs >= 0) || !std::isfinite(epochs) || epochs > 1e9)
+    bad("epochs", num(epochs), "must be finite, in [0, 1e9] (0 = the regime's length)");
+  if (!(warmup_epochs <= 1e9) || !std::isfinite(warmup_epochs)) bad("warmup_epochs", num(warmup_epochs), "must be finite");
   if (max_iterations < 0) bad("max_iterations", std::to_string(max_iterations), "must be >= 0");
   if (!(lr >= 0) || !std::isfinite(lr)) bad("lr", num(lr), "must be >= 0 (0 = the regime's own)");
-  if (!(clip_norm >= 0)) bad("clip_norm", num(clip_norm), "must be >= 0 (0 = off)");
-  if (device != "auto" && device != "cpu" && device.rfind("cuda", 0) != 0) bad("device", device, "expected auto, cpu, cuda or cuda:N");
+  if (!(clip_norm >= 0) || !std::isfinite(clip_norm)) bad("clip_norm", num(clip_norm), "must be finite and >= 0 (0 = off)");
+  {
+    // auto, cpu, cuda or cuda:N; LibTorch's own parser would end in a backtrace for anything else.
+    bool ok = device == "auto" || device == "cpu" || device == "cuda";
+    if (!ok && device.rfind("cuda:", 0) == 0 && device.size() > 5 && device.size() <= 8)
+      ok = device.find_first_not_of("0123456789", 5) == std::string::npos;
+    if (!ok) bad("device", device, "expected auto, cpu, cuda or cuda:N");
+  }
+  if (dtype != "float32" && dtype != "float64") bad("dtype", dtype, "expected float32 or float64");
   if (out_dir.empty()) bad("out_dir", "\"\"", "must name a folder");
-  if (train_subset < 0 || test_subset < 0) bad("train_subset", std::to_string(train_subset), "subsets must be >= 0");
+  if (train_subset < 0) bad("train_subset", std::to_string(train_subset), "must be >= 0");
+  if (test_subset < 0) bad("test_subset", std::to_string(test_subset), "must be >= 0");
+  if (dataset.rfind("synthetic", 0) == 0 && synthetic_size > (int64_t{1} << 24))
+    bad("synthetic_size", std::to_string(synthetic_size), "must be <= 2^24 (16.8 million samples)");
   if (synthetic_size < batch_size && dataset.rfind("synthetic", 0) == 0)
     bad("synthetic_size", std::to_string(synthetic_size), "must be >= batch_size");
   if (!(synthetic_noise >= 0) || !std::isfinite(synthetic_noise)) bad("synthetic_noise", num(synthetic_noise), "must be >= 0");
-  if (distance_per_decade < 1) bad("distance_per_decade", std::to_string(distance_per_decade), "must be >= 1");
+  if (distance_per_decade < 1 || distance_per_decade > 1000)
+    bad("distance_per_decade", std::to_string(distance_per_decade), "must lie in [1, 1000]");
   if (probe_size < 2) bad("probe_size", std::to_string(probe_size), "must be >= 2");
   if (world_size < 1) bad("world_size", std::to_string(world_size), "must be >= 1");
   if (rank < 0 || rank >= world_size) bad("rank", std::to_string(rank), "must lie in [0, world_size = " + std::to_string(world_size) + ")");
@@ -92,7 +109,7 @@ void TrainConfig::validate() const {
 
 #define GENGAP_CONFIG_FIELDS(X)                                                                                      \
   X(model) X(dataset) X(data_dir) X(batch_size) X(ghost_batch_size) X(norm) X(lr_scaling) X(warmup_epochs)           \
-  X(regime_adaptation) X(regime_scale) X(epochs) X(max_iterations) X(lr) X(nesterov) X(clip_norm) X(seed) X(device) X(out_dir)       \
+  X(regime_adaptation) X(regime_scale) X(epochs) X(max_iterations) X(lr) X(nesterov) X(clip_norm) X(seed) X(device) X(dtype) X(out_dir)       \
   X(train_subset) X(test_subset) X(synthetic_size) X(synthetic_noise) X(distance_per_decade) X(probe_size) X(augment) X(resume) X(progress) \
   X(world_size) X(rank) X(master_addr) X(master_port) X(dist_timeout)
 
@@ -103,23 +120,39 @@ void to_json(json& j, const TrainConfig& c) {
 #undef X
 }
 
-void from_json(const json& j, TrainConfig& c) {
-  if (!j.is_object()) throw std::invalid_argument("config: expected a JSON object");
-  for (const auto& [k, v] : j.items()) {
-    bool known = false;
-#define X(f)                                                                                   \
-  if (k == #f) {                                                                               \
-    known = true;                                                                              \
-    try {                                                                                      \
-      v.get_to(c.f);                                                                           \
-    } catch (const json::exception&) {                                                         \
-      throw std::invalid_argument(std::string(#f) + " = " + v.dump() + ": wrong type for this field"); \
-    }                                                                                          \
-  }
-    GENGAP_CONFIG_FIELDS(X)
+void from_json(const json& j, TrainConfig& c) { apply_json(j, c, ""); }
+
+void apply_json(const json& j, TrainConfig& c, const std::string& where) {
+  core::ObjectReader r(j, where);
+#define X(f) r.optional(#f, c.f);
+  GENGAP_CONFIG_FIELDS(X)
 #undef X
-    if (!known) throw std::invalid_argument(k + " = " + v.dump() + ": unknown config field");
+  r.finish();
+}
+
+const std::vector<std::string>& resume_fields() {
+  // What makes a checkpoint another run: its model and data, how batches and epochs are counted,
+  // the normalization, the lr rule and the regime's clock, the seed, the probe, workers and dtype.
+  // The lr, clipping, momentum and warm-up may change on purpose (an intervention), as may epochs.
+  static const std::vector<std::string> f{"model",          "dataset",         "batch_size",  "ghost_batch_size",
+                                          "norm",           "lr_scaling",      "regime_adaptation", "regime_scale",
+                                          "seed",           "train_subset",    "test_subset", "synthetic_size",
+                                          "synthetic_noise", "probe_size",     "world_size",  "dtype"};
+  return f;
+}
+
+std::vector<std::string> resume_mismatches(const TrainConfig& now, const json& saved) {
+  const json cur = now;
+  std::vector<std::string> out;
+  for (const auto& k : resume_fields()) {
+    const json a = saved.is_object() && saved.contains(k) ? saved.at(k) : json();
+    const json& b = cur.at(k);
+    // Numbers compare by value (1 and 1.0 are the same setting).
+    const bool same = (a.is_number() && b.is_number()) ? a.get<double>() == b.get<double>() : a == b;
+    if (!same) out.push_back(k + " " + core::printable(a.is_null() ? std::string("(not recorded)") : a.dump(), 60) + " in the checkpoint, " +
+                             core::printable(b.dump(), 60) + " now");
   }
+  return out;
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -205,15 +238,13 @@ class BatchStream {
   std::thread worker_;
 };
 
-void write_atomic(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  const fs::path tmp = p.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    out << text;
-    if (!out) throw std::runtime_error("cannot write " + tmp.string());
-  }
-  fs::rename(tmp, p);
+void write_atomic(const fs::path& p, const std::string& text) { core::write_file_atomic(p.string(), text); }
+
+/// "1x28x28": a batch tensor's per-sample shape.
+std::string shape_text(const torch::Tensor& t) {
+  std::string s;
+  for (int64_t i = 1; i < t.dim(); ++i) s += (s.empty() ? "" : "x") + std::to_string(t.size(i));
+  return s;
 }
 
 Dataset load(const TrainConfig& c, bool train) {
@@ -277,46 +308,40 @@ TrainSummary train(const TrainConfig& cfg) {
     dev = torch::Device(cfg.device);
     if (dev.is_cuda() && !torch::cuda::is_available()) bad("device", cfg.device, "CUDA is not available here (use auto or cpu)");
   }
-  // Data-parallel: meet the other workers first, so that a bad rendezvous fails before any work.
-  std::unique_ptr<Communicator> comm;
-  if (cfg.world_size > 1) {
-    DistOptions d;
-    d.rank = cfg.rank;
-    d.world_size = cfg.world_size;
-    d.master_addr = cfg.master_addr;
-    d.master_port = cfg.master_port;
-    d.timeout_seconds = cfg.dist_timeout;
-    comm = std::make_unique<Communicator>(d, dev);
-  }
+  const torch::Dtype dtype = cfg.dtype == "float64" ? torch::kDouble : torch::kFloat;
   const bool lead = cfg.rank == 0;  // rank 0 evaluates, reports and writes every file
   const bool progress = cfg.progress && lead;
   const fs::path out(cfg.out_dir);
-  if (lead) {
-    fs::create_directories(out);
-    json j = cfg;
-    write_atomic(out / "config.json", j.dump(2) + "\n");
+  const fs::path ckpt = out / "checkpoint.pt";
+  // Everything is checked before anything is written: the output folder, the checkpoint to resume
+  // (present, readable, made with the same settings), the data, the model.
+  if (lead) core::check_output_dir("out_dir", cfg.out_dir);
+  std::unique_ptr<Checkpoint> resumed;
+  if (cfg.resume) {
+    if (!fs::exists(ckpt))
+      bad("resume", "true", "there is no checkpoint to resume from (" + ckpt.string() + "); drop --resume to start afresh");
+    resumed = std::make_unique<Checkpoint>(core::read_file(ckpt.string(), "checkpoint", std::uint64_t{1} << 36), ckpt.string(), dev);
+    const std::vector<std::string> diff = resume_mismatches(cfg, resumed->state().config);
+    if (!diff.empty()) {
+      std::string d;
+      for (const auto& x : diff) d += (d.empty() ? "" : "; ") + x;
+      bad("checkpoint", ckpt.string(), "was made with other settings (" + d + "); resume with the same settings or use another out_dir");
+    }
   }
 
   Dataset train_set = load(cfg, true), test_set = load(cfg, false);
   if (train_set.size() < cfg.batch_size)
     bad("batch_size", std::to_string(cfg.batch_size), "larger than the training set (" + std::to_string(train_set.size()) + " samples)");
+  if (train_set.images.sizes().slice(1) != test_set.images.sizes().slice(1))
+    throw DataError(cfg.data_dir + ": the test images are " + shape_text(test_set.images) + " but the training images are " +
+                    shape_text(train_set.images) + " (a test set from another data set?)");
+  if (test_set.size() < 1) throw DataError(cfg.data_dir + ": the test set holds no samples");
   const auto [mean, stdev] = channel_stats(train_set);
   normalize(train_set, mean, stdev);
   normalize(test_set, mean, stdev);
-
-  torch::manual_seed(cfg.seed);
-  ModelOptions mo;
-  mo.classes = std::max(train_set.classes, test_set.classes);
-  mo.in_channels = train_set.images.size(1);
-  mo.image_size = train_set.images.size(2);
-  mo.norm = norm_factory(cfg.norm, cfg.ghost_batch_size);
-  torch::nn::Sequential model = make_model(cfg.model, mo);
-  model->to(dev);
-  model->train();
-  if (comm) {  // every worker starts from rank 0's weights (the seed makes them equal anyway)
-    std::vector<torch::Tensor> state = model->parameters();
-    for (auto& b : model->buffers()) state.push_back(b);
-    comm->broadcast(state);
+  if (dtype != torch::kFloat) {
+    train_set.images = train_set.images.to(dtype);
+    test_set.images = test_set.images.to(dtype);
   }
 
   Regime regime = authors_regime(cfg.model);
@@ -331,9 +356,30 @@ TrainSummary train(const TrainConfig& cfg) {
   if (cfg.regime_adaptation) regime = adapt_regime(regime, cfg.batch_size, cfg.ghost_batch_size);
   const double epochs = cfg.epochs > 0 ? cfg.epochs : regime.length;
   const int64_t per_epoch = train_set.size() / cfg.batch_size;
-  int64_t total_it = static_cast<int64_t>(std::llround(epochs * static_cast<double>(per_epoch)));
+  const double planned = epochs * static_cast<double>(per_epoch);
+  if (!(planned <= 9e15))
+    bad(cfg.epochs > 0 ? "epochs" : "regime_scale", num(cfg.epochs > 0 ? cfg.epochs : cfg.regime_scale),
+        "gives " + num(planned) + " updates, more than 2^53");
+  int64_t total_it = static_cast<int64_t>(std::llround(planned));
   if (cfg.max_iterations > 0) total_it = std::min(total_it, cfg.max_iterations);
   const LrScaling scaling = parse_lr_scaling(cfg.lr_scaling);
+
+  torch::manual_seed(cfg.seed);
+  ModelOptions mo;
+  mo.classes = std::max(train_set.classes, test_set.classes);
+  mo.in_channels = train_set.images.size(1);
+  mo.image_size = train_set.images.size(2);
+  mo.norm = norm_factory(cfg.norm, cfg.ghost_batch_size);
+  torch::nn::Sequential model = make_model(cfg.model, mo);
+  model->to(dev);
+  if (dtype != torch::kFloat) {
+    // Module::to(dtype) would convert the integer buffers (num_batches_tracked) too.
+    torch::NoGradGuard ng;
+    for (auto& p : model->parameters()) p.set_data(p.to(dtype));
+    for (auto& b : model->buffers())
+      if (b.is_floating_point()) b.set_data(b.to(dtype));
+  }
+  model->train();
 
   torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(regime.phases.front().lr)
                                                  .momentum(regime.phases.front().momentum)
@@ -345,41 +391,39 @@ TrainSummary train(const TrainConfig& cfg) {
 
   int64_t it = 0, start_epoch = 0;
   json metrics = json::array(), distances = json::array();
-  const fs::path ckpt = out / "checkpoint.pt";
-  if (cfg.resume && fs::exists(ckpt)) {
-    torch::serialize::InputArchive a;
-    a.load_from(ckpt.string(), dev);
-    torch::serialize::InputArchive ma, oa, wa;
-    a.read("model", ma);
-    model->load(ma);
-    a.read("optimizer", oa);
-    opt.load(oa);
-    a.read("w0", wa);
-    std::map<std::string, torch::Tensor> w0;
-    for (const auto& [name, t] : dist.initial()) {
-      torch::Tensor v;
-      wa.read(name, v);
-      w0[name] = v.to(dev);
-    }
+  if (resumed) {
+    std::map<std::string, torch::Tensor> w0 = dist.initial();
+    resumed->restore(*model, opt, w0, dev);
     dist.set_initial(std::move(w0));
-    c10::IValue v;
-    a.read("state", v);
-    const json st = json::parse(v.toStringRef());
-    const int saved_world = st.value("world_size", 1);
-    if (saved_world != cfg.world_size)
-      bad("world_size", std::to_string(cfg.world_size),
-          "the checkpoint " + ckpt.string() + " was written by " + std::to_string(saved_world) +
-              " worker(s); resume with the same world size");
-    it = st.at("iteration").get<int64_t>();
-    start_epoch = st.at("epoch").get<int64_t>();
-    probe0 = st.at("probe0").get<double>();
-    metrics = st.at("metrics");
-    distances = st.at("distances");
-    torch::Tensor rng;
-    a.read("rng", rng);
-    at::Generator cpu_gen = at::detail::getDefaultCPUGenerator();
-    cpu_gen.set_state(rng);
+    const CheckpointState& st = resumed->state();
+    it = st.iteration;
+    start_epoch = st.epoch;
+    probe0 = st.probe0;
+    metrics = st.metrics;
+    distances = st.distances;
+    resumed.reset();
     if (progress) std::cerr << "resumed from " << ckpt.string() << " at epoch " << start_epoch << ", iteration " << it << '\n';
+  }
+
+  // Data-parallel: meet the other workers once every local check has passed.
+  std::unique_ptr<Communicator> comm;
+  if (cfg.world_size > 1) {
+    DistOptions d;
+    d.rank = cfg.rank;
+    d.world_size = cfg.world_size;
+    d.master_addr = cfg.master_addr;
+    d.master_port = cfg.master_port;
+    d.timeout_seconds = cfg.dist_timeout;
+    comm = std::make_unique<Communicator>(d, dev);
+    if (!cfg.resume) {  // every worker starts from rank 0's weights (the seed makes them equal anyway)
+      std::vector<torch::Tensor> state = model->parameters();
+      for (auto& b : model->buffers()) state.push_back(b);
+      comm->broadcast(state);
+    }
+  }
+  if (lead) {
+    json j = cfg;
+    write_atomic(out / "config.json", j.dump(2) + "\n");
   }
 
   if (comm) {
@@ -406,24 +450,20 @@ TrainSummary train(const TrainConfig& cfg) {
            << m["train_loss"].get<double>() << ',' << m["test_loss"].get<double>() << ',' << m["test_accuracy"].get<double>()
            << ',' << m["distance"].get<double>() << ',' << m["seconds"].get<double>() << '\n';
     }
+    // The checkpoint first: the logs never run ahead of the state a resume continues from.
+    CheckpointState st;
+    st.iteration = it;
+    st.epoch = epoch_done;
+    st.probe0 = probe0;
+    st.metrics = metrics;
+    st.distances = distances;
+    st.world_size = cfg.world_size;
+    st.config = cfg;
+    write_atomic(ckpt, checkpoint_bytes(*model, opt, dist.initial(), st));
     write_atomic(out / "distance.csv", csv.str());
     write_atomic(out / "distance_layers.jsonl", lay.str());
     write_atomic(out / "metrics.jsonl", jl.str());
     write_atomic(out / "metrics.csv", mcsv.str());
-    torch::serialize::OutputArchive a, ma, oa, wa;
-    model->save(ma);
-    opt.save(oa);
-    for (const auto& [name, t] : dist.initial()) wa.write(name, t);
-    a.write("model", ma);
-    a.write("optimizer", oa);
-    a.write("w0", wa);
-    const json st = {{"iteration", it},         {"epoch", epoch_done},   {"probe0", probe0},
-                     {"metrics", metrics},      {"distances", distances}, {"world_size", cfg.world_size}};
-    a.write("state", c10::IValue(st.dump()));
-    a.write("rng", at::detail::getDefaultCPUGenerator().get_state());
-    const std::string tmp = ckpt.string() + ".tmp";
-    a.save_to(tmp);
-    fs::rename(tmp, ckpt);
   };
 
   const bool tty = progress && isatty(STDERR_FILENO) != 0;
@@ -454,7 +494,7 @@ TrainSummary train(const TrainConfig& cfg) {
                           static_cast<double>(epoch) + static_cast<double>(b) / static_cast<double>(per_epoch), cfg.warmup_epochs);
       auto& o = static_cast<torch::optim::SGDOptions&>(opt.param_groups()[0].options());
       o.lr(last_lr).momentum(ph.momentum).weight_decay(ph.weight_decay).nesterov(cfg.nesterov && ph.momentum > 0);
-      const torch::Tensor x = batch.x.to(dev), y = batch.y.to(dev);
+      const torch::Tensor x = batch.x.to(dev, dtype), y = batch.y.to(dev);
       const auto t_step = std::chrono::steady_clock::now();
       opt.zero_grad();
       const torch::Tensor loss = torch::nn::functional::cross_entropy(model->forward(x), y);

@@ -8,7 +8,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <stdexcept>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -32,17 +34,6 @@ struct Skipped : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// Field `key` of `c` as T; a missing field or a wrong type is an InvalidArgument naming the file.
-template <class T>
-T get(const nlohmann::json& c, const char* key, const std::string& file) {
-  if (!c.contains(key)) throw sim::InvalidArgument(key, "(missing)", "required field of " + file);
-  try {
-    return c[key].get<T>();
-  } catch (const nlohmann::json::exception&) {
-    throw sim::InvalidArgument(key, c[key].dump(), "wrong type in " + file);
-  }
-}
-
 /// FNV-1a, 64 bit, continuing from `h`.
 inline std::uint64_t fnv1a(const std::string& s, std::uint64_t h = 1469598103934665603ull) {
   for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
@@ -55,26 +46,30 @@ std::string read_text(const std::filesystem::path& p);
 /// A 64-bit value as 16 hexadecimal digits.
 std::string hex64(std::uint64_t v);
 
-/// Sinai's walk against Kesten and Golosov (kind "sinai").
-nlohmann::json run_sinai(const Context& x);
-/// Walks on fBm landscapes for several alpha (kind "alpha_sweep").
-nlohmann::json run_alpha_sweep(const Context& x);
-/// A walk on an fBm landscape of exponent `alpha`, set up by the object `walk` of a config
-/// (environments, walkers, temperature, dynamics, seed, t_max, per_decade): the distance
-/// sqrt(<x^2>) fitted like the weight distances. Returns the fit and writes walk.csv into `dir`.
-nlohmann::json run_walk_check(const nlohmann::json& walk, double alpha, const std::string& file,
-                              const std::filesystem::path& dir);
+/// An experiment kind: a typed config parsed and validated in one place (check, before any work of
+/// the whole repro run starts), and the run that uses it.
+struct ExperimentKind {
+  std::string name;  ///< the config's "kind"
+  /// Parses and validates the resolved config (every field, unknown keys refused, sizes and memory
+  /// checked, training configs validated); throws sim::InvalidArgument naming the field and file.
+  std::function<void(const Context& x)> check;
+  /// Runs the experiment; returns its result object ("verdicts", "markdown", data).
+  std::function<nlohmann::json(const Context& x)> run;
+};
 
-/// The batch-size experiment in silico: SGD on a random Fourier landscape for several batch sizes
-/// (kind "sgd_batch"): log-time fit, exponent against 2/alpha, overlap against iterations vs epochs.
-nlohmann::json run_sgd_batch(const Context& x);
+/// Every experiment kind: sinai, alpha_sweep, sgd_batch, train_table, weight_distance.
+const std::vector<ExperimentKind>& experiment_kinds();
+
+/// The kind named `name` (from `file`); throws InvalidArgument listing the known kinds.
+const ExperimentKind& experiment_kind(const std::string& name, const std::string& file);
 
 /// Whether this build has the training experiments (GENGAP_BUILD_TRAIN).
 bool training_available();
-/// The paper's Table 1 row(s): SB, LB, +LR, +GBN, +RA (kind "train_table").
-nlohmann::json run_train_table(const Context& x);
-/// Weight distances for several batch sizes in the high-lr phase, and the diffusion check
-/// (kind "weight_distance").
-nlohmann::json run_weight_distance(const Context& x);
+
+/// A walk on an fBm landscape of exponent `alpha`, set up by the object `walk` of a config
+/// (sigma, environments, walkers, temperature, dynamics, seed, t_max, per_decade, fit_tmin): the
+/// distance sqrt(<x^2>) fitted like the weight distances. Returns the fit and writes walk.csv into `dir`.
+nlohmann::json run_walk_check(const nlohmann::json& walk, double alpha, const std::string& file,
+                              const std::filesystem::path& dir);
 
 }  // namespace gengap::repro

@@ -56,6 +56,12 @@ struct EnsembleResult {
 /// @throws InvalidArgument for a bad configuration, RuntimeError when a window cannot grow
 EnsembleResult run_ensemble(const Potential& potential, const Dynamics& dynamics, const EnsembleConfig& config);
 
+/// Checks everything run_ensemble() checks before it starts, without simulating: the configuration,
+/// and the memory the request needs (sums per environment and time, recorded positions, the windows
+/// the threads hold) against the machine's (core::require_memory).
+/// @throws InvalidArgument naming the field, the value and, for memory, the estimate
+void check_ensemble(const Potential& potential, const EnsembleConfig& config);
+
 /// The theory's sigma^2 = Var(V(x+1)-V(x)) / T^2 (the variance of the log-ratio sum per site:
 /// with detailed balance it telescopes to the potential difference).
 double theory_sigma2(const Potential& potential, double temperature);

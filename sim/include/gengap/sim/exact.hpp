@@ -125,6 +125,11 @@ struct ExactEnsembleResult {
 ExactEnsembleResult run_exact_ensemble(const Potential& potential, const Dynamics& dynamics,
                                        const ExactEnsembleConfig& config);
 
+/// Checks everything run_exact_ensemble() checks before it starts: the configuration, the window
+/// (automatic or given, 8 <= half_width <= 4096) and the memory (n x n matrices per thread, the series
+/// per environment) against the machine's. @throws InvalidArgument naming the field and the estimate
+void check_exact_ensemble(const Potential& potential, const ExactEnsembleConfig& config);
+
 /// One time of kesten_convergence().
 struct KestenPoint {
   double ln_t = 0;       ///< ln t

@@ -46,6 +46,9 @@ class FourierField : public Field {
  public:
   /// Draws the modes. @throws InvalidArgument for a bad option (named in the message)
   explicit FourierField(const FourierFieldOptions& o);
+  /// Checks the options and the memory of the modes (M x (D + 3) doubles) without drawing them.
+  /// @throws InvalidArgument naming the field, the value and the estimate
+  static void check_options(const FourierFieldOptions& o);
   int dim() const override { return static_cast<int>(k_.cols()); }
   void evaluate(const Eigen::MatrixXd& w, Eigen::VectorXd* values, Eigen::MatrixXd* gradients) const override;
   /// The structure function these modes give on average over directions and positions:

@@ -21,6 +21,10 @@ struct LatticeFieldOptions {
   int subharmonics = 3;    ///< levels of subharmonic modes below the box's lowest wave number (0 ... 8)
 };
 
+/// Checks lattice field options without synthesizing the field: dim in {1, 2, 3}, box a power of two
+/// >= 8 with box^dim <= 2^24, alpha in (0, 2), s > 0, subharmonics in [0, 8]. @throws InvalidArgument
+void check_lattice_options(const LatticeFieldOptions& options);
+
 /// A stationary Gaussian field on the periodic box {0 .. L-1}^d:
 /// V(x) = Re sum_{k != 0} a_k (g_k + i h_k) exp(i k.x), k in (2 pi / L) Z^d, g, h iid N(0, 1),
 /// with a_k^2 proportional to |k|^-(d + alpha), the spectral density whose structure function is
@@ -83,6 +87,10 @@ struct LatticeWalkResult {
 /// @throws InvalidArgument for a bad configuration; RuntimeError when a walker gets farther than
 /// L / 4 from the origin on some axis (the periodic box would show: use a larger box)
 LatticeWalkResult run_lattice_walk(const LatticeField& field, const LatticeWalkConfig& config);
+
+/// Checks a run_lattice_walks() request before any work: the field's options, the walk settings,
+/// and the memory (field, per-thread samples, results) against the machine's. @throws InvalidArgument
+void check_lattice_walks(const LatticeFieldOptions& options, const LatticeWalkConfig& config, const std::vector<double>& temperatures);
 
 /// run_lattice_walk() at several temperatures (config.temperature is not used): each field is
 /// synthesized once and walked at every temperature, walker w of environment e drawing the same

@@ -56,6 +56,11 @@ using FieldFactory = std::function<std::unique_ptr<Field>(std::uint32_t)>;
 /// number of threads. @throws InvalidArgument for a bad setting (named in the message)
 SgdResult run_sgd(const FieldFactory& make_field, const SgdConfig& config);
 
+/// Checks a request on Fourier landscapes before any work: the field's options and `config`, the
+/// memory (modes, per-thread workspaces, results) against the machine's, and the work of `runs` runs
+/// (at most 1e18 flops). @throws InvalidArgument naming the field, the value and the estimate
+void check_sgd(const FourierFieldOptions& field, const SgdConfig& config, std::size_t runs = 1);
+
 /// One batch size of a sweep.
 struct BatchRun {
   std::int64_t batch = 0;  ///< B

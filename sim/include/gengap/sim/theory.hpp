@@ -49,6 +49,12 @@ std::vector<Extremum> gamma_extrema(const std::vector<double>& v, double gamma);
 /// beyond it (the window is too small to decide).
 std::optional<std::int64_t> valley_bottom(const Landscape& land, double gamma);
 
+/// Checks a request of sample_valley_bottoms() before any work: gamma finite and > 0, samples >= 1,
+/// a potential with increments, the window a valley of depth gamma needs (about 8 (gamma^2 / s^2)^(1/alpha)
+/// sites, at most 2^30), and the memory of the samples and of the threads' windows. Returns the
+/// initial window half-width. @throws InvalidArgument naming the field, the value and the estimate
+std::int64_t check_valley_request(const Potential& potential, double gamma, std::uint32_t samples, unsigned threads = 0);
+
 /// Samples b_Gamma for environments 0..samples-1 of `potential` with the given seed, growing each
 /// window until the bottom is decided. Deterministic, multi-threaded (threads = 0: all).
 /// @throws InvalidArgument for gamma <= 0 or samples = 0

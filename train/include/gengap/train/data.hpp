@@ -9,6 +9,8 @@
 
 #include <torch/types.h>
 
+#include "gengap/core/error.hpp"
+
 namespace gengap::train {
 
 /// Where Debian's dataset-fashion-mnist package puts Fashion-MNIST: the default data set.
@@ -16,9 +18,9 @@ inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mni
 
 /// A malformed, truncated or missing data file. The message is one line naming the file and what
 /// was wrong.
-class DataError : public std::runtime_error {
+class DataError : public core::InputError {
  public:
-  using std::runtime_error::runtime_error;
+  using core::InputError::InputError;
 };
 
 /// An in-memory labelled image set.
@@ -31,14 +33,41 @@ struct Dataset {
   int64_t size() const { return labels.defined() ? labels.size(0) : 0; }
 };
 
-/// Reads an IDX image file (magic 0x00000803, ubyte, [N, rows, cols]) and an IDX label file
-/// (magic 0x00000801), gzip-compressed or raw. Throws DataError naming the file when it is missing,
-/// truncated, has a wrong magic number, or when the counts of images and labels differ.
-Dataset load_idx(const std::string& images_file, const std::string& labels_file, const std::string& name = "idx");
+/// The bytes of a data file as stored: gzip data (one or more members, magic 1f 8b) is inflated and
+/// checked to its trailer (a truncated or corrupt stream, garbage after it, or more than 2 GiB of
+/// output is a DataError naming `file`); anything else is returned as is.
+std::string decompress(const std::string& bytes, const std::string& file);
+
+/// An IDX ubyte image file's header and pixels.
+struct IdxImages {
+  uint64_t count = 0;  ///< images N
+  uint64_t rows = 0;   ///< rows per image
+  uint64_t cols = 0;   ///< columns per image
+  std::string pixels;  ///< N x rows x cols bytes, row-major
+};
+
+/// Parses an IDX image file's bytes (magic 0x00000803, [N, rows, cols]): a wrong magic, a side
+/// outside 1 ... 65536, fewer or more bytes than the header announces is a DataError naming `file`.
+IdxImages parse_idx_images(const std::string& bytes, const std::string& file);
+
+/// Parses an IDX label file's bytes (magic 0x00000801): the labels, each checked to lie in
+/// [0, classes); a wrong magic, a wrong length or a label out of range is a DataError naming `file`.
+std::string parse_idx_labels(const std::string& bytes, const std::string& file, int64_t classes);
+
+/// Reads an IDX image file and an IDX label file (each raw or gzip-compressed) with labels in
+/// [0, classes). Throws DataError naming the file when it is missing, truncated, longer than its
+/// header says, has a wrong magic number or a label out of range, or when the counts differ.
+Dataset load_idx(const std::string& images_file, const std::string& labels_file, const std::string& name = "idx",
+                 int64_t classes = 10);
 
 /// MNIST or Fashion-MNIST from a folder holding train-images-idx3-ubyte[.gz],
 /// train-labels-idx1-ubyte[.gz], t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz].
 Dataset load_mnist_dir(const std::string& dir, bool train);
+
+/// Parses the bytes of one CIFAR binary batch: records of `label_bytes` label bytes (the label at
+/// `label_index`) and 3 x 32 x 32 pixels; a length that is not a whole number of records or a label
+/// outside [0, classes) is a DataError naming `file`.
+Dataset parse_cifar(const std::string& bytes, const std::string& file, int label_bytes, int label_index, int64_t classes);
 
 /// CIFAR-10 ("binary version": data_batch_1.bin .. data_batch_5.bin, test_batch.bin) from `dir` or
 /// `dir`/cifar-10-batches-bin. A folder without them gives a DataError that says which files go where.

@@ -34,6 +34,7 @@ struct TrainConfig {
   double clip_norm = 5.0;                     ///< gradient-norm clipping (authors: 5); 0 = off
   uint64_t seed = 1;                          ///< seeds weights, data order, augmentation and dropout
   std::string device = "auto";                ///< auto (CUDA when available), cpu, cuda, cuda:N
+  std::string dtype = "float32";              ///< float32 (training) or float64 (exact comparisons: tests, references)
   std::string out_dir = "runs/train";         ///< where metrics, distances and checkpoints go
   int64_t train_subset = 0;                   ///< use only the first N training samples (0 = all)
   int64_t test_subset = 0;                    ///< use only the first N test samples (0 = all)
@@ -42,7 +43,7 @@ struct TrainConfig {
   int distance_per_decade = 20;               ///< log-spaced distance records per decade after t = 100
   int64_t probe_size = 256;                   ///< samples of the fixed batch for L(w_t) - L(w_0)
   bool augment = true;                        ///< CIFAR crop + flip (ignored for other data sets)
-  bool resume = false;                        ///< continue from out_dir/checkpoint.pt if present
+  bool resume = false;                        ///< continue from out_dir/checkpoint.pt (it must exist and match: resume_mismatches)
   bool progress = true;                       ///< progress on stderr
   // Data-parallel training (distributed.hpp): world_size workers, each with batch_size / world_size
   // samples of every batch; its batch normalization sees only those (a ghost batch of that size).
@@ -51,14 +52,27 @@ struct TrainConfig {
   std::string master_addr = "127.0.0.1";      ///< rank 0's host (the TCPStore rendezvous)
   int master_port = 29500;                    ///< rank 0's port
   double dist_timeout = 60;                   ///< seconds before a rendezvous or collective gives up
-  /// Throws std::invalid_argument naming the field for a bad or contradictory setting.
+  /// Throws core::InvalidArgument naming the field for a bad or contradictory setting.
   void validate() const;
 };
 
 /// JSON of a config (every field) and back; from_json rejects unknown fields.
 void to_json(nlohmann::json& j, const TrainConfig& c);
-/// Fills `c` from `j`; throws std::invalid_argument on an unknown field or a wrong type.
+/// Fills `c` from `j`, strictly (core::json_as: no fraction for an integer, no negative seed, no
+/// other type); throws core::InvalidArgument on an unknown field or a wrong value.
 void from_json(const nlohmann::json& j, TrainConfig& c);
+/// from_json() with `where` (e.g. "in run.json") appended to error messages.
+void apply_json(const nlohmann::json& j, TrainConfig& c, const std::string& where);
+
+/// The fields a resumed run must share with the run that wrote the checkpoint: model, data, batch
+/// and ghost size, norm, lr rule, the regime's clock (adaptation, scale), seed, probe, world size,
+/// dtype. The lr, clipping, momentum and warm-up may change on purpose, as may epochs,
+/// max_iterations, device, out_dir and the progress and rendezvous settings.
+const std::vector<std::string>& resume_fields();
+
+/// The fields of resume_fields() in which `now` differs from `saved` (a checkpoint's config), as
+/// "name: saved -> now" texts; empty when the run may resume.
+std::vector<std::string> resume_mismatches(const TrainConfig& now, const nlohmann::json& saved);
 
 /// What a run returns (also written to out_dir/summary.json).
 struct TrainSummary {
@@ -75,7 +89,12 @@ struct TrainSummary {
   double allreduce_seconds = 0;  ///< of which: mean time waiting for the gradient all-reduce after backward
 };
 
-/// Runs training. Files in out_dir: config.json, metrics.jsonl and metrics.csv (per epoch),
+/// Runs training. Every setting, the output folder, the data and (with resume) the checkpoint are
+/// checked before anything is written: a checkpoint that is missing, truncated, not a gengap
+/// checkpoint, or made with other settings (resume_mismatches) is a core::InvalidArgument naming
+/// the file and the differing fields. Files are written atomically (core::write_file_atomic): a
+/// full disk stops the run with core::RuntimeError and leaves the previous files intact.
+/// Files in out_dir: config.json, metrics.jsonl and metrics.csv (per epoch),
 /// distance.csv and distance_layers.jsonl (iteration, epoch, loss, ||w - w_0||, L(w_t) - L(w_0)),
 /// checkpoint.pt (written atomically at each epoch's end), summary.json.
 /// A NaN or Inf loss stops the run with std::runtime_error; the last good checkpoint is kept.

@@ -1,0 +1,62 @@
+// Memory estimates against the machine's memory.
+#include "gengap/core/memory.hpp"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "gengap/core/error.hpp"
+
+namespace gengap::core {
+
+double memory_budget_bytes() {
+  if (const char* env = std::getenv("GENGAP_MEMORY_LIMIT"); env != nullptr && *env != '\0') {
+    char* end = nullptr;
+    double v = std::strtod(env, &end);
+    switch (end != nullptr ? *end : '\0') {
+      case 'k': case 'K': v *= 1024.0; ++end; break;
+      case 'm': case 'M': v *= 1024.0 * 1024; ++end; break;
+      case 'g': case 'G': v *= 1024.0 * 1024 * 1024; ++end; break;
+      case 't': case 'T': v *= 1024.0 * 1024 * 1024 * 1024; ++end; break;
+      default: break;
+    }
+    if (end != nullptr && (*end == 'B' || *end == 'b')) ++end;
+    if (!(v > 0) || !std::isfinite(v) || (end != nullptr && *end != '\0'))
+      throw InvalidArgument("GENGAP_MEMORY_LIMIT", env, "expected a number of bytes, e.g. 8G");
+    return v;
+  }
+  const long pages = ::sysconf(_SC_PHYS_PAGES), size = ::sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || size <= 0) return 16.0 * 1024 * 1024 * 1024;  // unknown: assume a small machine
+  return static_cast<double>(pages) * static_cast<double>(size);
+}
+
+std::string format_bytes(double bytes) {
+  if (!std::isfinite(bytes)) return "more than can be counted";
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  int u = 0;
+  while (bytes >= 1024 && u < 6) {
+    bytes /= 1024;
+    ++u;
+  }
+  char buf[64];
+  if (bytes >= 1e6) {
+    std::snprintf(buf, sizeof buf, "%.3g %s", bytes, units[u]);
+  } else {
+    std::snprintf(buf, sizeof buf, bytes < 10 && u > 0 ? "%.1f %s" : "%.0f %s", bytes, units[u]);
+  }
+  return buf;
+}
+
+void require_memory(const std::string& field, const std::string& value, double bytes, const std::string& what) {
+  const double budget = memory_budget_bytes();
+  if (std::isfinite(bytes) && bytes <= budget) return;
+  const char* env = std::getenv("GENGAP_MEMORY_LIMIT");
+  const std::string limit = (env != nullptr && *env != '\0') ? " allowed by GENGAP_MEMORY_LIMIT" : " this machine has";
+  throw InvalidArgument(field, value, "needs about " + format_bytes(bytes) + " of memory (" + what + "), more than the " +
+                                          format_bytes(budget) + limit);
+}
+
+}  // namespace gengap::core

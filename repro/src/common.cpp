@@ -1,0 +1,92 @@
+// Pieces the experiments share.
+#include "common.hpp"
+
+#include <iomanip>
+#include <sstream>
+
+#include "cli.hpp"
+#include "gengap/core/io.hpp"
+
+namespace gengap::repro::detail {
+
+void read_header(core::ObjectReader& r) {
+  std::string kind, reason, profile;
+  bool enabled = true;
+  double expected = 0;
+  r.required("kind", kind);
+  r.optional("enabled", enabled);
+  r.optional("reason", reason);
+  r.optional("profile", profile);
+  if (r.optional("expected_seconds", expected))
+    sim::require(expected >= 0, "expected_seconds", expected, "must be >= 0");
+  r.ignore_notes();
+}
+
+void WalkSpec::read(core::ObjectReader& r, bool with_sigma) {
+  if (with_sigma) r.required("sigma", sigma);
+  r.required("environments", environments);
+  r.required("walkers", walkers);
+  r.required("temperature", temperature);
+  r.required("dynamics", dynamics);
+  r.required("seed", seed);
+  r.required("t_max", t_max);
+  r.required("per_decade", per_decade);
+  r.required("fit_tmin", fit_tmin);
+}
+
+sim::EnsembleConfig WalkSpec::ensemble() const {
+  sim::EnsembleConfig e;
+  e.environments = environments;
+  e.walkers_per_env = walkers;
+  e.temperature = temperature;
+  e.seed = seed;
+  e.times = sim::log_times(t_max, per_decade);
+  e.quantile_levels = {0.05, 0.25, 0.5, 0.75, 0.95};
+  return e;
+}
+
+void WalkSpec::check(const sim::Potential& potential) const {
+  (void)sim::make_dynamics(dynamics);
+  sim::require(std::isfinite(fit_tmin), "fit_tmin", fit_tmin, "must be finite");
+  sim::check_ensemble(potential, ensemble());
+}
+
+Walk walk(const sim::Potential& pot, const WalkSpec& spec, const std::string& label) {
+  sim::EnsembleConfig e = spec.ensemble();
+  gengap::cli::Progress progress(label);
+  e.progress = [&progress](double f) { progress(f); };
+  Walk w{sim::run_ensemble(pot, *sim::make_dynamics(spec.dynamics), e), {}, {}, {}};
+  progress.done();
+  for (std::size_t i = 0; i < w.r.times.size(); ++i)
+    if (static_cast<double>(w.r.times[i]) >= spec.fit_tmin && w.r.times[i] > 1 && w.r.msd[i] > 0) {
+      w.t.push_back(static_cast<double>(w.r.times[i]));
+      w.y.push_back(w.r.msd[i]);
+      w.cols.push_back(static_cast<Eigen::Index>(i));
+    }
+  return w;
+}
+
+sim::BootstrapFits bootstrap(const Walk& w, double fixed_k, std::uint64_t seed) {
+  Eigen::MatrixXd s(w.r.env_msd.rows(), static_cast<Eigen::Index>(w.cols.size()));
+  for (std::size_t i = 0; i < w.cols.size(); ++i) s.col(static_cast<Eigen::Index>(i)) = w.r.env_msd.col(w.cols[i]);
+  return sim::bootstrap_fits(w.t, s, 200, 0.95, seed, fixed_k);
+}
+
+const sim::FitResult& model(const sim::BootstrapFits& b, const std::string& name, std::size_t* index) {
+  for (std::size_t m = 0; m < b.fits.size(); ++m)
+    if (b.fits[m].model == name) {
+      if (index) *index = m;
+      return b.fits[m];
+    }
+  throw std::logic_error("no model " + name);
+}
+
+void write_series_csv(const std::filesystem::path& p, const sim::EnsembleResult& r, double scale_x2) {
+  std::ostringstream os;
+  os << std::setprecision(10) << "t,msd,mean_abs,scaled_msd\n";
+  for (std::size_t i = 0; i < r.times.size(); ++i)
+    os << r.times[i] << ',' << r.msd[i] << ',' << r.mean_abs[i] << ',' << scale_x2 * r.msd[i] << '\n';
+  core::write_file_atomic(p.string(), os.str());
+}
+
+}  // namespace gengap::repro::detail

@@ -1,0 +1,247 @@
+// Experiment "train_table": the paper's Table 1 row(s) — SB, LB, +LR, +GBN, +RA — with the error
+// curves of Fig. 3.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+#include "gengap/core/io.hpp"
+#include "train_common.hpp"
+
+namespace gengap::repro {
+namespace {
+namespace fs = std::filesystem;
+using nlohmann::json;
+using namespace detail;
+
+struct Column {
+  std::string tag, title;
+  bool large, sqrt_lr, gbn, adapt;
+  std::int64_t batch = 0;  // 0 = the large batch
+};
+
+struct TableRow {
+  TrainBase base;
+  std::int64_t large_batch = 0;
+  std::string paper_data;
+  std::vector<double> paper_accuracy;
+};
+
+struct Job {
+  train::TrainConfig cfg;
+  std::size_t row, col;
+  std::string label;
+};
+
+struct TrainTableConfig {
+  TrainBase top;
+  std::int64_t large_batch = 0;
+  std::vector<std::uint64_t> seeds;
+  std::vector<TableRow> rows;
+  std::vector<std::int64_t> extra_adapted_batches;
+  double min_gap = 0, closed_tol = 0;
+
+  static TrainTableConfig parse(const json& c, const std::string& file) {
+    TrainTableConfig s;
+    const std::string in = in_file(file);
+    core::ObjectReader r(c, in);
+    read_header(r);
+    s.top.read(r);
+    r.required("large_batch", s.large_batch);
+    r.required("seeds", s.seeds);
+    r.optional("extra_adapted_batches", s.extra_adapted_batches);
+    json nets;
+    r.required("networks", nets);
+    sim::require(nets.is_array() && !nets.empty(), "networks", nets.dump(), "need a non-empty array " + in);
+    for (std::size_t i = 0; i < nets.size(); ++i) {
+      TableRow row;
+      row.base = s.top;
+      row.large_batch = s.large_batch;
+      core::ObjectReader nr(nets[i], in, "networks[" + std::to_string(i) + "].");
+      row.base.read(nr);
+      nr.optional("large_batch", row.large_batch);
+      if (nr.has("paper_row")) {
+        core::ObjectReader pr = nr.child("paper_row");
+        pr.required("data", row.paper_data);
+        pr.required("accuracy", row.paper_accuracy);
+        pr.finish();
+      }
+      nr.finish();
+      s.rows.push_back(row);
+    }
+    core::ObjectReader cl = r.child("claims");
+    core::ObjectReader g = cl.child("gap");
+    g.required("min_gap_points", s.min_gap);
+    g.ignore_notes();
+    g.finish();
+    core::ObjectReader cg = cl.child("closed");
+    cg.required("tolerance_points", s.closed_tol);
+    cg.ignore_notes();
+    cg.finish();
+    cl.finish();
+    r.finish();
+    sim::require(!s.seeds.empty(), "seeds", "[]", "need at least one seed " + in);
+    sim::require(std::isfinite(s.min_gap), "claims.gap.min_gap_points", s.min_gap, "must be finite " + in);
+    sim::require(s.closed_tol >= 0 && std::isfinite(s.closed_tol), "claims.closed.tolerance_points", s.closed_tol, "must be >= 0 " + in);
+    return s;
+  }
+
+  static std::vector<Column> columns(const TrainTableConfig& c) {
+    std::vector<Column> cols = {{"SB", "SB", false, false, false, false},
+                                {"LB", "LB", true, false, false, false},
+                                {"LR", "+LR", true, true, false, false},
+                                {"GBN", "+GBN", true, true, true, false},
+                                {"RA", "+RA", true, true, true, true}};
+    for (auto b : c.extra_adapted_batches)
+      cols.push_back({"RA_B" + std::to_string(b), "+RA, B = " + std::to_string(b), true, true, true, true, b});
+    return cols;
+  }
+
+  /// Every row x column x seed, each configuration validated; rows that cannot run here (no data)
+  /// get their reason in `row_skip`.
+  std::vector<Job> plan(const Context& x, std::vector<std::string>* row_skip) const {
+    const std::vector<Column> cols = columns(*this);
+    std::vector<Job> jobs;
+    row_skip->assign(rows.size(), "");
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+      train::TrainConfig base;
+      try {
+        base = rows[r].base.config(x);
+      } catch (const Skipped& e) {
+        (*row_skip)[r] = e.what();
+        continue;
+      }
+      for (std::size_t ci = 0; ci < cols.size(); ++ci)
+        for (auto seed : seeds) {
+          train::TrainConfig t = base;
+          const Column& col = cols[ci];
+          t.batch_size = col.large ? (col.batch > 0 ? col.batch : rows[r].large_batch) : rows[r].base.small_batch;
+          t.norm = col.gbn ? "gbn" : "bn";
+          t.lr_scaling = col.sqrt_lr ? "sqrt" : "none";
+          t.regime_adaptation = col.adapt;
+          t.seed = seed;
+          t.out_dir = (x.dir / "runs" / (t.model + "_" + col.tag + "_s" + std::to_string(seed))).string();
+          t.validate();
+          jobs.push_back({t, r, ci, t.model + " " + col.title + " (B = " + std::to_string(t.batch_size) + ", seed " + std::to_string(seed) + ")"});
+        }
+    }
+    return jobs;
+  }
+};
+
+std::vector<Column> columns(const TrainTableConfig& c) { return TrainTableConfig::columns(c); }
+
+json run(const Context& x) {
+  const TrainTableConfig c = TrainTableConfig::parse(x.config, x.file);
+  const auto& seeds = c.seeds;
+  const auto& rows = c.rows;
+  const double min_gap = c.min_gap;
+  const double closed_tol = c.closed_tol;
+  const std::vector<Column> cols = columns(c);
+
+  json out;
+  out["verdicts"] = json::array();
+  out["rows"] = json::array();
+  out["skipped"] = json::array();
+  std::ostringstream md, csv;
+  csv << "network,dataset,column,batch,seed,test_accuracy,iterations,epochs,seconds\n";
+  md << "### " << x.name << ": Table 1 (test accuracy, %, mean over " << seeds.size() << " seed" << (seeds.size() > 1 ? "s" : "")
+     << ")\n\n| network | data | ";
+  for (const auto& col : cols) md << col.title << " | ";
+  md << "\n|---|---|";
+  for (std::size_t i = 0; i < cols.size(); ++i) md << "---|";
+  md << "\n";
+
+  std::vector<std::string> row_skip;
+  const std::vector<Job> jobs = c.plan(x, &row_skip);
+  for (std::size_t r = 0; r < rows.size(); ++r)
+    if (!row_skip[r].empty()) std::cerr << "[" << x.name << "] skipped " << rows[r].base.model << ": " << row_skip[r] << '\n';
+  double planned = 0;
+  for (const auto& j : jobs) planned += planned_epochs(j.cfg) * planned_samples(j.cfg);
+  Eta eta(x.name, planned);
+  // acc[row][col] over seeds; error curves per row and column (mean over seeds, by epoch index).
+  std::vector<std::vector<std::vector<double>>> acc(rows.size(), std::vector<std::vector<double>>(cols.size()));
+  std::map<std::pair<std::size_t, std::size_t>, std::vector<std::map<std::string, std::vector<double>>>> curves;
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    const Job& j = jobs[i];
+    eta.begin(i, jobs.size(), j.label);
+    bool reused = false;
+    const auto t0 = std::chrono::steady_clock::now();
+    const json s = run_once(j.cfg, x.hash, &reused);
+    eta.end(planned_epochs(j.cfg) * planned_samples(j.cfg), std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), reused);
+    const double a = 100 * s["test_accuracy"].get<double>();
+    acc[j.row][j.col].push_back(a);
+    curves[{j.row, j.col}].push_back(csv_columns(fs::path(j.cfg.out_dir) / "metrics.csv"));
+    csv << j.cfg.model << ',' << j.cfg.dataset << ',' << cols[j.col].tag << ',' << j.cfg.batch_size << ',' << j.cfg.seed << ','
+        << a << ',' << s["iterations"] << ',' << s["epochs"] << ',' << s["seconds"] << '\n';
+  }
+  core::write_file_atomic((x.dir / "table1.csv").string(), csv.str());
+
+  // Figure 3: test error against iterations, mean over seeds.
+  for (const auto& [key, runs] : curves) {
+    const std::string model = rows[key.first].base.model;
+    std::ostringstream e;
+    e << std::setprecision(8) << "iteration,epoch,test_error\n";
+    std::size_t n = runs.front().at("iteration").size();
+    for (const auto& r : runs) n = std::min(n, r.at("iteration").size());
+    for (std::size_t k = 0; k < n; ++k) {
+      double err = 0;
+      for (const auto& r : runs) err += 100 * (1 - r.at("test_accuracy")[k]);
+      e << runs.front().at("iteration")[k] << ',' << runs.front().at("epoch")[k] << ',' << err / static_cast<double>(runs.size()) << '\n';
+    }
+    core::write_file_atomic((x.dir / ("error_" + model + "_" + cols[key.second].tag + ".csv")).string(), e.str());
+  }
+
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    const std::string model = rows[r].base.model, data = rows[r].base.dataset;
+    if (!row_skip[r].empty()) {
+      md << "| " << model << " | " << data << " | skipped: " << row_skip[r] << " |\n";
+      out["skipped"].push_back({{"network", model}, {"reason", row_skip[r]}});
+      continue;
+    }
+    json row = {{"network", model}, {"dataset", data}};
+    md << "| " << model << " | " << data << " | ";
+    for (std::size_t ci = 0; ci < cols.size(); ++ci) {
+      const auto& v = acc[r][ci];
+      const double m = mean(v);
+      row[cols[ci].tag] = {{"mean", m}, {"seeds", v}};
+      md << fmt(m, 4);
+      if (v.size() > 1) md << " [" << fmt(*std::min_element(v.begin(), v.end()), 4) << ", " << fmt(*std::max_element(v.begin(), v.end()), 4) << "]";
+      md << " | ";
+    }
+    md << "\n";
+    if (!rows[r].paper_data.empty()) {
+      md << "| " << model << " (paper: " << rows[r].paper_data << ") | | ";
+      for (double v : rows[r].paper_accuracy) md << v << " | ";
+      md << "\n";
+    }
+    out["rows"].push_back(row);
+    const double sb = mean(acc[r][0]), lb = mean(acc[r][1]), ra = mean(acc[r][4]);
+    Verdict g = gap_verdict(x.name, sb, lb, min_gap), cl = closed_gap_verdict(x.name, sb, ra, closed_tol);
+    g.claim += ", " + model;
+    cl.claim += ", " + model;
+    out["verdicts"].push_back(g);
+    out["verdicts"].push_back(cl);
+  }
+  md << "\nColumns are cumulative, as in the paper: +LR = LB with lr x sqrt(LB/SB); +GBN = that with ghost batches of "
+     << c.top.small_batch << "; +RA = that with regime adaptation (x LB/SB the epochs, every drop at the SB iteration count). "
+     << "The regime is the authors', its epoch keys scaled by " << c.top.regime_scale << ".\n";
+  out["markdown"] = md.str();
+  return out;
+}
+
+}  // namespace
+
+ExperimentKind train_table_kind() {
+  return {"train_table",
+          [](const Context& x) {
+            std::vector<std::string> skip;
+            (void)TrainTableConfig::parse(x.config, x.file).plan(x, &skip);
+          },
+          run};
+}
+
+}  // namespace gengap::repro

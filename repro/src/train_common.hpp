@@ -1,0 +1,59 @@
+// Internal: what the training experiments share — the training fields of a config, one run kept or
+// resumed by its hash, time-left estimates, run-log columns.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common.hpp"
+#include "gengap/train/trainer.hpp"
+
+namespace gengap::repro::detail {
+
+/// The training fields a config (or one row of a table) may set; every one optional but model and
+/// dataset, which must be set by the time a run is planned.
+struct TrainBase {
+  std::string model, dataset, data_dir;
+  std::int64_t small_batch = 0;
+  double regime_scale = 1;
+  std::int64_t train_subset = 0, test_subset = 0, synthetic_size = 2048;
+  double synthetic_noise = 1.0;
+  std::string device = "auto";
+  double clip_norm = 5.0;
+  bool augment = true;
+  std::int64_t probe_size = 256;
+  /// Reads whichever of the fields `r` holds (others keep their values).
+  void read(core::ObjectReader& r);
+  /// The run configuration shared by an experiment's runs. CIFAR without --data-root (or with a
+  /// folder that lacks the files) throws Skipped with the files it needs.
+  train::TrainConfig config(const Context& x) const;
+};
+
+/// One training run, kept when finished with the same hash, resumed when interrupted.
+nlohmann::json run_once(train::TrainConfig c, const std::string& experiment_hash, bool* reused);
+
+/// The columns of a CSV by header name.
+std::map<std::string, std::vector<double>> csv_columns(const std::filesystem::path& p);
+
+/// Training samples per epoch as the trainer will see them, for time estimates only.
+double planned_samples(const train::TrainConfig& t);
+/// Regime length in epochs after scaling and adaptation, for time estimates.
+double planned_epochs(const train::TrainConfig& t);
+
+/// Time left in an experiment, from the planned work (samples) of its runs and the rate so far.
+class Eta {
+ public:
+  Eta(std::string name, double planned) : name_(std::move(name)), planned_(planned) {}
+  void begin(std::size_t i, std::size_t n, const std::string& label) const;
+  void end(double work, double seconds, bool reused);
+
+ private:
+  std::string name_;
+  double planned_ = 0, done_ = 0, seconds_ = 0;
+};
+
+double mean(const std::vector<double>& v);
+
+}  // namespace gengap::repro::detail

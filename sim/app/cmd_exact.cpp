@@ -1,0 +1,190 @@
+// gengap-sim exact: exact thermal averages of the 1D walk at any time (to ln t = 40 and beyond),
+// without stepping; Kesten's 61/45 with Golosov's valley bottom as control variate.
+#include <algorithm>
+#include <cmath>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include "commands.hpp"
+#include "gengap/core/io.hpp"
+
+namespace gengap::sim::app {
+namespace {
+using nlohmann::json;
+
+struct ExactParams {
+  PotentialParams pot;
+  std::string dynamics = "metropolis";
+  double temperature = 1.0;
+  std::int64_t environments = 32;
+  int octaves = 58;
+  int per_octave = 4;
+  std::int64_t half_width = 0;
+  std::uint64_t seed = 1;
+  int threads = 0;
+  std::int64_t valley_samples = 20000;
+  double fit_from = 20;
+  std::string json_out, csv_out;
+  bool quiet = false;
+};
+
+ExactEnsembleConfig ensemble_config(const ExactParams& p) {
+  ExactEnsembleConfig cfg;
+  cfg.seed = p.seed;
+  cfg.environments = static_cast<std::uint32_t>(p.environments);
+  cfg.temperature = p.temperature;
+  cfg.half_width = p.half_width;
+  cfg.octaves = p.octaves;
+  cfg.per_octave = p.per_octave;
+  cfg.threads = static_cast<unsigned>(p.threads);
+  return cfg;
+}
+
+void validate(const ExactParams& p) {
+  const auto pot = potential_of(p.pot);
+  const auto dyn = make_dynamics(p.dynamics);
+  require(p.environments >= 2 && p.environments <= 0xFFFFFFFFll, "environments", p.environments, "must be in [2, 2^32)");
+  require(p.threads >= 0, "threads", p.threads, "must be >= 0");
+  require(p.valley_samples == 0 || (p.valley_samples >= 2 && p.valley_samples <= 0xFFFFFFFFll), "valley_samples",
+          p.valley_samples, "must be 0 or in [2, 2^32)");
+  require(std::isfinite(p.fit_from), "fit_from", p.fit_from, "must be finite");
+  check_exact_ensemble(*pot, ensemble_config(p));
+  // The valley bottoms come after the exact solve: check their request now, not after the work.
+  const bool sinai = pot->alpha() == 1.0 && pot->increment_variance() > 0;
+  if (sinai && p.valley_samples > 0)
+    check_valley_request(*pot, p.temperature * p.octaves * std::log(2.0), static_cast<std::uint32_t>(p.valley_samples),
+                         static_cast<unsigned>(p.threads));
+  core::check_output_file("json", p.json_out);
+  core::check_output_file("csv", p.csv_out);
+}
+
+int run(const ExactParams& p) {
+  const auto pot = potential_of(p.pot);
+  const auto dyn = make_dynamics(p.dynamics);
+  ExactEnsembleConfig cfg = ensemble_config(p);
+  cli::Progress progress("exact");
+  if (!p.quiet) cfg.progress = [&progress](double f) { progress(f); };
+  const sim::ExactEnsembleResult r = sim::run_exact_ensemble(*pot, *dyn, cfg);
+  progress.done();
+
+  json pj;
+  pot->to_json(pj);
+  json j;
+  j["parameters"] = {{"potential", pj},        {"dynamics", dyn->name()},   {"temperature", p.temperature},
+                     {"environments", p.environments}, {"octaves", p.octaves}, {"per_octave", p.per_octave},
+                     {"half_width", r.half_width},      {"seed", p.seed},       {"valley_samples", p.valley_samples},
+                     {"fit_from", p.fit_from}};
+  j["method"] = "exact discrete-time propagation: repeated squaring of the transition matrix in nonnegative arithmetic, "
+                "reflecting window ends";
+  j["sigma2"] = r.sigma2;
+  j["times"] = r.times;
+  j["ln_t"] = r.ln_t;
+  j["msd"] = r.msd;
+  j["msd_se"] = r.msd_se;
+  j["edge_mass"] = r.edge_mass;
+  j["stats"] = {{"seconds", r.seconds},
+                {"seconds_per_environment", r.seconds / static_cast<double>(p.environments)},
+                {"squaring_defect", r.squaring_defect},
+                {"mass_defect", r.mass_defect}};
+  const bool sinai = pot->alpha() == 1.0 && pot->increment_variance() > 0;
+  sim::KestenConvergence kc;
+  if (sinai) {
+    kc = sim::kesten_convergence(r, *pot, p.seed, p.temperature, static_cast<std::uint32_t>(p.valley_samples), p.fit_from);
+    json pts = json::array();
+    for (const auto& q : kc.points) {
+      pts.push_back({{"ln_t", q.ln_t}, {"msd", q.msd}, {"msd_se", q.msd_se}, {"msd_cv", q.msd_cv},
+                     {"msd_cv_se", q.msd_cv_se}, {"ratio", q.ratio}, {"ratio_se", q.ratio_se}, {"valley", q.valley}});
+    }
+    j["kesten"] = {{"target", sim::kKestenSecondMoment},
+                   {"what", "sigma^4 <x^2> / (ln t - c)^4 -> 61/45; c and sigma^4 A^4 from <x^2>^(1/4) = A (ln t - c)"},
+                   {"c", kc.c},
+                   {"amplitude4", kc.amplitude4},
+                   {"amplitude4_se", kc.amplitude4_se},
+                   {"valley_c", kc.valley_c},
+                   {"valley_amplitude4", kc.valley_amplitude4},
+                   {"fit_from", kc.fit_from},
+                   {"valley_environments", kc.valley_environments},
+                   {"points", pts}};
+  }
+  if (!p.csv_out.empty()) {
+    std::ostringstream os;
+    os << std::setprecision(12) << "t,ln_t,msd,msd_se,edge_mass";
+    if (sinai) os << ",msd_cv,msd_cv_se,ratio,ratio_se,valley";
+    os << '\n';
+    std::size_t k = 0;
+    for (std::size_t i = 0; i < r.times.size(); ++i) {
+      os << r.times[i] << ',' << r.ln_t[i] << ',' << r.msd[i] << ',' << r.msd_se[i] << ',' << r.edge_mass[i];
+      if (sinai) {
+        if (k < kc.points.size() && kc.points[k].ln_t == r.ln_t[i]) {
+          const auto& q = kc.points[k++];
+          os << ',' << q.msd_cv << ',' << q.msd_cv_se << ',' << q.ratio << ',' << q.ratio_se << ',' << q.valley;
+        } else {
+          os << ",,,,,";
+        }
+      }
+      os << '\n';
+    }
+    core::write_file_atomic(p.csv_out, os.str());
+  }
+  emit(p.json_out, j.dump(2) + "\n");
+  // The convergence curve, for the reader.
+  std::cerr << std::fixed;
+  if (sinai) {
+    std::cerr << "exact: sigma^4 <x^2> / (ln t - c)^4 with c = " << std::setprecision(3) << kc.c
+              << " (fit on ln t >= " << kc.fit_from << "); Kesten: 61/45 = 1.3556\n"
+              << "   ln t     <x^2>        +-   with valleys       +-    ratio      +-   valley only\n";
+    for (const auto& q : kc.points) {
+      // Every fourth octave (t = 2^k, k divisible by 4) and the last time.
+      const double k = q.ln_t / std::log(2.0);
+      const bool shown = std::abs(k - std::round(k)) < 1e-9 && static_cast<long>(std::round(k)) % 4 == 0;
+      if (!shown && &q != &kc.points.back()) continue;
+      std::cerr << std::setw(7) << std::setprecision(2) << q.ln_t << std::setw(10) << std::setprecision(1) << q.msd
+                << std::setw(10) << q.msd_se << std::setw(15) << q.msd_cv << std::setw(10) << q.msd_cv_se
+                << std::setw(9) << std::setprecision(4) << q.ratio << std::setw(8) << q.ratio_se << std::setw(14)
+                << q.valley << '\n';
+    }
+    std::cerr << "exact: sigma^4 A^4 = " << kc.amplitude4 << " +- " << kc.amplitude4_se << " (61/45 = 1.3556)";
+    if (kc.valley_environments >= 2)
+      std::cerr << "; valley bottoms alone: " << kc.valley_amplitude4 << " with c = " << std::setprecision(3) << kc.valley_c;
+  } else {
+    std::cerr << "exact: <x^2>(t_max) = " << std::setprecision(3) << r.msd.back() << " +- " << r.msd_se.back();
+  }
+  std::cerr << std::scientific << std::setprecision(1) << "; largest edge mass " << *std::max_element(r.edge_mass.begin(), r.edge_mass.end())
+            << ", squaring defect " << r.squaring_defect << ", mass defect " << r.mass_defect << std::fixed
+            << std::setprecision(2) << "; " << r.seconds / static_cast<double>(p.environments) << " s per environment\n";
+  return 0;
+}
+
+
+}  // namespace
+
+Command exact_command() {
+  return {"exact", "exact thermal averages of the 1D walk at any time (to ln t = 40 and beyond), without stepping",
+          [](cli::Options& o) {
+            auto p = std::make_shared<ExactParams>();
+            // s / T = 6: the automatic window for ln t = 40 has about 1000 sites (5 s per environment and core);
+            // s / T = 3 is closer to the continuum but needs about 3400 sites (several minutes per environment).
+            p->pot.sigma = 6.0;
+            add_potential_options(o, p->pot);
+            o.add("--dynamics", "dynamics", p->dynamics, "metropolis | heat-bath");
+            o.add("-T,--temperature", "temperature", p->temperature, "temperature T > 0");
+            o.add("-e,--environments", "environments", p->environments,
+                  "environments solved exactly (each: octaves dense n x n products)");
+            o.add("--octaves", "octaves", p->octaves, "largest time 2^octaves steps (58: ln t = 40.2; at most 62)");
+            o.add("--per-octave", "per_octave", p->per_octave, "times per factor 2: 1, 2 or 4");
+            o.add("--half-width", "half_width", p->half_width,
+                  "window [-hw, hw] with reflecting ends (0 = 8 (ln t_max + 1.2 sigma)^2 / sigma^2)");
+            o.add("-s,--seed", "seed", p->seed, "master seed (environment e is the same as in gengap-sim walk)");
+            o.add("-j,--threads", "threads", p->threads, "environments solved in parallel (0 = all cores); results do not depend on it");
+            o.add("--valley-samples", "valley_samples", p->valley_samples,
+                  "further environments for the valley-bottom control variate (Sinai; 0 = none)");
+            o.add("--fit-from", "fit_from", p->fit_from, "fit <x^2>^(1/4) = A (ln t - c) on ln t >= this");
+            o.add("--json", "json", p->json_out, "write results as JSON here (default: stdout)");
+            o.add("--csv", "csv", p->csv_out, "write the time series as CSV here");
+            o.flag("-q,--quiet", "quiet", p->quiet, "no progress on stderr");
+            return Action{[p] { validate(*p); }, [p] { return run(*p); }};
+          }};
+}
+
+}  // namespace gengap::sim::app

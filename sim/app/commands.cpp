@@ -1,0 +1,91 @@
+// The table of gengap-sim's subcommands, their shared options, and main().
+#include "commands.hpp"
+
+#include <iostream>
+
+#include "gengap/core/io.hpp"
+
+namespace gengap::sim::app {
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> all{walk_command(),  valley_command(),  fit_command(),     sgd_command(),
+                                        exact_command(), lattice_command(), collapse_command()};
+  return all;
+}
+
+void add_potential_options(cli::Options& opts, PotentialParams& p) {
+  opts.add("--potential", "potential", p.potential, "sinai-gaussian | sinai-binary | fbm | flat");
+  opts.add("--alpha", "alpha", p.alpha, "structure-function exponent in (0,2) (fbm; Sinai is 1)");
+  opts.add("--sigma", "sigma", p.sigma, "standard deviation of one increment V(x+1)-V(x)");
+}
+
+std::unique_ptr<Potential> potential_of(const PotentialParams& p) { return make_potential(p.potential, p.alpha, p.sigma); }
+
+void emit(const std::string& path, const std::string& text) {
+  if (path.empty()) {
+    std::cout << text;
+  } else {
+    core::write_file_atomic(path, text);
+  }
+}
+
+void check_config(const std::string& name, const nlohmann::json& config, const std::string& where) {
+  for (const Command& c : commands()) {
+    if (name != c.name) continue;
+    CLI::App app;
+    cli::Options opts(&app);
+    const Action a = c.setup(opts);
+    opts.apply_json(config, where);
+    a.validate();
+    return;
+  }
+  throw InvalidArgument("command", name, "no such gengap-sim command");
+}
+
+int main_with(int argc, char** argv) {
+  CLI::App app{"gengap-sim: random walks on random potentials (Sinai, fractional Brownian), exact theory and fits"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "gengap-sim 0.1.0");
+  struct Entry {
+    CLI::App* sub;
+    std::unique_ptr<cli::Options> opts;
+    Action action;
+  };
+  std::vector<Entry> entries;
+  for (const Command& c : commands()) {
+    CLI::App* sub = app.add_subcommand(c.name, c.description);
+    auto opts = std::make_unique<cli::Options>(sub);
+    Action a = c.setup(*opts);
+    entries.push_back({sub, std::move(opts), std::move(a)});
+  }
+  try {
+    // The config first, so that flags given on the command line override it.
+    const std::string cfg_file = cli::find_config(argc, argv);
+    if (!cfg_file.empty() && argc > 1)
+      for (auto& e : entries)
+        if (e.sub->get_name() == argv[1]) e.opts->apply_config_file(cfg_file);
+    app.parse(argc, argv);
+    for (auto& e : entries) {
+      if (!e.sub->parsed()) continue;
+      e.action.validate();  // every input, output and memory estimate, before any work
+      return e.action.run();
+    }
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    std::cerr << "gengap-sim: error: " << core::printable(e.what(), 400) << " (see --help)\n";
+    return 2;
+  } catch (const core::InputError& e) {
+    std::cerr << "gengap-sim: error: " << e.what() << '\n';
+    return 2;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "gengap-sim: failed: out of memory (the request's estimate was below this machine's memory, but "
+                 "allocation failed; lower the sizes)\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "gengap-sim: failed: " << core::printable(e.what(), 400) << '\n';
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace gengap::sim::app

@@ -1,0 +1,90 @@
+// gengap-sim's subcommands: each lives in its own file (cmd_<name>.cpp) and is registered in the
+// table of commands(). A command declares its options once (flag + config key), validates every
+// input and output before any work starts, then runs.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cli.hpp"
+#include "gengap/core/io.hpp"
+#include "gengap/sim.hpp"
+
+namespace gengap::sim::app {
+
+/// What a subcommand does once its options are parsed.
+struct Action {
+  std::function<void()> validate;  ///< checks every value, output path and memory estimate; throws InvalidArgument
+  std::function<int()> run;        ///< does the work (after validate)
+};
+
+/// A subcommand: its name, one-line description, and the function that declares its options on
+/// `opts` and returns its action (bound to the parsed values).
+struct Command {
+  const char* name;
+  const char* description;
+  std::function<Action(cli::Options& opts)> setup;
+};
+
+/// Every subcommand, in the order of `gengap-sim --help`.
+const std::vector<Command>& commands();
+
+/// Parses and validates a config object for subcommand `name` without running it (what
+/// `gengap-sim NAME --config FILE` checks before any work). Throws InvalidArgument.
+void check_config(const std::string& name, const nlohmann::json& config, const std::string& where);
+
+/// Runs gengap-sim with argv; returns the exit code (0, 1 failed, 2 bad input).
+int main_with(int argc, char** argv);
+
+// ---- shared pieces of the commands ----
+
+/// The potential options shared by walk, valley and exact.
+struct PotentialParams {
+  std::string potential = "sinai-gaussian";
+  double alpha = 1.0;
+  double sigma = 1.0;
+};
+/// Declares --potential, --alpha, --sigma.
+void add_potential_options(cli::Options& opts, PotentialParams& p);
+/// The potential the options name (sim::make_potential).
+std::unique_ptr<Potential> potential_of(const PotentialParams& p);
+
+/// Writes `text` to `path` atomically, or to stdout when `path` is empty.
+void emit(const std::string& path, const std::string& text);
+
+/// One run's curve as read by `collapse`: the parameters and the series of a gengap-sim walk or
+/// exact result.
+struct CollapseInput {
+  double temperature = 0;    ///< parameters.temperature
+  double sigma = 0;          ///< parameters.potential.sigma
+  std::vector<double> times; ///< times (> 0, increasing)
+  std::vector<double> msd;   ///< msd, one per time (finite, >= 0)
+};
+/// Parses and checks a walk/exact JSON result (`text` read from `file`). Throws InvalidArgument
+/// naming the file and field (a missing field, a wrong type, msd shorter than times, ...).
+CollapseInput parse_collapse_input(const std::string& text, const std::string& file);
+
+/// The rows and columns `gengap-sim fit` fits: the time column, the rows with t > 1 inside
+/// [tmin, tmax] (tmax = 0: no limit), and one value column (or, with `samples`, every other column).
+struct FitInput {
+  std::size_t t_index = 0;  ///< the time column
+  std::vector<double> t;    ///< the selected times
+  Eigen::MatrixXd values;   ///< row = value column (sample), column = selected time
+};
+/// Selects the fit's input from a parsed CSV; throws InvalidArgument (a missing column, fewer than 4 rows).
+FitInput select_fit_input(const core::CsvTable& table, const std::string& t_column, const std::string& y_column, bool samples,
+                          double tmin, double tmax);
+
+Command walk_command();
+Command valley_command();
+Command fit_command();
+Command sgd_command();
+Command exact_command();
+Command lattice_command();
+Command collapse_command();
+
+}  // namespace gengap::sim::app

@@ -1,0 +1,55 @@
+/// @file checkpoint.hpp
+/// @brief Checkpoints as bytes: written in memory and stored atomically (core::write_file_atomic), so
+/// a full disk never leaves a half-written file; read from bytes with every part checked, so a
+/// truncated, empty or foreign file is a one-line error naming it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include <nlohmann/json.hpp>
+#include <torch/nn/module.h>
+#include <torch/optim/optimizer.h>
+#include <torch/serialize/input-archive.h>
+
+namespace gengap::train {
+
+/// What a checkpoint holds besides the model's and the optimizer's state.
+struct CheckpointState {
+  int64_t iteration = 0;                              ///< updates done
+  int64_t epoch = 0;                                  ///< epochs done
+  double probe0 = 0;                                  ///< L(w_0) on the probe set
+  nlohmann::json metrics = nlohmann::json::array();   ///< metrics.jsonl's rows so far
+  nlohmann::json distances = nlohmann::json::array(); ///< distance records so far
+  int world_size = 1;                                 ///< workers that wrote it
+  nlohmann::json config = nlohmann::json::object();   ///< the TrainConfig of the run (to_json)
+};
+
+/// A checkpoint's bytes: the model, the optimizer, w_0 (by parameter name), the state (JSON) and the
+/// CPU generator's state, as a LibTorch archive. Serialized in memory: nothing touches the disk.
+std::string checkpoint_bytes(const torch::nn::Module& model, const torch::optim::Optimizer& optimizer,
+                             const std::map<std::string, torch::Tensor>& w0, const CheckpointState& state);
+
+/// A checkpoint read from bytes and checked: the archive opens, and its state has every field
+/// with the right type (rows of metrics and distances included).
+class Checkpoint {
+ public:
+  /// Parses `bytes` (read from `file`, named in errors), mapping tensors to `device`.
+  /// @throws core::InvalidArgument ("checkpoint = FILE: ...") for empty, truncated or foreign data
+  Checkpoint(const std::string& bytes, const std::string& file, const torch::Device& device);
+  /// The checked state.
+  const CheckpointState& state() const { return state_; }
+  /// Loads the model's and the optimizer's state, w_0 (one tensor per name already in `w0`, moved to
+  /// `device`) and the CPU generator's state. @throws core::InvalidArgument when they do not fit
+  /// (a checkpoint of another model)
+  void restore(torch::nn::Module& model, torch::optim::Optimizer& optimizer, std::map<std::string, torch::Tensor>& w0,
+               const torch::Device& device);
+
+ private:
+  torch::serialize::InputArchive archive_;
+  CheckpointState state_;
+  std::string file_;
+};
+
+}  // namespace gengap::train

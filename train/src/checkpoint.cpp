@@ -1,0 +1,123 @@
+// Checkpoints as bytes: saved in memory, loaded with every part checked.
+#include "gengap/train/checkpoint.hpp"
+
+#include <sstream>
+
+#include <ATen/core/Generator.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <c10/util/Exception.h>
+#include <torch/serialize/output-archive.h>
+
+#include "gengap/core/error.hpp"
+#include "gengap/core/json.hpp"
+
+namespace gengap::train {
+using nlohmann::json;
+
+namespace {
+
+/// The first line of an exception's message, without LibTorch's backtrace.
+std::string first_line(const std::exception& e) {
+  const auto* c = dynamic_cast<const c10::Error*>(&e);
+  std::string m = c != nullptr ? c->what_without_backtrace() : e.what();
+  const auto nl = m.find('\n');
+  if (nl != std::string::npos) m.resize(nl);
+  return core::printable(m, 200);
+}
+
+[[noreturn]] void bad(const std::string& file, const std::string& why) { throw core::InvalidArgument("checkpoint", file, why); }
+
+void check_rows(const json& rows, const char* what, std::initializer_list<const char*> numbers, const std::string& file) {
+  if (!rows.is_array()) bad(file, std::string("its state has no list of ") + what);
+  for (const auto& r : rows) {
+    if (!r.is_object()) bad(file, std::string("a row of its ") + what + " is not an object");
+    for (const char* k : numbers)
+      if (!r.contains(k) || !r.at(k).is_number()) bad(file, std::string("a row of its ") + what + " has no number \"" + k + "\"");
+  }
+}
+
+}  // namespace
+
+std::string checkpoint_bytes(const torch::nn::Module& model, const torch::optim::Optimizer& optimizer,
+                             const std::map<std::string, torch::Tensor>& w0, const CheckpointState& st) {
+  torch::serialize::OutputArchive a, ma, oa, wa;
+  model.save(ma);
+  optimizer.save(oa);
+  for (const auto& [name, t] : w0) wa.write(name, t);
+  a.write("model", ma);
+  a.write("optimizer", oa);
+  a.write("w0", wa);
+  const json sj = {{"format", "gengap-checkpoint-1"}, {"iteration", st.iteration}, {"epoch", st.epoch},
+                   {"probe0", st.probe0},             {"metrics", st.metrics},     {"distances", st.distances},
+                   {"world_size", st.world_size},     {"config", st.config}};
+  a.write("state", c10::IValue(sj.dump()));
+  a.write("rng", at::detail::getDefaultCPUGenerator().get_state());
+  std::ostringstream os;
+  a.save_to(os);
+  return os.str();
+}
+
+Checkpoint::Checkpoint(const std::string& bytes, const std::string& file, const torch::Device& device) : file_(file) {
+  if (bytes.empty()) bad(file, "is empty (an interrupted write of an old gengap?); start afresh without --resume or in another out_dir");
+  std::string text;
+  try {
+    archive_.load_from(bytes.data(), bytes.size(), device);
+    c10::IValue v;
+    archive_.read("state", v);
+    if (!v.isString()) bad(file, "its state is not text: not a gengap checkpoint");
+    text = v.toStringRef();
+  } catch (const core::InputError&) {
+    throw;
+  } catch (const std::exception& e) {
+    bad(file, "cannot be read: truncated, corrupt or not a gengap checkpoint (" + first_line(e) + ")");
+  }
+  const json j = core::parse_json(text, file + " (state)");
+  const std::string in = "in the state of " + file;
+  core::ObjectReader r(j, in);
+  std::string format;
+  r.required("format", format);
+  if (format != "gengap-checkpoint-1") bad(file, "has format " + core::printable(format, 40) + ", expected gengap-checkpoint-1");
+  r.required("iteration", state_.iteration);
+  r.required("epoch", state_.epoch);
+  r.required("probe0", state_.probe0);
+  r.required("world_size", state_.world_size);
+  r.required("metrics", state_.metrics);
+  r.required("distances", state_.distances);
+  r.required("config", state_.config);
+  r.finish();
+  if (state_.iteration < 0 || state_.epoch < 0 || state_.world_size < 1) bad(file, "its state has negative counters");
+  if (!state_.config.is_object()) bad(file, "its state holds no config object");
+  check_rows(state_.metrics, "metrics", {"epoch", "iteration", "lr", "train_loss", "test_loss", "test_accuracy", "distance", "seconds"}, file);
+  check_rows(state_.distances, "distances", {"iteration", "epoch", "loss", "distance", "probe_loss_delta"}, file);
+  for (const auto& d : state_.distances)
+    if (!d.contains("layers") || !d.at("layers").is_object()) bad(file, "a row of its distances has no layers");
+}
+
+void Checkpoint::restore(torch::nn::Module& model, torch::optim::Optimizer& optimizer, std::map<std::string, torch::Tensor>& w0,
+                         const torch::Device& device) {
+  try {
+    torch::serialize::InputArchive ma, oa, wa;
+    archive_.read("model", ma);
+    model.load(ma);
+    archive_.read("optimizer", oa);
+    optimizer.load(oa);
+    archive_.read("w0", wa);
+    for (auto& [name, t] : w0) {
+      torch::Tensor v;
+      wa.read(name, v);
+      if (!v.defined() || v.sizes() != t.sizes() || v.scalar_type() != t.scalar_type())
+        bad(file_, "its w0 of " + name + " does not fit the model (another model, dtype or size)");
+      t = v.to(device);
+    }
+    torch::Tensor rng;
+    archive_.read("rng", rng);
+    at::Generator cpu_gen = at::detail::getDefaultCPUGenerator();
+    cpu_gen.set_state(rng);
+  } catch (const core::InputError&) {
+    throw;
+  } catch (const std::exception& e) {
+    bad(file_, "does not fit this model and optimizer (" + first_line(e) + ")");
+  }
+}
+
+}  // namespace gengap::train
