@@ -64,8 +64,6 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
     require(profile == "quick" || profile == "default" || profile == "paper", "profile", profile, "expected quick, default or paper");
     const std::uint64_t code = repro::fnv1a(repro::read_text("/proc/self/exe"));
-    gengap::core::check_output_dir("out", out_dir);
-    gengap::core::check_output_file("summary", summary_path);
     // Read, resolve and check every config first (every field, unknown keys, sizes and memory, the
     // training configs): a typo in the last one must not cost the first one's run.
     struct Exp {
@@ -87,6 +85,8 @@ int main(int argc, char** argv) {
       if (enabled) k.check(repro::Context{c, file, name, fs::path(out_dir) / name, "", data_root});
       exps.push_back({c, file, name, kind, enabled, expected});
     }
+    gengap::core::check_output_dir("out", out_dir);
+    gengap::core::check_output_file("summary", summary_path);
     std::vector<json> verdicts;
     std::vector<std::pair<std::string, std::string>> skipped;
     std::ostringstream sections;

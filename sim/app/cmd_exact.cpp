@@ -54,7 +54,7 @@ void validate(const ExactParams& p) {
   const bool sinai = pot->alpha() == 1.0 && pot->increment_variance() > 0;
   if (sinai && p.valley_samples > 0)
     check_valley_request(*pot, p.temperature * p.octaves * std::log(2.0), static_cast<std::uint32_t>(p.valley_samples),
-                         static_cast<unsigned>(p.threads));
+                         static_cast<unsigned>(p.threads), "valley_samples");
   core::check_output_file("json", p.json_out);
   core::check_output_file("csv", p.csv_out);
 }

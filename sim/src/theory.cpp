@@ -120,7 +120,8 @@ std::optional<std::int64_t> valley_bottom(const Landscape& land, double gamma) {
   return std::nullopt;
 }
 
-std::int64_t check_valley_request(const Potential& potential, double gamma, std::uint32_t samples, unsigned threads) {
+std::int64_t check_valley_request(const Potential& potential, double gamma, std::uint32_t samples, unsigned threads,
+                                  const std::string& field) {
   require(gamma > 0 && std::isfinite(gamma), "gamma", gamma, "must be finite and > 0");
   require(samples >= 1, "samples", samples, "must be >= 1");
   const double s2 = potential.increment_variance();
@@ -129,11 +130,12 @@ std::int64_t check_valley_request(const Potential& potential, double gamma, std:
   const double reach = std::pow(gamma * gamma / s2, 1.0 / potential.alpha());
   const double want = std::max(64.0, std::ceil(8 * reach));
   require(std::isfinite(want) && want <= static_cast<double>(kMaxValleyHalfWidth), "gamma", gamma,
-          "a valley this deep needs a window of half-width about " + to_text(want) + " sites; at most 2^30 are searched "
+          "a valley this deep needs a window of half-width about " + (std::isfinite(want) ? to_text(want) : std::string("infinitely many")) +
+              " sites; at most 2^30 are searched "
           "(lower gamma or raise sigma)");
   const unsigned hw_threads = std::max(1u, std::thread::hardware_concurrency());
   const double th = std::min<double>(threads == 0 ? hw_threads : threads, samples);
-  core::require_memory("samples", std::to_string(samples) + " (gamma " + to_text(gamma) + ")",
+  core::require_memory(field, std::to_string(samples) + " (gamma " + to_text(gamma) + ")",
                        static_cast<double>(samples) * 8.0 + th * (2 * want + 1) * 64.0,
                        "samples x 8 B + threads x (2 x " + to_text(want) + " + 1) x 64 B for the windows");
   return static_cast<std::int64_t>(want);

@@ -179,3 +179,49 @@ TEST_CASE("bad input: one-line error naming the field, exit code 2", "[cli][erro
   expect_error("fit " + write("garbage.csv", "t,d\n1,2\nx,y\n"), "expected comma-separated numbers");
   expect_error("", "subcommand");
 }
+
+TEST_CASE("hostile input is refused before any work: sizes beyond memory, bad outputs, mistyped values", "[cli][errors]") {
+  // Sizes the machine cannot hold: refused up front with the field, the value and the estimate.
+  expect_error("walk --half-width 1000000000 --max-half-width 1000000000 -q", "half_width = 1000000000: needs about");
+  expect_error("walk -e 4000000000 -t 10 -q", "environments = 4000000000");
+  expect_error("sgd --dim 1000000000", "modes = 1024 (dim 1000000000): needs about");
+  expect_error("sgd -t 10000000000000000000", "t_max = 10000000000000000000: with these sizes the run needs about");
+  expect_error("valley -g 1e300", "gamma = 1e+300: a valley this deep needs a window");
+  expect_error("valley -n 4000000000", "samples = 4000000000");
+  expect_error("exact --valley-samples 4000000000", "valley_samples = 4000000000");
+  expect_error("walk --per-decade 1000000000 -q", "per_decade = 1000000000");
+  // Outputs that cannot be written are found before the computation.
+  expect_error("walk -e 2 -t 10 -q --json " + tmp_dir().string(), "json = " + tmp_dir().string() + ": is a folder");
+  expect_error("walk -e 2 -t 10 -q --csv " + write("plain", "x") + "/out.csv", "csv = ");
+  // Mistyped values, on the command line and in configs.
+  expect_error("walk -s -1 -q", "--seed: must not be negative");
+  expect_error("fit x.csv --tmin nan", "--tmin: must be a finite number");
+  expect_error("walk --fit-tmin inf -q", "--fit-tmin: must be a finite number");
+  expect_error("walk --config " + write("frac.json", R"({"environments": 10.7})"), "environments = 10.7: expected an integer");
+  expect_error("walk --config " + write("neg.json", R"({"seed": -1})"), "seed = -1: expected an integer in [0,");
+  expect_error("walk --config " + write("dup.json", R"({"walkers": 2, "walkers": 3})"), "walkers = (given twice): duplicate key");
+  expect_error("lattice --config " + write("dims.json", R"({"dims": [1.9]})"), "dims[0] = 1.9");
+  expect_error("walk --config " + write("huge.json", R"({"environments": 1e30})"), "environments = 1e+30");
+  expect_error("walk --config " + write("over.json", R"({"temperature": 1e400})"), "malformed JSON");
+  expect_error("walk --config " + tmp_dir().string(), "is a folder");
+  // Long and binary values are cut and escaped in the one-line message.
+  const Outcome big = run("walk --dynamics " + std::string(100000, 'x') + " -q");
+  CHECK(big.code == 2);
+  CHECK(big.err.size() < 600);
+  CHECK(big.err.find("(100000 bytes)") != std::string::npos);
+  expect_error("walk --config " + write("bin.json", R"({"dynamics": "a\u0001\u007f"})"), "dynamics = a\\x01\\x7f");
+  expect_error("walk --config " + write("raw.json", std::string("{\"dynamics\": \"a\x01\xfe\"}")), "malformed JSON");
+  // collapse: a result whose msd is shorter than its times (was a segmentation fault).
+  nlohmann::json j;
+  j["parameters"] = {{"temperature", 1.0}, {"potential", {{"sigma", 2.0}}}};
+  j["times"] = {2, 4, 8, 16};
+  j["msd"] = {1, 2};
+  const std::string shorter = write("shorter.json", j.dump());
+  j["msd"] = {1, 2, 3, 4};
+  const std::string good = write("good.json", j.dump());
+  expect_error("collapse " + good + " " + shorter, "msd = 2 values: must have one value per time (4 times)");
+  j["msd"] = {1, "x", 3, 4};
+  expect_error("collapse " + good + " " + write("typed.json", j.dump()), "msd[1] = \"x\": expected a number");
+  j["parameters"]["temperature"] = "hot";
+  expect_error("collapse " + good + " " + write("temp.json", j.dump()), "parameters.temperature = \"hot\"");
+}

@@ -315,7 +315,6 @@ TrainSummary train(const TrainConfig& cfg) {
   const fs::path ckpt = out / "checkpoint.pt";
   // Everything is checked before anything is written: the output folder, the checkpoint to resume
   // (present, readable, made with the same settings), the data, the model.
-  if (lead) core::check_output_dir("out_dir", cfg.out_dir);
   std::unique_ptr<Checkpoint> resumed;
   if (cfg.resume) {
     if (!fs::exists(ckpt))
@@ -328,6 +327,7 @@ TrainSummary train(const TrainConfig& cfg) {
       bad("checkpoint", ckpt.string(), "was made with other settings (" + d + "); resume with the same settings or use another out_dir");
     }
   }
+  if (lead) core::check_output_dir("out_dir", cfg.out_dir);
 
   Dataset train_set = load(cfg, true), test_set = load(cfg, false);
   if (train_set.size() < cfg.batch_size)

@@ -53,7 +53,9 @@ std::optional<std::int64_t> valley_bottom(const Landscape& land, double gamma);
 /// a potential with increments, the window a valley of depth gamma needs (about 8 (gamma^2 / s^2)^(1/alpha)
 /// sites, at most 2^30), and the memory of the samples and of the threads' windows. Returns the
 /// initial window half-width. @throws InvalidArgument naming the field, the value and the estimate
-std::int64_t check_valley_request(const Potential& potential, double gamma, std::uint32_t samples, unsigned threads = 0);
+/// `field` names the sample count in messages (e.g. "valley_samples").
+std::int64_t check_valley_request(const Potential& potential, double gamma, std::uint32_t samples, unsigned threads = 0,
+                                  const std::string& field = "samples");
 
 /// Samples b_Gamma for environments 0..samples-1 of `potential` with the given seed, growing each
 /// window until the bottom is decided. Deterministic, multi-threaded (threads = 0: all).

@@ -1,0 +1,165 @@
+// gengap::core: one-line printable errors, strict JSON, atomic files that survive a full disk, CSV,
+// memory estimates.
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include "gengap/core/error.hpp"
+#include "gengap/core/io.hpp"
+#include "gengap/core/json.hpp"
+#include "gengap/core/memory.hpp"
+
+namespace {
+namespace fs = std::filesystem;
+using gengap::core::InvalidArgument;
+using nlohmann::json;
+
+fs::path scratch(const std::string& name) {
+  const fs::path d = fs::path(GENGAP_TEST_TMP) / "core" / name;
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+}  // namespace
+
+TEST_CASE("error messages are one printable line, however long or binary the value", "[core][errors]") {
+  CHECK(gengap::core::printable("a\x01" "b\n") == "a\\x01b\\n");
+  CHECK(gengap::core::printable("\xff") == "\\xff");
+  const std::string big(1 << 20, 'x');
+  const InvalidArgument e("name", big, "too long");
+  const std::string m = e.what();
+  CHECK(m.size() < 400);
+  CHECK(m.find("(1048576 bytes)") != std::string::npos);
+  CHECK(m.find('\n') == std::string::npos);
+  const InvalidArgument b("key\x02", std::string("\0\x7f\x80", 3), "binary");
+  CHECK(std::string(b.what()) == "key\\x02 = \\x00\\x7f\\x80: binary");
+}
+
+TEST_CASE("parse_json refuses duplicate keys, numbers beyond double and malformed text, naming the source", "[core][json]") {
+  CHECK(gengap::core::parse_json(R"({"a": 1, "b": {"a": 2}})", "f.json")["b"]["a"] == 2);  // the same key in two objects is fine
+  CHECK_THROWS_WITH(gengap::core::parse_json(R"({"a": 1, "a": 2})", "f.json"), "a = (given twice): duplicate key in f.json");
+  CHECK_THROWS_WITH(gengap::core::parse_json(R"({"b": {"x": 1, "x": 1}})", "f.json"), Catch::StartsWith("x = (given twice)"));
+  CHECK_THROWS_WITH(gengap::core::parse_json(R"({"a": 1e400})", "f.json"), Catch::StartsWith("config = f.json: malformed JSON"));
+  CHECK_THROWS_WITH(gengap::core::parse_json("{\"a\": \x01}", "f.json"), Catch::StartsWith("config = f.json: malformed JSON"));
+  CHECK_THROWS_WITH(gengap::core::parse_json(R"({"a": 1} x)", "f.json"), Catch::StartsWith("config = f.json: malformed JSON"));
+  const fs::path d = scratch("json");
+  CHECK_THROWS_WITH(gengap::core::read_json_file(d.string()), Catch::Contains("is a folder"));
+  CHECK_THROWS_WITH(gengap::core::read_json_file((d / "none.json").string()), Catch::Contains("cannot open"));
+}
+
+TEST_CASE("json_as converts strictly: no fraction for integers, no sign for unsigned, no overflow, no other type", "[core][json]") {
+  using gengap::core::json_as;
+  CHECK(json_as<int>(json(10), "n", "") == 10);
+  CHECK(json_as<int>(json(1e3), "n", "") == 1000);  // an integral number in exponent form
+  CHECK_THROWS_WITH(json_as<int>(json(10.7), "n", "in c.json"), Catch::StartsWith("n = 10.7: expected an integer") && Catch::EndsWith("in c.json"));
+  CHECK_THROWS_WITH(json_as<std::uint64_t>(json(-1), "seed", ""), Catch::StartsWith("seed = -1: expected an integer in [0,"));
+  CHECK_THROWS_WITH(json_as<std::int64_t>(json(1e30), "e", ""), Catch::StartsWith("e = 1e+30: expected an integer"));
+  CHECK_THROWS_WITH(json_as<std::int64_t>(json(9223372036854775808.0), "e", ""), Catch::StartsWith("e = "));
+  CHECK(json_as<std::uint64_t>(json(18446744073709551615ull), "u", "") == 18446744073709551615ull);
+  CHECK_THROWS_WITH(json_as<std::uint32_t>(json(4294967296ll), "u", ""), Catch::StartsWith("u = 4294967296"));
+  CHECK_THROWS_WITH((json_as<std::vector<int>>(json::parse("[1, 1.9]"), "dims", "")), Catch::StartsWith("dims[1] = 1.9"));
+  CHECK_THROWS_WITH(json_as<double>(json("4"), "tol", "in c.json"), "tol = \"4\": expected a number in c.json");
+  CHECK_THROWS_WITH(json_as<bool>(json(1), "flag", ""), Catch::StartsWith("flag = 1: expected true or false"));
+  CHECK_THROWS_WITH(json_as<std::string>(json(1), "name", ""), Catch::StartsWith("name = 1: expected a string"));
+}
+
+TEST_CASE("ObjectReader names missing, mistyped and unknown fields with their path", "[core][json]") {
+  const json j = json::parse(R"({"a": 1, "claims": {"gap": {"min": "x"}}, "enviroments": 3, "note": "free text"})");
+  gengap::core::ObjectReader r(j, "in c.json");
+  int a = 0;
+  r.required("a", a);
+  CHECK(a == 1);
+  int b = 7;
+  CHECK_FALSE(r.optional("b", b));
+  CHECK(b == 7);
+  CHECK_THROWS_WITH(r.required("c", b), "c = (missing): required field in c.json");
+  gengap::core::ObjectReader gap = r.child("claims").child("gap");
+  double m = 0;
+  CHECK_THROWS_WITH(gap.required("min", m), "claims.gap.min = \"x\": expected a number in c.json");
+  r.ignore_notes();
+  CHECK_THROWS_WITH(r.finish(), Catch::StartsWith("enviroments = 3: unknown field in c.json (known:"));
+}
+
+TEST_CASE("write_file_atomic replaces a file whole, and on a full disk keeps the old content and leaves no temporary", "[core][io]") {
+  const fs::path d = scratch("atomic");
+  const std::string p = (d / "sub" / "out.txt").string();
+  gengap::core::write_file_atomic(p, "first\n");
+  CHECK(slurp(p) == "first\n");
+  gengap::core::write_file_atomic(p, "second\n");
+  CHECK(slurp(p) == "second\n");
+  // A full disk, for any user: a file-size limit of 16 KiB makes the write fail (EFBIG) mid-file.
+  const pid_t pid = fork();
+  if (pid == 0) {
+    signal(SIGXFSZ, SIG_IGN);
+    rlimit lim{16 * 1024, 16 * 1024};
+    setrlimit(RLIMIT_FSIZE, &lim);
+    try {
+      gengap::core::write_file_atomic(p, std::string(100000, 'z'));
+    } catch (const gengap::core::RuntimeError& e) {
+      _exit(std::string(e.what()).find("cannot write " + p) == 0 ? 3 : 4);
+    }
+    _exit(5);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 3);  // a RuntimeError naming the file
+  CHECK(slurp(p) == "second\n");     // the good file is kept
+  int files = 0;
+  for (const auto& e : fs::directory_iterator(d / "sub")) files += e.is_regular_file() ? 1 : 0;
+  CHECK(files == 1);  // no temporary left behind
+  CHECK_THROWS_AS(gengap::core::write_file_atomic((d / "sub").string(), "x"), gengap::core::RuntimeError);  // a folder
+}
+
+TEST_CASE("output paths are checked before any work", "[core][io]") {
+  const fs::path d = scratch("outputs");
+  gengap::core::check_output_file("json", "");  // none asked for
+  gengap::core::check_output_file("json", (d / "new" / "r.json").string());
+  CHECK(fs::is_directory(d / "new"));
+  CHECK(std::distance(fs::directory_iterator(d / "new"), fs::directory_iterator()) == 0);  // the probe is gone
+  CHECK_THROWS_WITH(gengap::core::check_output_file("json", d.string()), Catch::StartsWith("json = " + d.string() + ": is a folder"));
+  std::ofstream(d / "plain") << "x";
+  CHECK_THROWS_WITH(gengap::core::check_output_file("csv", (d / "plain" / "r.csv").string()), Catch::StartsWith("csv = "));
+  CHECK_THROWS_WITH(gengap::core::check_output_dir("out", (d / "plain").string()), Catch::Contains("not a folder"));
+  CHECK_THROWS_WITH(gengap::core::check_output_file("json", "/proc/gengap-test/r.json"), Catch::StartsWith("json = "));
+}
+
+TEST_CASE("parse_csv reads finite numbers under a header and names the line of anything else", "[core][io]") {
+  const auto t = gengap::core::parse_csv("# comment\nt,d\n1,2\n\n3,4.5\n", "x.csv");
+  REQUIRE(t.names == std::vector<std::string>{"t", "d"});
+  CHECK(t.cols[1] == std::vector<double>{2, 4.5});
+  CHECK(gengap::core::parse_csv("1,2\n", "x.csv").names == std::vector<std::string>{"col0", "col1"});
+  CHECK_THROWS_WITH(gengap::core::parse_csv("t,d\n1,nan\n", "x.csv"), Catch::StartsWith("x.csv:2 = 1,nan: expected finite numbers"));
+  CHECK_THROWS_WITH(gengap::core::parse_csv("t,d\n1,1e999\n", "x.csv"), Catch::StartsWith("x.csv:2"));
+  CHECK_THROWS_WITH(gengap::core::parse_csv("t,d\n1,2\n3\n", "x.csv"), Catch::StartsWith("x.csv:3 = 3: expected 2 columns"));
+  CHECK_THROWS_WITH(gengap::core::parse_csv("t,d,e\n1,2\n", "x.csv"), Catch::StartsWith("x.csv:2"));
+  CHECK_THROWS_WITH(gengap::core::parse_csv("t,d\n", "x.csv"), "csv = x.csv: holds no data rows");
+  CHECK_THROWS_WITH(gengap::core::parse_csv("t,d\n1,2\nx,y\n", "x.csv"), Catch::Contains("expected comma-separated numbers"));
+}
+
+TEST_CASE("require_memory refuses estimates beyond the machine's memory or GENGAP_MEMORY_LIMIT", "[core][memory]") {
+  CHECK(gengap::core::memory_budget_bytes() > 1e8);
+  CHECK_NOTHROW(gengap::core::require_memory("n", "1", 1e6, "n x 8 B"));
+  CHECK_THROWS_WITH(gengap::core::require_memory("n", "1e30", 1e30, "n x 8 B"),
+                    Catch::StartsWith("n = 1e30: needs about") && Catch::Contains("(n x 8 B), more than the"));
+  setenv("GENGAP_MEMORY_LIMIT", "1M", 1);
+  CHECK(gengap::core::memory_budget_bytes() == 1024.0 * 1024);
+  CHECK_THROWS_WITH(gengap::core::require_memory("n", "2", 2e6, "n x 8 B"), Catch::Contains("allowed by GENGAP_MEMORY_LIMIT"));
+  setenv("GENGAP_MEMORY_LIMIT", "lots", 1);
+  CHECK_THROWS_WITH(gengap::core::memory_budget_bytes(), Catch::StartsWith("GENGAP_MEMORY_LIMIT = lots"));
+  unsetenv("GENGAP_MEMORY_LIMIT");
+  CHECK(gengap::core::format_bytes(1536) == "1.5 KiB");
+}
