@@ -1,5 +1,5 @@
 # Installs the build tree into a fresh prefix, then configures, builds and runs a consumer project
-# that does find_package(gengap) and links gengap::sim.
+# that does find_package(gengap) and links gengap::sim and (when built) gengap::train.
 file(REMOVE_RECURSE ${WORK_DIR})
 execute_process(COMMAND ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${WORK_DIR}/prefix
   RESULT_VARIABLE rc OUTPUT_QUIET)
@@ -20,6 +20,16 @@ execute_process(COMMAND ${WORK_DIR}/build/consumer RESULT_VARIABLE rc OUTPUT_VAR
 message(STATUS "consumer says: ${out}")
 if(rc)
   message(FATAL_ERROR "the consumer failed: ${rc}")
+endif()
+if(TRAIN)
+  if(NOT EXISTS ${WORK_DIR}/build/consumer_train)
+    message(FATAL_ERROR "the package has gengap::train but the consumer did not build against it")
+  endif()
+  execute_process(COMMAND ${WORK_DIR}/build/consumer_train RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  message(STATUS "train consumer says: ${out}${err}")
+  if(rc)
+    message(FATAL_ERROR "the gengap::train consumer failed: ${rc}")
+  endif()
 endif()
 if(NOT EXISTS ${WORK_DIR}/prefix/bin/gengap-sim)
   message(FATAL_ERROR "gengap-sim was not installed")
