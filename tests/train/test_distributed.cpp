@@ -19,6 +19,8 @@
 #include <nlohmann/json.hpp>
 #include <torch/serialize.h>
 
+#include "gengap/core/io.hpp"
+#include "gengap/train/checkpoint.hpp"
 #include "gengap/train/distributed.hpp"
 #include "gengap/train/models.hpp"
 #include "gengap/train/norm.hpp"
@@ -99,10 +101,8 @@ std::vector<torch::Tensor> weights(const fs::path& run, const std::string& norm,
     for (auto& b : m->buffers())
       if (b.is_floating_point()) b.set_data(b.to(torch::kDouble));
   }
-  torch::serialize::InputArchive a, ma;
-  a.load_from((run / "checkpoint.pt").string());
-  a.read("model", ma);
-  m->load(ma);
+  const std::string path = (run / "checkpoint.pt").string();
+  gengap::train::Checkpoint(gengap::core::read_file(path, "checkpoint"), path, torch::kCPU).load_model(*m);
   return m->parameters();
 }
 
@@ -194,14 +194,11 @@ TEST_CASE("a killed worker stops the others with a clear error, the checkpoint i
   CHECK(err.find("rank 0 of 2") != std::string::npos);
   CHECK(err.find("a worker stopped or did not answer") != std::string::npos);
   // The last checkpoint loads, and the job resumes from it with the same world size.
-  torch::serialize::InputArchive a;
-  REQUIRE_NOTHROW(a.load_from((d / "run" / "checkpoint.pt").string()));
-  c10::IValue st;
-  a.read("state", st);
-  const auto state = nlohmann::json::parse(st.toStringRef());
-  const int64_t done = state["iteration"].get<int64_t>();
+  const std::string path = (d / "run" / "checkpoint.pt").string();
+  const gengap::train::Checkpoint ck(gengap::core::read_file(path, "checkpoint"), path, torch::kCPU);
+  const int64_t done = ck.state().iteration;
   CHECK(done >= 8);
-  CHECK(state["world_size"].get<int>() == 2);
+  CHECK(ck.state().world_size == 2);
   const int rc = wait_for(spawn(with({"-b", "64", "--max-iterations", std::to_string(done + 8), "-o", (d / "run").string(), "--resume",
                                       "--nproc", "2"}),
                                 d / "resume.err"),

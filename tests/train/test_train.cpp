@@ -6,13 +6,17 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/cuda.h>
+#include <torch/optim/sgd.h>
 #include <torch/serialize.h>
 
+#include "gengap/core/io.hpp"
+#include "gengap/train/checkpoint.hpp"
 #include "gengap/train/data.hpp"
 #include "gengap/train/ghost_batch_norm.hpp"
 #include "gengap/train/models.hpp"
@@ -78,10 +82,8 @@ std::vector<torch::Tensor> load_weights(const std::string& dir, const std::strin
   ModelOptions o;
   o.norm = norm_factory(norm, ghost);
   auto m = make_model(model, o);
-  torch::serialize::InputArchive a, ma;
-  a.load_from((fs::path(dir) / "checkpoint.pt").string());
-  a.read("model", ma);
-  m->load(ma);
+  const std::string path = (fs::path(dir) / "checkpoint.pt").string();
+  Checkpoint(gengap::core::read_file(path, "checkpoint"), path, torch::kCPU).load_model(*m);
   std::vector<torch::Tensor> out;
   for (const auto& p : m->parameters()) out.push_back(p.detach().clone());
   for (const auto& b : m->buffers()) out.push_back(b.clone());
@@ -502,4 +504,61 @@ TEST_CASE("bad or contradictory configs are rejected naming the field", "[traine
   c.dataset = "cifar10";
   c.data_dir = tmp("nowhere").string();
   CHECK_THROWS_AS(train(c), DataError);
+}
+
+TEST_CASE("checkpoints are verified before LibTorch reads them, and their state is checked field by field", "[trainer][checkpoint]") {
+  torch::manual_seed(3);
+  torch::nn::Sequential m(torch::nn::Linear(3, 2));
+  torch::optim::SGD opt(m->parameters(), torch::optim::SGDOptions(0.1));
+  std::map<std::string, torch::Tensor> w0;
+  for (const auto& p : m->named_parameters()) w0[p.key()] = p.value().detach().clone();
+  CheckpointState st;
+  st.iteration = 5;
+  st.config = TrainConfig{};
+  const std::string good = checkpoint_bytes(*m, opt, w0, st);
+  CHECK(checkpoint_intact(good));
+  const Checkpoint ck(good, "ck.pt", torch::kCPU);
+  CHECK(ck.state().iteration == 5);
+  CHECK(ck.state().config["model"] == "f1");
+  // Every damaged copy is refused before LibTorch sees it: truncated, extended, one byte altered.
+  std::string flipped = good;
+  flipped[good.size() / 2] = static_cast<char>(flipped[good.size() / 2] ^ 0x10);
+  for (const auto& [what, bytes, needle] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"truncated", good.substr(0, good.size() - 100), "is truncated or extended"},
+           {"extended", good + "xx", "is truncated or extended"},
+           {"altered", flipped, "is corrupt: its checksum does not match"},
+           {"foreign", good.substr(24), "is not a gengap checkpoint"},
+           {"empty", "", "is empty"}}) {
+    INFO(what);
+    CHECK_FALSE(checkpoint_intact(bytes));
+    CHECK_THROWS_WITH(Checkpoint(bytes, "ck.pt", torch::kCPU), Catch::StartsWith("checkpoint = ck.pt: " + needle));
+  }
+  // An intact container with a damaged state: named, one line.
+  for (const auto& [state, needle] : std::vector<std::pair<std::string, std::string>>{
+           {"{", "malformed JSON"},
+           {R"({"format": "gengap-checkpoint-1", "iteration": -1, "epoch": 0, "probe0": 0, "world_size": 1, "metrics": [], "distances": [], "config": {}})",
+            "negative counters"},
+           {R"({"format": "gengap-checkpoint-1", "iteration": 1, "epoch": 0, "probe0": 0, "world_size": 1, "metrics": [{"epoch": 1}], "distances": [], "config": {}})",
+            "has no number \"iteration\""},
+           {R"({"format": "gengap-checkpoint-1", "iteration": 1.5, "epoch": 0, "probe0": 0, "world_size": 1, "metrics": [], "distances": [], "config": {}})",
+            "iteration = 1.5"},
+           {R"({"format": "other"})", "format"}}) {
+    INFO(state);
+    CHECK_THROWS_WITH(Checkpoint(checkpoint_bytes_with_state(*m, opt, w0, state), "ck.pt", torch::kCPU), Catch::Contains(needle));
+  }
+  // A checkpoint of another model does not load into F1: named, without LibTorch's backtrace.
+  ModelOptions o;
+  o.norm = norm_factory("bn", 128);
+  auto f1 = make_model("f1", o);
+  Checkpoint other(good, "ck.pt", torch::kCPU);
+  const std::string err = [&] {
+    try {
+      other.load_model(*f1);
+    } catch (const std::exception& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  }();
+  CHECK(err.rfind("checkpoint = ck.pt: does not fit this model", 0) == 0);
+  CHECK(err.find('\n') == std::string::npos);
 }

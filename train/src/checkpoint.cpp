@@ -9,6 +9,7 @@
 #include <torch/serialize/output-archive.h>
 
 #include "gengap/core/error.hpp"
+#include "gengap/core/hash.hpp"
 #include "gengap/core/json.hpp"
 
 namespace gengap::train {
@@ -36,10 +37,22 @@ void check_rows(const json& rows, const char* what, std::initializer_list<const 
   }
 }
 
+constexpr char kMagic[] = "GENGAPCK";
+constexpr std::size_t kHeader = 24;  // magic, length, hash
+
+void put64(std::string& out, std::uint64_t v) {
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+std::uint64_t get64(const std::string& b, std::size_t at) {
+  std::uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(b[at + static_cast<std::size_t>(i)]);
+  return v;
+}
+
 }  // namespace
 
-std::string checkpoint_bytes(const torch::nn::Module& model, const torch::optim::Optimizer& optimizer,
-                             const std::map<std::string, torch::Tensor>& w0, const CheckpointState& st) {
+std::string checkpoint_bytes_with_state(const torch::nn::Module& model, const torch::optim::Optimizer& optimizer,
+                                        const std::map<std::string, torch::Tensor>& w0, const std::string& state_text) {
   torch::serialize::OutputArchive a, ma, oa, wa;
   model.save(ma);
   optimizer.save(oa);
@@ -47,21 +60,42 @@ std::string checkpoint_bytes(const torch::nn::Module& model, const torch::optim:
   a.write("model", ma);
   a.write("optimizer", oa);
   a.write("w0", wa);
-  const json sj = {{"format", "gengap-checkpoint-1"}, {"iteration", st.iteration}, {"epoch", st.epoch},
-                   {"probe0", st.probe0},             {"metrics", st.metrics},     {"distances", st.distances},
-                   {"world_size", st.world_size},     {"config", st.config}};
-  a.write("state", c10::IValue(sj.dump()));
+  a.write("state", c10::IValue(state_text));
   a.write("rng", at::detail::getDefaultCPUGenerator().get_state());
   std::ostringstream os;
   a.save_to(os);
-  return os.str();
+  const std::string payload = os.str();
+  std::string out(kMagic, 8);
+  put64(out, payload.size());
+  put64(out, core::fnv1a64(payload));
+  return out + payload;
+}
+
+std::string checkpoint_bytes(const torch::nn::Module& model, const torch::optim::Optimizer& optimizer,
+                             const std::map<std::string, torch::Tensor>& w0, const CheckpointState& st) {
+  const json sj = {{"format", "gengap-checkpoint-1"}, {"iteration", st.iteration}, {"epoch", st.epoch},
+                   {"probe0", st.probe0},             {"metrics", st.metrics},     {"distances", st.distances},
+                   {"world_size", st.world_size},     {"config", st.config}};
+  return checkpoint_bytes_with_state(model, optimizer, w0, sj.dump());
+}
+
+bool checkpoint_intact(const std::string& b) {
+  return b.size() >= kHeader && b.compare(0, 8, kMagic, 8) == 0 && get64(b, 8) == b.size() - kHeader &&
+         get64(b, 16) == core::fnv1a64(std::string_view(b).substr(kHeader));
 }
 
 Checkpoint::Checkpoint(const std::string& bytes, const std::string& file, const torch::Device& device) : file_(file) {
   if (bytes.empty()) bad(file, "is empty (an interrupted write of an old gengap?); start afresh without --resume or in another out_dir");
+  if (bytes.size() < kHeader || bytes.compare(0, 8, kMagic, 8) != 0)
+    bad(file, "is not a gengap checkpoint (no GENGAPCK header; written by another program or an older gengap)");
+  if (get64(bytes, 8) != bytes.size() - kHeader)
+    bad(file, "is truncated or extended: " + std::to_string(bytes.size() - kHeader) + " bytes of archive, the header says " +
+                  std::to_string(get64(bytes, 8)));
+  if (get64(bytes, 16) != core::fnv1a64(std::string_view(bytes).substr(kHeader)))
+    bad(file, "is corrupt: its checksum does not match its content");
   std::string text;
   try {
-    archive_.load_from(bytes.data(), bytes.size(), device);
+    archive_.load_from(bytes.data() + kHeader, bytes.size() - kHeader, device);
     c10::IValue v;
     archive_.read("state", v);
     if (!v.isString()) bad(file, "its state is not text: not a gengap checkpoint");
@@ -91,6 +125,16 @@ Checkpoint::Checkpoint(const std::string& bytes, const std::string& file, const 
   check_rows(state_.distances, "distances", {"iteration", "epoch", "loss", "distance", "probe_loss_delta"}, file);
   for (const auto& d : state_.distances)
     if (!d.contains("layers") || !d.at("layers").is_object()) bad(file, "a row of its distances has no layers");
+}
+
+void Checkpoint::load_model(torch::nn::Module& model) {
+  try {
+    torch::serialize::InputArchive ma;
+    archive_.read("model", ma);
+    model.load(ma);
+  } catch (const std::exception& e) {
+    bad(file_, "does not fit this model (" + first_line(e) + ")");
+  }
 }
 
 void Checkpoint::restore(torch::nn::Module& model, torch::optim::Optimizer& optimizer, std::map<std::string, torch::Tensor>& w0,

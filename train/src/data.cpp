@@ -46,7 +46,7 @@ std::string first_existing(const std::string& dir, const std::string& base) {
 std::string read_data_file(const std::string& file) {
   if (!fs::exists(file)) fail(file, "no such file");
   try {
-    return decompress(core::read_file(file, "data", kMaxDataBytes), file);
+    return decompress(core::read_file(file, "data", kMaxDataBytes), file, kMaxDataBytes);
   } catch (const core::InvalidArgument& e) {
     fail(file, e.what());
   }
@@ -54,7 +54,7 @@ std::string read_data_file(const std::string& file) {
 
 }  // namespace
 
-std::string decompress(const std::string& bytes, const std::string& file) {
+std::string decompress(const std::string& bytes, const std::string& file, std::size_t max_bytes) {
   if (bytes.size() < 2 || static_cast<unsigned char>(bytes[0]) != 0x1f || static_cast<unsigned char>(bytes[1]) != 0x8b) return bytes;
   z_stream zs{};
   if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) fail(file, "zlib could not start");
@@ -77,9 +77,9 @@ std::string decompress(const std::string& bytes, const std::string& file) {
         fail(file, msg);
       }
       out.append(buf, sizeof buf - zs.avail_out);
-      if (out.size() > kMaxDataBytes) {
+      if (out.size() > max_bytes) {
         inflateEnd(&zs);
-        fail(file, "decompresses to more than 2 GiB; not a data set this loader reads");
+        fail(file, "decompresses to more than " + std::to_string(max_bytes) + " bytes; not a data set this loader reads");
       }
     }
     pos = static_cast<std::size_t>(reinterpret_cast<const char*>(zs.next_in) - bytes.data());
@@ -130,19 +130,28 @@ std::string parse_idx_labels(const std::string& b, const std::string& file, int6
   return b.substr(8);
 }
 
-Dataset load_idx(const std::string& images_file, const std::string& labels_file, const std::string& name, int64_t classes) {
+Dataset idx_dataset(const std::string& images, const std::string& labels, const std::string& images_file,
+                    const std::string& labels_file, int64_t classes) {
   if (classes < 2 || classes > 256) throw core::InvalidArgument("classes", std::to_string(classes), "must lie in [2, 256] for IDX labels");
-  const IdxImages im = parse_idx_images(read_data_file(images_file), images_file);
-  const std::string lab = parse_idx_labels(read_data_file(labels_file), labels_file, classes);
+  const IdxImages im = parse_idx_images(images, images_file);
+  const std::string lab = parse_idx_labels(labels, labels_file, classes);
   if (lab.size() != im.count)
     fail(labels_file, std::to_string(lab.size()) + " labels do not match the " + std::to_string(im.count) + " images of " + images_file);
   if (im.count == 0) fail(images_file, "holds no images");
   const auto n = static_cast<int64_t>(im.count), rows = static_cast<int64_t>(im.rows), cols = static_cast<int64_t>(im.cols);
   Dataset d;
-  d.name = name;
+  d.name = images_file;
   d.images = torch::from_blob(const_cast<char*>(im.pixels.data()), {n, 1, rows, cols}, torch::kUInt8).to(torch::kFloat).div_(255.0);
   d.labels = torch::from_blob(const_cast<char*>(lab.data()), {n}, torch::kUInt8).to(torch::kLong);
   d.classes = classes;
+  return d;
+}
+
+Dataset load_idx(const std::string& images_file, const std::string& labels_file, const std::string& name, int64_t classes) {
+  const std::string images = read_data_file(images_file);  // images first: messages in a fixed order
+  const std::string labels = read_data_file(labels_file);
+  Dataset d = idx_dataset(images, labels, images_file, labels_file, classes);
+  d.name = name;
   return d;
 }
 

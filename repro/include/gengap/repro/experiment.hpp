@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gengap/core/hash.hpp"
 #include "gengap/sim/error.hpp"
 
 namespace gengap::repro {
@@ -34,11 +35,8 @@ struct Skipped : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// FNV-1a, 64 bit, continuing from `h`.
-inline std::uint64_t fnv1a(const std::string& s, std::uint64_t h = 1469598103934665603ull) {
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-  return h;
-}
+/// FNV-1a, 64 bit, continuing from `h` (core::fnv1a64).
+inline std::uint64_t fnv1a(const std::string& s, std::uint64_t h = 1469598103934665603ull) { return core::fnv1a64(s, h); }
 
 /// A file's whole content. @throws InvalidArgument ("file = <path>: cannot open")
 std::string read_text(const std::filesystem::path& p);

@@ -27,16 +27,28 @@ struct CheckpointState {
 };
 
 /// A checkpoint's bytes: the model, the optimizer, w_0 (by parameter name), the state (JSON) and the
-/// CPU generator's state, as a LibTorch archive. Serialized in memory: nothing touches the disk.
+/// CPU generator's state as a LibTorch archive, in a container that lets a reader verify it before
+/// LibTorch parses it: "GENGAPCK", the archive's length and its FNV-1a 64 hash (8 bytes each, little
+/// endian), then the archive. Serialized in memory: nothing touches the disk.
 std::string checkpoint_bytes(const torch::nn::Module& model, const torch::optim::Optimizer& optimizer,
                              const std::map<std::string, torch::Tensor>& w0, const CheckpointState& state);
+
+/// checkpoint_bytes() with the state given as text, unchecked: for tests and fuzzing of the reader.
+std::string checkpoint_bytes_with_state(const torch::nn::Module& model, const torch::optim::Optimizer& optimizer,
+                                        const std::map<std::string, torch::Tensor>& w0, const std::string& state_text);
+
+/// Whether `bytes` is a whole gengap checkpoint container (header, length and hash agree). A
+/// truncated, extended or altered file is not: its archive is never handed to LibTorch, whose
+/// parser is not hardened against damaged input.
+bool checkpoint_intact(const std::string& bytes);
 
 /// A checkpoint read from bytes and checked: the archive opens, and its state has every field
 /// with the right type (rows of metrics and distances included).
 class Checkpoint {
  public:
-  /// Parses `bytes` (read from `file`, named in errors), mapping tensors to `device`.
-  /// @throws core::InvalidArgument ("checkpoint = FILE: ...") for empty, truncated or foreign data
+  /// Verifies (checkpoint_intact) and parses `bytes` (read from `file`, named in errors), mapping
+  /// tensors to `device`.
+  /// @throws core::InvalidArgument ("checkpoint = FILE: ...") for empty, truncated, altered or foreign data
   Checkpoint(const std::string& bytes, const std::string& file, const torch::Device& device);
   /// The checked state.
   const CheckpointState& state() const { return state_; }
@@ -45,6 +57,9 @@ class Checkpoint {
   /// (a checkpoint of another model)
   void restore(torch::nn::Module& model, torch::optim::Optimizer& optimizer, std::map<std::string, torch::Tensor>& w0,
                const torch::Device& device);
+  /// Loads the model's state only (e.g. to evaluate or compare weights).
+  /// @throws core::InvalidArgument when it does not fit
+  void load_model(torch::nn::Module& model);
 
  private:
   torch::serialize::InputArchive archive_;

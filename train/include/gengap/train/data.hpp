@@ -34,9 +34,9 @@ struct Dataset {
 };
 
 /// The bytes of a data file as stored: gzip data (one or more members, magic 1f 8b) is inflated and
-/// checked to its trailer (a truncated or corrupt stream, garbage after it, or more than 2 GiB of
-/// output is a DataError naming `file`); anything else is returned as is.
-std::string decompress(const std::string& bytes, const std::string& file);
+/// checked to its trailer (a truncated or corrupt stream, garbage after it, or more than `max_bytes`
+/// of output is a DataError naming `file`); anything else is returned as is.
+std::string decompress(const std::string& bytes, const std::string& file, std::size_t max_bytes = std::size_t{1} << 31);
 
 /// An IDX ubyte image file's header and pixels.
 struct IdxImages {
@@ -53,6 +53,11 @@ IdxImages parse_idx_images(const std::string& bytes, const std::string& file);
 /// Parses an IDX label file's bytes (magic 0x00000801): the labels, each checked to lie in
 /// [0, classes); a wrong magic, a wrong length or a label out of range is a DataError naming `file`.
 std::string parse_idx_labels(const std::string& bytes, const std::string& file, int64_t classes);
+
+/// A data set from the (decompressed) bytes of an IDX image file and an IDX label file, checked
+/// as load_idx() checks them; the file names are for messages.
+Dataset idx_dataset(const std::string& images, const std::string& labels, const std::string& images_file,
+                    const std::string& labels_file, int64_t classes = 10);
 
 /// Reads an IDX image file and an IDX label file (each raw or gzip-compressed) with labels in
 /// [0, classes). Throws DataError naming the file when it is missing, truncated, longer than its
