@@ -8,6 +8,7 @@ pkgs=(
   catch2 libbenchmark-dev
   libtorch-dev libopenblas0-pthread libgloo-dev
   doxygen libjs-mathjax graphviz gnuplot-nox
+  clang-14 libfuzzer-14-dev libclang-rt-14-dev util-linux
   dataset-fashion-mnist
 )
 missing=()
