@@ -1,22 +1,28 @@
-# Ultra-slow growth on fractional Brownian landscapes. Variables: datadir, out.
+# Ultra-slow growth on fractional Brownian landscapes, solved exactly (master equation) to ln t = 35:
+# (a) <x^2> against T ln t / s for every run (two s/T per alpha: they collapse); (b) the fitted k of
+# <x^2> = B (ln t - c)^k against 4/alpha. Variables: datadir, out.
 set datafile separator ','
 set key top left
+runs = system("ls ".datadir."/series_alpha_*_s_*.csv 2>/dev/null")
+xmin = system("cat ".datadir."/result.json | grep -o '\"fit_x_min\": [0-9.]*' | head -1 | cut -d' ' -f2") + 0
 do for [fmt in "pngcairo pdfcairo"] {
   if (fmt eq "pngcairo") { set terminal pngcairo size 1200,480 font ",11"; set output out.".png" } \
   else { set terminal pdfcairo size 10in,4in font ",10"; set output out.".pdf" }
   set multiplot layout 1,2
-  set title "<x^2> against ln t (log-log): slope = growth exponent"
+  set title "(a) <x^2> against T ln t / s (exact); fits and collapse right of the dashed line"
   set logscale xy
-  set xlabel "ln t"
+  set xlabel "T ln t / s"
   set ylabel "<x^2>"
-  plot for [a in "0.5 1 1.5"] datadir."/series_alpha_".a.".csv" every ::2 using (log($1)):2 with linespoints pt 7 ps 0.5 title "alpha = ".a
+  if (xmin > 0) { set arrow 1 from xmin, graph 0 to xmin, graph 1 nohead dt 2 }
+  plot for [f in runs] f every ::1 using 3:4 with lines lw 2 title system("basename ".f." .csv | sed 's/series_//'") noenhanced
+  unset arrow 1
   unset logscale
-  set title "fitted k of <x^2> = B (ln t - c)^k against 4/alpha"
+  set title "(b) fitted k of <x^2> = B (ln t - c)^k against 4/alpha"
   set xlabel "alpha"
   set ylabel "k"
   set xrange [0.3:1.7]
   set yrange [0:*]
-  plot datadir."/exponents.csv" every ::1 using 1:3:4:5 with yerrorbars pt 7 title "fitted k (95% CI)", \
+  plot datadir."/exponents.csv" every ::1 using 1:4:5:6 with yerrorbars pt 7 title "fitted k (95% CI)", \
        4/x with lines dt 2 lw 2 title "4/alpha"
   unset multiplot
   unset xrange

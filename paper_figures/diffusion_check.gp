@@ -1,4 +1,5 @@
-# The diffusion check: (a) d(t) of the reference batch with the fitted a + b (ln t)^k and C t^beta;
+# The diffusion check: (a) d(t) of the reference batch on the decision window, with the fitted
+# A (ln t - c)^k and a + C t^beta;
 # (b) std over seeds of L(w_t) - L(w_0) against the mean distance, per batch size (slope = gamma);
 # (c) the walk on an fBm landscape with alpha = 2 gamma, fitted the same way.
 # Variables: datadir (an experiment folder of kind weight_distance), out.
@@ -11,12 +12,12 @@ do for [fmt in "pngcairo pdfcairo"] {
   set multiplot layout 1,3
   set key top left
   set logscale x
-  set title "(a) reference batch: d(t) and the two fits"
+  set title "(a) reference batch on the window: d(t) and the two fits"
   set xlabel "iterations t"
   set ylabel "||w_t - w_0||"
   plot datadir."/fit_reference.csv" every ::1 using 1:2 with points pt 7 ps 0.6 title "measured (mean over seeds)", \
-       "" every ::1 using 1:3 with lines lw 2 title "a + b (ln t)^k", \
-       "" every ::1 using 1:4 with lines dt 2 lw 2 title "C t^beta"
+       "" every ::1 using 1:3 with lines lw 2 title "A (ln t - c)^k", \
+       "" every ::1 using 1:4 with lines dt 2 lw 2 title "a + C t^beta"
   set logscale xy
   set title "(b) std of L(w_t) - L(w_0) over seeds: slope gamma"
   set xlabel "mean ||w_t - w_0||"
@@ -30,11 +31,12 @@ do for [fmt in "pngcairo pdfcairo"] {
   set ylabel "sqrt(<x^2>)"
   if (has_walk) {
     plot datadir."/walk.csv" every ::1 using 1:2 with points pt 7 ps 0.6 title "simulated", \
-         "" every ::1 using 1:3 with lines lw 2 title "a + b (ln t)^k", \
-         "" every ::1 using 1:4 with lines dt 2 lw 2 title "C t^beta"
+         "" every ::1 using 1:3 with lines lw 2 title "A (ln t - c)^k", \
+         "" every ::1 using 1:4 with lines dt 2 lw 2 title "a + C t^beta"
   } else {
-    set label 1 "no walk: gamma not measurable" at graph 0.2, graph 0.5
-    plot NaN notitle
+    set label 1 "no walk: gamma's range is not inside (0, 1]" at graph 0.1, graph 0.5
+    unset logscale
+    plot [0:1][0:1] -1 notitle
     unset label 1
   }
   unset multiplot

@@ -15,10 +15,12 @@ set(min_verdicts 9)
 if(TRAIN)
   list(APPEND expect table1_f1/result.json table1_f1/table1.csv table1_f1/error_f1_SB.csv table1_f1/error_f1_RA.csv
        table1_f1/error_f1_RA_B128.csv weight_distance_f1/result.json weight_distance_f1/batch_sizes.txt
-       weight_distance_f1/curve_B32.csv weight_distance_f1/curve_B256.csv weight_distance_f1/fit_reference.csv
-       weight_distance_f1/gamma.csv weight_distance_resnet44/result.json weight_distance_resnet44/curve_B16.csv)
-  # table1_f1: 2 verdicts; each weight_distance: log time, gamma, exponent, (walk), overlap
-  math(EXPR min_verdicts "${min_verdicts} + 2 + 4 + 4")
+       weight_distance_f1/curve_B16.csv weight_distance_f1/curve_B32.csv weight_distance_f1/fit_reference.csv
+       weight_distance_f1/gamma.csv weight_distance_f1/window.csv weight_distance_f1/parts.csv
+       weight_distance_f1/control_none_B32.csv weight_distance_f1/control_linear_B32.csv
+       weight_distance_resnet44/result.json weight_distance_resnet44/curve_B16.csv)
+  # table1_f1: 4 verdicts; each weight_distance: log time, overlap, gamma, exponent, walk
+  math(EXPR min_verdicts "${min_verdicts} + 4 + 5 + 5")
   if(NOT err MATCHES "about [0-9]+ s left in this experiment")
     message(FATAL_ERROR "no time-left estimate between runs")
   endif()
@@ -35,7 +37,7 @@ if(n LESS min_verdicts)
 endif()
 math(EXPR last "${n} - 1")
 foreach(i RANGE ${last})
-  foreach(key experiment claim expected measured tolerance pass)
+  foreach(key experiment claim expected measured rule verdict reason)
     string(JSON val ERROR_VARIABLE jerr GET "${v}" ${i} ${key})
     if(jerr)
       message(FATAL_ERROR "verdict ${i} lacks ${key}: ${jerr}")

@@ -2,6 +2,7 @@
 // results, and writes the verdict table (summary.md) and the data the figure scripts plot.
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -88,6 +89,7 @@ int main(int argc, char** argv) {
     gengap::core::check_output_dir("out", out_dir);
     gengap::core::check_output_file("summary", summary_path);
     std::vector<json> verdicts;
+    std::vector<std::pair<std::string, double>> timings;
     std::vector<std::pair<std::string, std::string>> skipped;
     std::ostringstream sections;
     const auto t_start = std::chrono::steady_clock::now();
@@ -113,6 +115,7 @@ int main(int argc, char** argv) {
       }
       if (res.is_object() && res.value("hash", "") == x.hash) {
         std::cerr << tag << ": up to date (" << x.hash << ")\n";
+        timings.emplace_back(e.name + " (reused; measured " + std::to_string(static_cast<long>(res.value("seconds", 0.0))) + " s)", 0.0);
       } else {
         double left = 0;
         for (std::size_t k = i; k < exps.size(); ++k)
@@ -131,6 +134,7 @@ int main(int argc, char** argv) {
         res["hash"] = x.hash;
         res["config"] = e.config;
         res["seconds"] = seconds_since(t0);
+        timings.emplace_back(e.name, res["seconds"].get<double>());
         gengap::core::write_file_atomic(result.string(), res.dump(2) + "\n");
       }
       for (const auto& v : res["verdicts"]) verdicts.push_back(v);
@@ -140,18 +144,25 @@ int main(int argc, char** argv) {
     }
     // The verdict table.
     std::ostringstream md;
-    int failed = 0;
+    int n_supported = 0, n_falsified = 0, n_undecided = 0;
     md << "# gengap reproduction: verdicts (" << profile << " profile)\n\n"
-       << "Each claim's tolerance is fixed in its config (repro/configs) before the run. A FAIL is reported, not tuned away.\n\n"
-       << "| experiment | claim | expected | measured [95% CI] | tolerance | verdict |\n|---|---|---|---|---|---|\n";
+       << "Each claim is decided by a rule fixed in its config (repro/configs) before the run: SUPPORTED, FALSIFIED or "
+          "UNDECIDED (an honest result, never a pass). The docs page *How the reproduction decides* states every rule.\n\n"
+       << "| experiment | claim | expected | measured | rule | verdict | reason |\n|---|---|---|---|---|---|---|\n";
     for (const auto& v : verdicts) {
-      const bool pass = v["pass"].get<bool>();
-      failed += pass ? 0 : 1;
-      md << "| " << v["experiment"].get<std::string>() << " | " << v["claim"].get<std::string>() << " | "
-         << v["expected"].get<std::string>() << " | " << v["measured"].get<std::string>() << " | "
-         << v["tolerance"].get<std::string>() << " | " << (pass ? "PASS" : "**FAIL**") << " |\n";
+      const std::string outcome = v["verdict"].get<std::string>();
+      n_supported += outcome == "supported";
+      n_falsified += outcome == "falsified";
+      n_undecided += outcome == "undecided";
+      std::string shown = outcome;
+      for (auto& ch : shown) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      md << "| " << v["experiment"].get<std::string>() << " | " << v["claim"].get<std::string>() << " | " << v["expected"].get<std::string>()
+         << " | " << v["measured"].get<std::string>() << " | " << v["rule"].get<std::string>() << " | **" << shown << "** | "
+         << v["reason"].get<std::string>() << " |\n";
     }
-    md << "\n" << verdicts.size() - static_cast<std::size_t>(failed) << " passed, " << failed << " failed\n";
+    md << "\n" << n_supported << " supported, " << n_falsified << " falsified, " << n_undecided << " undecided\n";
+    md << "\nWall time per experiment (this invocation; reused experiments cost nothing):\n\n| experiment | seconds |\n|---|---|\n";
+    for (const auto& [name, secs] : timings) md << "| " << name << " | " << std::fixed << std::setprecision(0) << secs << std::defaultfloat << " |\n";
     if (!skipped.empty()) {
       md << "\nSkipped:\n\n";
       for (const auto& [n, why] : skipped) md << "- " << n << ": " << why << "\n";

@@ -26,7 +26,9 @@ struct SgdBatchConfig {
   std::uint64_t t_max = 0;
   int per_decade = 0;
   double samples = 0, fit_tmin = 0;
-  double min_delta_aic = 0, exponent_tolerance = 0, max_spread = 0, max_ratio = 0;
+  std::vector<std::string> control_lr_scaling;
+  sim::LogTimeRule log_time;
+  double exponent_tolerance = 0, max_deviation = 0;
 
   sim::SgdConfig base() const {
     sim::SgdConfig b;
@@ -66,9 +68,14 @@ struct SgdBatchConfig {
     r.required("per_decade", s.per_decade);
     r.required("samples", s.samples);
     r.required("fit_tmin", s.fit_tmin);
+    r.required("control_lr_scaling", s.control_lr_scaling);
     core::ObjectReader cl = r.child("claims");
     core::ObjectReader lt = cl.child("log_time");
-    lt.required("min_delta_aic", s.min_delta_aic);
+    lt.required("k_max", s.log_time.k_max);
+    lt.required("q_flat", s.log_time.q_flat);
+    lt.required("min_window_ratio", s.log_time.min_window_ratio);
+    lt.required("level", s.log_time.level);
+    lt.required("min_samples", s.log_time.min_samples);
     lt.ignore_notes();
     lt.finish();
     core::ObjectReader ex = cl.child("exponent");
@@ -76,8 +83,7 @@ struct SgdBatchConfig {
     ex.ignore_notes();
     ex.finish();
     core::ObjectReader ov = cl.child("overlap");
-    ov.required("max_spread", s.max_spread);
-    ov.required("max_ratio", s.max_ratio);
+    ov.required("max_deviation", s.max_deviation);
     ov.ignore_notes();
     ov.finish();
     cl.finish();
@@ -90,10 +96,14 @@ struct SgdBatchConfig {
     sim::require(std::isfinite(s.fit_tmin), "fit_tmin", s.fit_tmin, "must be finite " + in);
     sim::require(s.t_max >= 10, "t_max", s.t_max, "must be >= 10 " + in);
     for (auto b : s.batch_sizes) sim::require(b >= 1, "batch_sizes", b, "every batch size must be >= 1 " + in);
+    for (const auto& ctl : s.control_lr_scaling)
+      sim::require((ctl == "sqrt" || ctl == "none") && ctl != s.lr_scaling, "control_lr_scaling", ctl,
+                   "expected sqrt or none, other than lr_scaling " + in);
+    sim::require(s.max_deviation > 0, "claims.overlap.max_deviation", s.max_deviation, "must be > 0 " + in);
     sim::SgdConfig probe = s.base();
     probe.lr = s.lr;
     probe.batch = s.small_batch;
-    sim::check_sgd(s.field, probe, s.batch_sizes.size());
+    sim::check_sgd(s.field, probe, s.batch_sizes.size() * (1 + s.control_lr_scaling.size()));
     return s;
   }
 };
@@ -101,79 +111,92 @@ struct SgdBatchConfig {
 json run(const Context& x) {
   const SgdBatchConfig c = SgdBatchConfig::parse(x.config, x.file);
   const sim::FourierFieldOptions& fo = c.field;
-  const auto& batches = c.batch_sizes;
-  const auto small = c.small_batch;
-  const auto reference = c.reference_batch;
-  const std::string& scaling = c.lr_scaling;
-  const double samples = c.samples;
-  const double fit_tmin = c.fit_tmin;
+  const auto runs = sim::run_batch_sweep(fo, c.base(), c.lr, c.small_batch, c.batch_sizes, c.lr_scaling == "sqrt",
+                                         gengap::cli::batch_progress("sgd in silico"));
   json out;
   out["verdicts"] = json::array();
   out["batches"] = json::array();
-  std::vector<DiffusionFit> fits;
+  std::vector<sim::LogTimeDecision> decisions;
   std::vector<std::string> labels;
-  std::vector<sim::Curve> by_it, by_ep;
   std::ostringstream bt, md;
   DiffusionFit ref;
+  const double t_end = static_cast<double>(c.t_max), t_start = std::max(c.fit_tmin, 2.0);
   md << "### " << x.name << ": SGD on a random Fourier landscape (D = " << fo.dim << ", " << fo.modes << " modes, alpha = " << fo.alpha
-     << ", strength " << fo.strength << ", noise " << c.noise << ", lr x " << (scaling == "sqrt" ? "sqrt(B/B_s)" : "1")
-     << ")\n\n| B | lr | final d | k [95% CI] | beta [95% CI] | AIC(power) - AIC(log) |\n|---|---|---|---|---|---|\n";
-  const auto runs = sim::run_batch_sweep(fo, c.base(), c.lr, small, batches, scaling == "sqrt",
-                                         gengap::cli::batch_progress("sgd in silico"));
+     << ", strength " << fo.strength << ", noise " << c.noise << ", lr x " << (c.lr_scaling == "sqrt" ? "sqrt(B/B_s)" : "1")
+     << ", window [" << fmt(t_start, 3) << ", " << fmt(t_end, 6) << "])\n\n"
+     << "| B | lr | final d | log-time | q [95%] | k of A (ln t - c)^k [CI] | beta of a + C t^beta [CI] |\n|---|---|---|---|---|---|---|\n";
+  auto curve_of = [](const sim::SgdResult& r) {
+    sim::CurveRuns cr;
+    for (auto t : r.times) cr.t.push_back(static_cast<double>(t));
+    cr.runs = r.env_distance;
+    return cr;
+  };
+  const sim::CurveRuns* ref_curve = nullptr;
+  std::vector<sim::CurveRuns> curves;
   for (const auto& run : runs) {
     const auto b = run.batch;
     const sim::SgdResult& r = run.result;
     std::ostringstream cv;
     cv << std::setprecision(8) << "iteration,epoch,mean_distance,sd_distance\n";
-    sim::Curve ci, ce;
     std::vector<double> all_t;
     for (std::size_t k = 0; k < r.times.size(); ++k) {
       const double t = static_cast<double>(r.times[k]);
       const auto col = r.env_distance.col(static_cast<Eigen::Index>(k));
       const double sd = col.size() > 1 ? std::sqrt((col.array() - col.mean()).square().sum() / static_cast<double>(col.size() - 1)) : 0.0;
-      cv << t << ',' << t * static_cast<double>(b) / samples << ',' << r.mean_distance[k] << ',' << sd << '\n';
-      ci.x.push_back(t);
-      ce.x.push_back(t * static_cast<double>(b) / samples);
-      ci.y.push_back(r.mean_distance[k]);
+      cv << t << ',' << t * static_cast<double>(b) / c.samples << ',' << r.mean_distance[k] << ',' << sd << '\n';
       all_t.push_back(t);
     }
-    ce.y = ci.y;
-    by_it.push_back(ci);
-    by_ep.push_back(ce);
     core::write_file_atomic((x.dir / ("curve_B" + std::to_string(b) + ".csv")).string(), cv.str());
-    const auto keep = log_thin(all_t, std::max(fit_tmin, 2.0), 20);
+    const auto keep = log_thin(all_t, t_start, 20);
     std::vector<double> t;
     Eigen::MatrixXd rows(r.env_distance.rows(), static_cast<Eigen::Index>(keep.size()));
     for (std::size_t q = 0; q < keep.size(); ++q) {
       t.push_back(all_t[keep[q]]);
       rows.col(static_cast<Eigen::Index>(q)) = r.env_distance.col(static_cast<Eigen::Index>(keep[q]));
     }
-    const DiffusionFit f = fit_diffusion(t, rows, 200, fo.seed + static_cast<std::uint64_t>(b));
-    if (b == reference) ref = f;
-    fits.push_back(f);
+    const sim::LogTimeDecision dec = sim::decide_log_time(t, rows, t.front(), t_end, c.log_time);
+    const DiffusionFit f = fit_diffusion(t, rows, 200, fo.seed + static_cast<std::uint64_t>(b), 2 / fo.alpha);
+    if (b == c.reference_batch) ref = f;
+    decisions.push_back(dec);
     labels.push_back("B = " + std::to_string(b));
+    curves.push_back(curve_of(r));
     bt << b << ' ';
-    out["batches"].push_back({{"batch", b}, {"lr", run.lr}, {"result", r}, {"fits", f.fits}, {"k", f.k}, {"beta", f.beta},
-                              {"delta_aic", f.delta_aic}});
-    md << "| " << b << " | " << fmt(run.lr, 3) << " | " << fmt(r.mean_distance.back(), 4) << " | " << fmt(f.k, 3) << " [" << fmt(f.k_ci.lo, 3)
-       << ", " << fmt(f.k_ci.hi, 3) << "] | " << fmt(f.beta, 3) << " [" << fmt(f.beta_ci.lo, 3) << ", " << fmt(f.beta_ci.hi, 3) << "] | "
-       << fmt(f.delta_aic, 3) << " |\n";
+    out["batches"].push_back({{"batch", b}, {"lr", run.lr}, {"result", r}, {"log_time", dec}, {"fits", f.fits}, {"k", f.k}, {"beta", f.beta}});
+    md << "| " << b << " | " << fmt(run.lr, 3) << " | " << fmt(r.mean_distance.back(), 4) << " | **" << sim::outcome_name(dec.outcome) << "** | "
+       << fmt(dec.mean.q_mid, 3) << " [" << fmt(dec.lo.q_mid, 3) << ", " << fmt(dec.hi.q_mid, 3) << "] | " << fmt(f.k, 3) << " [" << fmt(f.k_ci.lo, 3)
+       << ", " << fmt(f.k_ci.hi, 3) << "] | " << fmt(f.beta, 3) << " [" << fmt(f.beta_ci.lo, 3) << ", " << fmt(f.beta_ci.hi, 3) << "] |\n";
   }
   core::write_file_atomic((x.dir / "batch_sizes.txt").string(), bt.str() + "\n");
-  out["verdicts"].push_back(log_time_verdict(x.name, fits, labels, c.min_delta_aic));
-  out["verdicts"].push_back(exponent_verdict(x.name, "d ~ (ln t)^(2/alpha): k of B = " + std::to_string(reference), ref.k, ref.k_ci,
+  out["verdicts"].push_back(log_time_verdict(x.name, decisions, labels, c.log_time));
+  out["verdicts"].push_back(exponent_verdict(x.name, "d ~ (ln t)^(2/alpha): k of B = " + std::to_string(c.reference_batch), ref.k, ref.k_ci,
                                              2 / fo.alpha, c.exponent_tolerance));
-  const OverlapCheck o = check_overlap(by_it, by_ep);
-  out["overlap"] = {{"iterations", o.iterations.spread}, {"epochs", o.epochs.spread}};
-  out["verdicts"].push_back(overlap_verdict(x.name, o, c.max_spread,
-                                            c.max_ratio));
-  md << "\nOverlap: " << fmt(o.iterations.spread, 3) << " against iterations, " << fmt(o.epochs.spread, 3)
-     << " against epochs (epoch = t B / " << fmt(samples, 6) << "). The field saturates beyond d ~ sqrt(D)/k_min = "
+  // Overlap against iterations: the scaled curves, and the same batch sizes under the control rules.
+  std::vector<sim::CurveRuns> others;
+  for (std::size_t i = 0; i < runs.size(); ++i)
+    if (runs[i].batch == c.reference_batch) ref_curve = &curves[i];
+    else others.push_back(curves[i]);
+  const sim::Deviation dev = sim::max_relative_deviation(*ref_curve, others, t_start, t_end, 1000, 0.95, fo.seed);
+  std::vector<std::pair<std::string, sim::Deviation>> controls;
+  for (const auto& ctl : c.control_lr_scaling) {
+    const auto ctl_runs = sim::run_batch_sweep(fo, c.base(), c.lr, c.small_batch, c.batch_sizes, ctl == "sqrt",
+                                               gengap::cli::batch_progress("sgd in silico, control " + ctl));
+    std::vector<sim::CurveRuns> cs;
+    const sim::CurveRuns* cref = nullptr;
+    std::vector<sim::CurveRuns> all;
+    for (const auto& r : ctl_runs) all.push_back(curve_of(r.result));
+    for (std::size_t i = 0; i < ctl_runs.size(); ++i)
+      if (ctl_runs[i].batch == c.reference_batch) cref = &all[i];
+      else cs.push_back(all[i]);
+    controls.emplace_back(ctl == "none" ? "no lr scaling" : "sqrt lr scaling", sim::max_relative_deviation(*cref, cs, t_start, t_end, 1000, 0.95, fo.seed + 1));
+  }
+  const Verdict ov = overlap_verdict(x.name, "d(t) of different B overlap against iterations with the lr rule", dev, controls, c.max_deviation);
+  out["overlap"] = {{"value", dev.value}, {"lo", dev.lo}, {"hi", dev.hi}};
+  out["verdicts"].push_back(ov);
+  md << "\nOverlap: " << ov.measured << ". " << ov.reason << ". The field saturates beyond d ~ sqrt(D)/k_min = "
      << fmt(std::sqrt(static_cast<double>(fo.dim)) / fo.k_min, 4) << ".\n";
   out["markdown"] = md.str();
   return out;
 }
-
 
 }  // namespace
 

@@ -42,7 +42,7 @@ struct TrainTableConfig {
   std::vector<std::uint64_t> seeds;
   std::vector<TableRow> rows;
   std::vector<std::int64_t> extra_adapted_batches;
-  double min_gap = 0, closed_tol = 0;
+  double min_gap = 0, closed_tol = 0, ordering_tol = 0;
 
   static TrainTableConfig parse(const json& c, const std::string& file) {
     TrainTableConfig s;
@@ -81,6 +81,10 @@ struct TrainTableConfig {
     cg.required("tolerance_points", s.closed_tol);
     cg.ignore_notes();
     cg.finish();
+    core::ObjectReader co = cl.child("ordering");
+    co.required("tolerance_points", s.ordering_tol);
+    co.ignore_notes();
+    co.finish();
     cl.finish();
     r.finish();
     sim::require(!s.seeds.empty(), "seeds", "[]", "need at least one seed " + in);
@@ -219,12 +223,13 @@ json run(const Context& x) {
       md << "\n";
     }
     out["rows"].push_back(row);
-    const double sb = mean(acc[r][0]), lb = mean(acc[r][1]), ra = mean(acc[r][4]);
-    Verdict g = gap_verdict(x.name, sb, lb, min_gap), cl = closed_gap_verdict(x.name, sb, ra, closed_tol);
-    g.claim += ", " + model;
-    cl.claim += ", " + model;
-    out["verdicts"].push_back(g);
-    out["verdicts"].push_back(cl);
+    Verdict g = gap_verdict(x.name, acc[r][0], acc[r][1], min_gap), cl = closed_gap_verdict(x.name, acc[r][0], acc[r][4], closed_tol);
+    Verdict lr = not_worse_verdict(x.name, "+LR >= LB (lr x sqrt(LB/SB) helps)", acc[r][2], acc[r][1], c.ordering_tol);
+    Verdict gbn = not_worse_verdict(x.name, "+GBN >= +LR (ghost batch norm helps)", acc[r][3], acc[r][2], c.ordering_tol);
+    for (Verdict* v : {&g, &cl, &lr, &gbn}) {
+      v->claim += ", " + model;
+      out["verdicts"].push_back(*v);
+    }
   }
   md << "\nColumns are cumulative, as in the paper: +LR = LB with lr x sqrt(LB/SB); +GBN = that with ghost batches of "
      << c.top.small_batch << "; +RA = that with regime adaptation (x LB/SB the epochs, every drop at the SB iteration count). "

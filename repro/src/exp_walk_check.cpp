@@ -26,7 +26,7 @@ json run_walk_check(const json& wc, double alpha, const std::string& file, const
   }
   Eigen::MatrixXd d(w.r.env_msd.rows(), static_cast<Eigen::Index>(cols.size()));
   for (std::size_t i = 0; i < cols.size(); ++i) d.col(static_cast<Eigen::Index>(i)) = w.r.env_msd.col(cols[i]).cwiseSqrt();
-  const DiffusionFit f = fit_diffusion(t, d, 200, spec.seed);
+  const DiffusionFit f = fit_diffusion(t, d, 200, spec.seed, 2 / alpha);
   std::ostringstream os;
   os << std::setprecision(10) << "t,distance,log_fit,power_fit\n";
   const auto& fits = f.fits.fits;
@@ -36,7 +36,7 @@ json run_walk_check(const json& wc, double alpha, const std::string& file, const
     return 0.0;
   };
   for (std::size_t i = 0; i < t.size(); ++i)
-    os << t[i] << ',' << d.col(static_cast<Eigen::Index>(i)).mean() << ',' << pred("log-offset", t[i]) << ',' << pred("power-y", t[i])
+    os << t[i] << ',' << d.col(static_cast<Eigen::Index>(i)).mean() << ',' << pred("log-c", t[i]) << ',' << pred("power-offset", t[i])
        << '\n';
   core::write_file_atomic((dir / "walk.csv").string(), os.str());
   return {{"alpha", alpha},          {"predicted_k", 2 / alpha}, {"k", f.k},   {"k_ci", {f.k_ci.lo, f.k_ci.hi}},

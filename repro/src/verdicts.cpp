@@ -15,7 +15,7 @@ namespace gengap::repro {
 
 void to_json(nlohmann::json& j, const Verdict& v) {
   j = {{"experiment", v.experiment}, {"claim", v.claim}, {"expected", v.expected}, {"measured", v.measured},
-       {"tolerance", v.tolerance},   {"pass", v.pass}};
+       {"rule", v.rule},             {"verdict", sim::outcome_name(v.outcome)}, {"reason", v.reason}};
 }
 
 std::string fmt(double v, int prec) {
@@ -52,94 +52,183 @@ std::size_t param_index(const sim::FitResult& f, const std::string& name) {
 }
 }  // namespace
 
-DiffusionFit fit_diffusion(const std::vector<double>& t, const Eigen::MatrixXd& runs, int resamples, std::uint64_t seed) {
+DiffusionFit fit_diffusion(const std::vector<double>& t, const Eigen::MatrixXd& runs, int resamples, std::uint64_t seed,
+                           double fixed_k) {
   sim::require(runs.rows() >= 1, "runs", "0", "need at least one run");
   sim::require(static_cast<std::size_t>(runs.cols()) == t.size(), "runs", std::to_string(runs.cols()) + " columns",
                "must match the " + std::to_string(t.size()) + " times");
   DiffusionFit out;
-  out.fits = sim::bootstrap_fits(t, runs, resamples, 0.95, seed, sim::ModelComparer(sim::compare_distance_models));
-  const std::size_t lm = model_index(out.fits, "log-offset"), pm = model_index(out.fits, "power-y");
+  const sim::ModelComparer comparer = [fixed_k](const std::vector<double>& tt, const std::vector<double>& yy) {
+    return sim::compare_distance_models(tt, yy, fixed_k);
+  };
+  if (runs.rows() >= 2) {
+    out.fits = sim::bootstrap_fits(t, runs, resamples, 0.95, seed, comparer);
+  } else {  // one run: the fits without intervals
+    const Eigen::VectorXd m = runs.row(0).transpose();
+    out.fits.fits = comparer(t, std::vector<double>(m.data(), m.data() + m.size()));
+    for (const auto& f : out.fits.fits) {
+      std::vector<sim::Interval> iv;
+      for (double p : f.params) iv.push_back({p, p});
+      out.fits.intervals.push_back(iv);
+      out.fits.preferred_fraction.push_back(&f == &out.fits.fits.front() ? 1.0 : 0.0);
+    }
+  }
+  const std::size_t lm = model_index(out.fits, "log-c"), pm = model_index(out.fits, "power-offset");
   const auto& lf = out.fits.fits[lm];
   const auto& pf = out.fits.fits[pm];
   out.k = lf.param("k");
   out.k_ci = out.fits.intervals[lm][param_index(lf, "k")];
+  out.c = lf.param("c");
   out.beta = pf.param("beta");
   out.beta_ci = out.fits.intervals[pm][param_index(pf, "beta")];
   out.delta_aic = pf.aic - lf.aic;
-  out.log_preferred = out.fits.preferred_fraction[lm];
   return out;
 }
 
-Verdict log_time_verdict(const std::string& experiment, const std::vector<DiffusionFit>& fits,
-                         const std::vector<std::string>& labels, double min_delta_aic) {
-  sim::require(!fits.empty() && fits.size() == labels.size(), "fits", std::to_string(fits.size()),
-               "need at least one fit and one label per fit");
-  std::size_t passed = 0, worst = 0;
-  for (std::size_t i = 0; i < fits.size(); ++i) {
-    if (fits[i].delta_aic >= min_delta_aic) ++passed;
-    if (fits[i].delta_aic < fits[worst].delta_aic) worst = i;
-  }
+namespace {
+Verdict make(const std::string& experiment, const std::string& claim, const std::string& expected, const std::string& measured,
+             const std::string& rule, sim::Outcome o, const std::string& reason) {
   Verdict v;
   v.experiment = experiment;
-  v.claim = "d(t) grows like a power of ln t, not like t^beta" + std::string(fits.size() > 1 ? " (every batch size)" : "");
-  v.expected = "a + b (ln t)^k preferred";
-  v.measured = std::to_string(passed) + "/" + std::to_string(fits.size()) + " preferred; smallest AIC(power) - AIC(log) = " +
-               fmt(fits[worst].delta_aic, 3) + " (" + labels[worst] + ")";
-  v.tolerance = "AIC(power) - AIC(log) >= " + fmt(min_delta_aic, 3);
-  v.pass = passed == fits.size();
+  v.claim = claim;
+  v.expected = expected;
+  v.measured = measured;
+  v.rule = rule;
+  v.outcome = o;
+  v.reason = reason;
   return v;
+}
+
+// Student-t quantile (two-sided level 95%) for small samples: table, then the normal value.
+double t975(double dof) {
+  static const double tab[] = {12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+                               2.201,  2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086};
+  if (dof < 1) return std::numeric_limits<double>::infinity();
+  const auto i = static_cast<int>(std::floor(dof));
+  return i <= 20 ? tab[i - 1] : 1.96 + 2.5 / dof;
+}
+}  // namespace
+
+Verdict undecided_verdict(const std::string& experiment, const std::string& claim, const std::string& expected,
+                          const std::string& measured, const std::string& rule, const std::string& reason) {
+  return make(experiment, claim, expected, measured, rule, sim::Outcome::kUndecided, reason);
+}
+
+Verdict log_time_verdict(const std::string& experiment, const std::vector<sim::LogTimeDecision>& decisions,
+                         const std::vector<std::string>& labels, const sim::LogTimeRule& rule) {
+  sim::require(!decisions.empty() && decisions.size() == labels.size(), "decisions", std::to_string(decisions.size()),
+               "need at least one decision and one label per decision");
+  int supported = 0, falsified = 0;
+  std::string measured, first_false, first_open;
+  for (std::size_t i = 0; i < decisions.size(); ++i) {
+    const auto& d = decisions[i];
+    supported += d.outcome == sim::Outcome::kSupported;
+    falsified += d.outcome == sim::Outcome::kFalsified;
+    measured += (measured.empty() ? "" : "; ") + labels[i] + ": " + sim::outcome_name(d.outcome) + " (q " + fmt(d.mean.q_mid, 3) +
+                (std::isfinite(d.k_implied) ? ", k " + fmt(d.k_implied, 3) : std::string()) + ")";
+    if (d.outcome == sim::Outcome::kFalsified && first_false.empty()) first_false = labels[i] + ": " + d.reason;
+    if (d.outcome == sim::Outcome::kUndecided && first_open.empty()) first_open = labels[i] + ": " + d.reason;
+  }
+  const auto n = static_cast<int>(decisions.size());
+  const std::string claim = "d(t) grows like a power of ln t, not of t" + std::string(n > 1 ? " (every batch size)" : "");
+  const std::string expected = "A (ln t - c)^k, 1 <= k <= " + fmt(rule.k_max, 3) + ", or a + b ln t";
+  const std::string r = "slope growth rate q = d ln(dd/d ln t)/d ln t and z = -(dq/d ln t)/q^2 = 1/(k-1); Student-t " + fmt(rule.level, 3) +
+                        " over runs; window t1/t0 >= " + fmt(rule.min_window_ratio, 3) + ", |q| <= " + fmt(rule.q_flat, 3) + " is flat";
+  if (falsified > 0) return make(experiment, claim, expected, measured, r, sim::Outcome::kFalsified, first_false);
+  if (supported == n)
+    return make(experiment, claim, expected, measured, r, sim::Outcome::kSupported,
+                n > 1 ? "every curve is decided for a law in ln t" : decisions.front().reason);
+  return make(experiment, claim, expected, measured, r, sim::Outcome::kUndecided, first_open);
 }
 
 Verdict exponent_verdict(const std::string& experiment, const std::string& claim, double measured, sim::Interval ci,
                          double predicted, double relative_tolerance) {
-  Verdict v;
-  v.experiment = experiment;
-  v.claim = claim;
-  v.expected = fmt(predicted);
-  v.measured = fmt(measured) + " [" + fmt(ci.lo) + ", " + fmt(ci.hi) + "]";
-  v.tolerance = "rel. " + fmt(relative_tolerance, 3);
-  v.pass = std::isfinite(measured) && std::isfinite(predicted) &&
-           std::abs(measured - predicted) <= relative_tolerance * std::abs(predicted);
-  return v;
+  const double lo_b = predicted - relative_tolerance * std::abs(predicted), hi_b = predicted + relative_tolerance * std::abs(predicted);
+  const std::string m = fmt(measured) + " [" + fmt(ci.lo) + ", " + fmt(ci.hi) + "]";
+  const std::string rule = "interval inside " + fmt(predicted) + " x (1 -+ " + fmt(relative_tolerance, 3) + ")";
+  if (!std::isfinite(measured) || !std::isfinite(predicted) || !std::isfinite(ci.lo) || !std::isfinite(ci.hi))
+    return make(experiment, claim, fmt(predicted), m, rule, sim::Outcome::kUndecided, "the measurement or the prediction is not finite");
+  const std::string band = "[" + fmt(lo_b) + ", " + fmt(hi_b) + "]";
+  if (ci.lo >= lo_b && ci.hi <= hi_b)
+    return make(experiment, claim, fmt(predicted), m, rule, sim::Outcome::kSupported, "the interval lies inside the band " + band);
+  if (ci.hi < lo_b || ci.lo > hi_b)
+    return make(experiment, claim, fmt(predicted), m, rule, sim::Outcome::kFalsified, "the interval lies outside the band " + band);
+  return make(experiment, claim, fmt(predicted), m, rule, sim::Outcome::kUndecided, "the interval straddles an edge of the band " + band);
 }
 
-OverlapCheck check_overlap(const std::vector<sim::Curve>& by_iterations, const std::vector<sim::Curve>& by_epochs, int points) {
-  return {sim::curve_overlap(by_iterations, points), sim::curve_overlap(by_epochs, points)};
+Verdict overlap_verdict(const std::string& experiment, const std::string& claim, const sim::Deviation& scaled,
+                        const std::vector<std::pair<std::string, sim::Deviation>>& controls, double max_deviation) {
+  const auto [o, why] = sim::decide_overlap(scaled, controls, max_deviation);
+  std::string m = "max |d_B/d_ref - 1| " + fmt(scaled.value, 3) + " [" + fmt(scaled.lo, 3) + ", " + fmt(scaled.hi, 3) + "]";
+  for (const auto& [name, d] : controls) m += "; " + name + " " + fmt(d.value, 3) + " [" + fmt(d.lo, 3) + ", " + fmt(d.hi, 3) + "]";
+  return make(experiment, claim, "<= " + fmt(max_deviation, 3) + ", below every control", m,
+              "95% bootstrap over runs; upper end <= " + fmt(max_deviation, 3) + " and below each control's lower end", o, why);
 }
 
-Verdict overlap_verdict(const std::string& experiment, const OverlapCheck& o, double max_spread, double max_ratio) {
-  Verdict v;
-  v.experiment = experiment;
-  v.claim = "d curves of different batch sizes overlap against iterations, not epochs (sqrt lr scaling)";
-  v.expected = "spread(iterations) small, << spread(epochs)";
-  v.measured = "spread " + fmt(o.iterations.spread, 3) + " (iterations " + fmt(o.iterations.x_lo, 3) + ".." +
-               fmt(o.iterations.x_hi, 3) + ") vs " + fmt(o.epochs.spread, 3) + " (epochs " + fmt(o.epochs.x_lo, 3) + ".." +
-               fmt(o.epochs.x_hi, 3) + ")";
-  v.tolerance = "<= " + fmt(max_spread, 3) + " and <= " + fmt(max_ratio, 3) + " x spread(epochs)";
-  v.pass = o.iterations.spread <= max_spread && o.iterations.spread <= max_ratio * o.epochs.spread;
-  return v;
+Difference difference(const std::vector<double>& a, const std::vector<double>& b) {
+  sim::require(!a.empty() && !b.empty(), "accuracies", "[]", "need at least one value on each side");
+  auto ms = [](const std::vector<double>& v, double* var) {
+    double m = 0;
+    for (double x : v) m += x;
+    m /= static_cast<double>(v.size());
+    double s = 0;
+    for (double x : v) s += (x - m) * (x - m);
+    *var = v.size() > 1 ? s / static_cast<double>(v.size() - 1) : 0.0;
+    return m;
+  };
+  double va = 0, vb = 0;
+  const double ma = ms(a, &va), mb = ms(b, &vb);
+  Difference d;
+  d.value = d.lo = d.hi = ma - mb;
+  if (a.size() >= 2 && b.size() >= 2) {
+    const double sa = va / static_cast<double>(a.size()), sb = vb / static_cast<double>(b.size());
+    const double se = std::sqrt(sa + sb);
+    const double dof = se > 0 ? (sa + sb) * (sa + sb) / (sa * sa / static_cast<double>(a.size() - 1) + sb * sb / static_cast<double>(b.size() - 1))
+                              : 1e9;
+    d.lo = d.value - t975(dof) * se;
+    d.hi = d.value + t975(dof) * se;
+    d.interval = true;
+  }
+  return d;
 }
 
-Verdict gap_verdict(const std::string& experiment, double small_acc, double large_acc, double min_gap) {
-  Verdict v;
-  v.experiment = experiment;
-  v.claim = "the large batch generalizes worse (LB vs SB)";
-  v.expected = "gap > 0";
-  v.measured = "gap " + fmt(small_acc - large_acc, 3) + " points (" + fmt(small_acc, 4) + " vs " + fmt(large_acc, 4) + ")";
-  v.tolerance = "gap >= " + fmt(min_gap, 3) + " points";
-  v.pass = small_acc - large_acc >= min_gap;
-  return v;
+namespace {
+std::string diff_text(const Difference& d) {
+  return fmt(d.value, 3) + (d.interval ? " [" + fmt(d.lo, 3) + ", " + fmt(d.hi, 3) + "]" : std::string(" (1 seed: no interval)"));
+}
+}  // namespace
+
+Verdict gap_verdict(const std::string& experiment, const std::vector<double>& small_acc, const std::vector<double>& large_acc,
+                    double min_gap) {
+  const Difference d = difference(small_acc, large_acc);
+  const std::string claim = "the large batch generalizes worse (LB vs SB)", m = "gap " + diff_text(d) + " points";
+  const std::string rule = "SB - LB >= " + fmt(min_gap, 3) + " points (Welch 95% over seeds)";
+  if (d.lo >= min_gap) return make(experiment, claim, "gap > 0", m, rule, sim::Outcome::kSupported, "SB beats LB by at least " + fmt(min_gap, 3) + " points");
+  if (d.hi < min_gap)
+    return make(experiment, claim, "gap > 0", m, rule, sim::Outcome::kFalsified, "the gap is below " + fmt(min_gap, 3) + " points");
+  return make(experiment, claim, "gap > 0", m, rule, sim::Outcome::kUndecided, "the interval of the gap straddles " + fmt(min_gap, 3) + " points");
 }
 
-Verdict closed_gap_verdict(const std::string& experiment, double small_acc, double adapted_acc, double tolerance) {
-  Verdict v;
-  v.experiment = experiment;
-  v.claim = "+LR +GBN +RA closes the gap";
-  v.expected = "SB - adapted LB <= 0";
-  v.measured = "gap " + fmt(small_acc - adapted_acc, 3) + " points (" + fmt(small_acc, 4) + " vs " + fmt(adapted_acc, 4) + ")";
-  v.tolerance = "gap <= " + fmt(tolerance, 3) + " points";
-  v.pass = small_acc - adapted_acc <= tolerance;
-  return v;
+Verdict closed_gap_verdict(const std::string& experiment, const std::vector<double>& small_acc, const std::vector<double>& adapted_acc,
+                           double tolerance) {
+  const Difference d = difference(small_acc, adapted_acc);
+  const std::string claim = "+LR +GBN +RA closes the gap", m = "SB - (+RA) " + diff_text(d) + " points";
+  const std::string rule = "SB - (+RA) <= " + fmt(tolerance, 3) + " points (Welch 95% over seeds)";
+  if (d.hi <= tolerance)
+    return make(experiment, claim, "SB - adapted LB <= 0", m, rule, sim::Outcome::kSupported, "+RA is within " + fmt(tolerance, 3) + " points of SB or better");
+  if (d.lo > tolerance)
+    return make(experiment, claim, "SB - adapted LB <= 0", m, rule, sim::Outcome::kFalsified, "+RA stays more than " + fmt(tolerance, 3) + " points below SB");
+  return make(experiment, claim, "SB - adapted LB <= 0", m, rule, sim::Outcome::kUndecided, "the interval straddles " + fmt(tolerance, 3) + " points");
+}
+
+Verdict not_worse_verdict(const std::string& experiment, const std::string& claim, const std::vector<double>& better,
+                          const std::vector<double>& worse, double tolerance) {
+  const Difference d = difference(better, worse);
+  const std::string m = "difference " + diff_text(d) + " points";
+  const std::string rule = "difference >= -" + fmt(tolerance, 3) + " points (Welch 95% over seeds)";
+  if (d.lo >= -tolerance) return make(experiment, claim, ">= 0", m, rule, sim::Outcome::kSupported, "not worse by more than " + fmt(tolerance, 3) + " points");
+  if (d.hi < -tolerance) return make(experiment, claim, ">= 0", m, rule, sim::Outcome::kFalsified, "worse by more than " + fmt(tolerance, 3) + " points");
+  return make(experiment, claim, ">= 0", m, rule, sim::Outcome::kUndecided, "the interval straddles -" + fmt(tolerance, 3) + " points");
 }
 
 }  // namespace gengap::repro

@@ -1,4 +1,5 @@
 // gengap-sim fit: a CSV of t, d(t) fitted with every growth model, compared by AIC/BIC.
+#include <cctype>
 #include <cmath>
 #include <iomanip>
 #include <iostream>
@@ -21,6 +22,8 @@ struct FitParams {
   int bootstrap = 200;
   std::uint64_t seed = 1;
   std::string json_out;
+  std::string claim;   // "" or "log-time"
+  LogTimeRule rule;
 };
 
 std::size_t column_index(const std::vector<std::string>& names, const std::string& want, std::size_t fallback, const char* field) {
@@ -40,6 +43,15 @@ void validate(const FitParams& p) {
   require(std::isfinite(p.tmax) && p.tmax >= 0, "tmax", p.tmax, "must be finite and >= 0 (0 = no limit)");
   require(p.tmax == 0 || p.tmax > p.tmin, "tmax", p.tmax, "must be > tmin (or 0 = no limit)");
   require(p.bootstrap >= 10 && p.bootstrap <= 100000, "bootstrap", p.bootstrap, "must be in [10, 100000]");
+  require(p.claim.empty() || p.claim == "log-time", "claim", p.claim, "expected log-time");
+  if (!p.claim.empty()) {
+    require(p.samples, "claim", p.claim, "needs --samples (one column per run: the decision's interval is over runs)");
+    require(p.rule.k_max > 1 && std::isfinite(p.rule.k_max), "k_max", p.rule.k_max, "must be finite and > 1");
+    require(p.rule.q_flat >= 0 && std::isfinite(p.rule.q_flat), "q_flat", p.rule.q_flat, "must be finite and >= 0");
+    require(p.rule.level > 0 && p.rule.level < 1, "level", p.rule.level, "must lie in (0, 1)");
+    require(p.rule.min_window_ratio > 1 && std::isfinite(p.rule.min_window_ratio), "min_window_ratio", p.rule.min_window_ratio,
+            "must be finite and > 1");
+  }
   core::check_output_file("json", p.json_out);
 }
 
@@ -91,6 +103,16 @@ int run(const FitParams& p) {
     j["models"] = fits;
   }
   j["preferred"] = fits.front().model;
+  if (p.claim == "log-time") {
+    const double t1 = p.tmax > 0 ? p.tmax : in.t.back();
+    const LogTimeDecision d = decide_log_time(in.t, in.values, in.t.front(), t1, p.rule);
+    j["claim"] = d;
+    j["claim"]["rule"] = {{"k_max", p.rule.k_max}, {"q_flat", p.rule.q_flat}, {"min_window_ratio", p.rule.min_window_ratio},
+                          {"level", p.rule.level}, {"min_samples", p.rule.min_samples}, {"min_points", p.rule.min_points}};
+    std::string v = outcome_name(d.outcome);
+    for (auto& ch : v) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    std::cout << "log-time: " << v << ": " << d.reason << '\n';
+  }
   std::cout << std::left << std::setw(11) << "model" << std::setw(12) << "AIC" << std::setw(12) << "BIC" << "parameters\n";
   for (const auto& f : fits) {
     std::cout << std::setw(11) << f.model << std::setw(12) << std::setprecision(6) << f.aic << std::setw(12) << f.bic;
@@ -116,6 +138,11 @@ Command fit_command() {
             o.add("--bootstrap", "bootstrap", p->bootstrap, "bootstrap resamples with --samples");
             o.add("-s,--seed", "seed", p->seed, "bootstrap seed");
             o.add("--json", "json", p->json_out, "write the comparison as JSON here");
+            o.add("--claim", "claim", p->claim, "decide a claim on the data: log-time (needs --samples; window [tmin, tmax])");
+            o.add("--k-max", "k_max", p->rule.k_max, "log-time: the claim's family A (ln t - c)^k has 1 <= k <= k_max");
+            o.add("--q-flat", "q_flat", p->rule.q_flat, "log-time: |d ln(dd/d ln t)/d ln t| below this is a constant slope (a + b ln t)");
+            o.add("--min-window-ratio", "min_window_ratio", p->rule.min_window_ratio, "log-time: tmax/tmin must reach this");
+            o.add("--level", "level", p->rule.level, "log-time: level of the Student-t intervals over runs");
             return Action{[p] { validate(*p); }, [p] { return run(*p); }};
           }};
 }

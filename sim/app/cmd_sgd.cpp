@@ -101,7 +101,11 @@ int run(const SgdParams& p) {
     if (t.size() >= 5) {
       Eigen::MatrixXd rows(r.env_distance.rows(), static_cast<Eigen::Index>(cols.size()));
       for (std::size_t k = 0; k < cols.size(); ++k) rows.col(static_cast<Eigen::Index>(k)) = r.env_distance.col(cols[k]);
-      bj["fits"] = bootstrap_fits(t, rows, 200, 0.95, p.seed, ModelComparer(compare_distance_models));
+      const double k_pred = 2 / p.field.alpha;  // d ~ (ln t)^(2/alpha)
+      bj["fits"] = bootstrap_fits(t, rows, 200, 0.95, p.seed,
+                                  ModelComparer([k_pred](const std::vector<double>& tt, const std::vector<double>& yy) {
+                                    return compare_distance_models(tt, yy, k_pred);
+                                  }));
     }
     j["batches"].push_back(bj);
   }

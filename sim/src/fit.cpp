@@ -2,6 +2,7 @@
 #include "gengap/sim/fit.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -108,7 +109,9 @@ double FitResult::param(const std::string& name) const {
 }
 
 double FitResult::predict(double t) const {
-  if (model == "log-offset") return param("a") + param("b") * std::pow(std::log(t), param("k"));
+  if (model == "log-c") return param("A") * std::pow(std::log(t) - param("c"), param("k"));
+  if (model == "log-c-fixed") return param("A") * std::pow(std::log(t) - param("c"), fixed_exponent);
+  if (model == "power-offset") return param("a") + param("C") * std::pow(t, param("beta"));
   if (model == "log-fixed") return std::pow(param("A") * (std::log(t) - param("c")), fixed_exponent);
   if (model == "log-free") return param("B") * std::pow(std::log(t) - param("c"), param("k"));
   return param("C") * std::pow(t, param("beta"));
@@ -270,63 +273,93 @@ void check_distance_series(const std::vector<double>& t, const std::vector<doubl
 }
 }  // namespace
 
-FitResult fit_log_offset(const std::vector<double>& t, const std::vector<double>& y) {
-  check_distance_series(t, y);
-  std::vector<double> lt(t.size()), u(t.size());
-  for (std::size_t i = 0; i < t.size(); ++i) lt[i] = std::log(t[i]);
-  auto eval = [&](double k) {
-    for (std::size_t i = 0; i < lt.size(); ++i) u[i] = std::pow(lt[i], k);
-    return regress(u, y);
+namespace {
+/// Least squares of y = A x through the origin: A and the residual sum.
+std::pair<double, double> through_origin(const std::vector<double>& x, const std::vector<double>& y) {
+  double sxy = 0, sxx = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    sxy += x[i] * y[i];
+    sxx += x[i] * x[i];
+  }
+  const double a = sxx > 0 ? sxy / sxx : 0;
+  double rss = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) rss += std::pow(y[i] - a * x[i], 2);
+  return {a, rss};
+}
+
+/// y = A (ln t - c)^k for given k: the best c < ln(min t) and A; returns {A, c, rss}.
+std::array<double, 3> log_c_profile(const std::vector<double>& lt, const std::vector<double>& y, double k) {
+  const double l0 = *std::min_element(lt.begin(), lt.end());
+  std::vector<double> x(lt.size());
+  auto rss_of = [&](double c) {
+    for (std::size_t i = 0; i < lt.size(); ++i) x[i] = std::pow(lt[i] - c, k);
+    return through_origin(x, y);
   };
-  const double k = grid_golden(0.05, 20.0, 400, [&](double kk) { return eval(kk).rss; });
-  const Line line = eval(k);
+  const double c = best_offset(l0, [&](double cc) { return rss_of(cc).second; });
+  const auto [a, rss] = rss_of(c);
+  return {a, c, rss};
+}
+}  // namespace
+
+FitResult fit_log_c(const std::vector<double>& t, const std::vector<double>& y) {
+  check_distance_series(t, y);
+  std::vector<double> lt(t.size());
+  for (std::size_t i = 0; i < t.size(); ++i) lt[i] = std::log(t[i]);
+  // k on a log grid: the profile over c is smooth in ln k.
+  const double lk = grid_golden(std::log(0.05), std::log(30.0), 120, [&](double v) { return log_c_profile(lt, y, std::exp(v))[2]; });
+  const double k = std::exp(lk);
+  const auto [a, c, rss] = log_c_profile(lt, y, k);
   FitResult f;
-  f.model = "log-offset";
-  f.formula = "y = a + b (ln t)^k";
-  f.names = {"a", "b", "k"};
-  f.params = {line.intercept, line.slope, k};
+  f.model = "log-c";
+  f.formula = "y = A (ln t - c)^k";
+  f.names = {"A", "c", "k"};
+  f.params = {a, c, k};
   f.n = static_cast<int>(t.size());
   f.k = 3;
-  finish(f, line.rss);
+  finish(f, rss);
   return f;
 }
 
-FitResult fit_power_y(const std::vector<double>& t, const std::vector<double>& y) {
+FitResult fit_log_c_fixed(const std::vector<double>& t, const std::vector<double>& y, double k) {
   check_distance_series(t, y);
-  auto coef = [&](double beta, double* rss) {
-    double syt = 0, stt = 0;
-    for (std::size_t i = 0; i < t.size(); ++i) {
-      const double p = std::pow(t[i], beta);
-      syt += y[i] * p;
-      stt += p * p;
-    }
-    const double c = syt / stt;
-    if (rss) {
-      *rss = 0;
-      for (std::size_t i = 0; i < t.size(); ++i) *rss += std::pow(y[i] - c * std::pow(t[i], beta), 2);
-    }
-    return c;
-  };
-  const double beta = grid_golden(1e-3, 3.0, 600, [&](double b) {
-    double r = 0;
-    coef(b, &r);
-    return r;
-  });
-  double rss = 0;
-  const double c = coef(beta, &rss);
+  require(k > 0 && std::isfinite(k), "k", k, "the fixed exponent must be finite and > 0");
+  std::vector<double> lt(t.size());
+  for (std::size_t i = 0; i < t.size(); ++i) lt[i] = std::log(t[i]);
+  const auto [a, c, rss] = log_c_profile(lt, y, k);
   FitResult f;
-  f.model = "power-y";
-  f.formula = "y = C t^beta";
-  f.names = {"C", "beta"};
-  f.params = {c, beta};
+  f.model = "log-c-fixed";
+  f.formula = "y = A (ln t - c)^k, k fixed";
+  f.names = {"A", "c"};
+  f.params = {a, c};
+  f.fixed_exponent = k;
   f.n = static_cast<int>(t.size());
   f.k = 2;
   finish(f, rss);
   return f;
 }
 
-std::vector<FitResult> compare_distance_models(const std::vector<double>& t, const std::vector<double>& y) {
-  std::vector<FitResult> fits{fit_log_offset(t, y), fit_power_y(t, y)};
+FitResult fit_power_offset(const std::vector<double>& t, const std::vector<double>& y) {
+  check_distance_series(t, y);
+  std::vector<double> x(t.size());
+  auto line = [&](double beta) {
+    for (std::size_t i = 0; i < t.size(); ++i) x[i] = std::pow(t[i], beta);
+    return regress(x, y);
+  };
+  const double beta = grid_golden(1e-3, 3.0, 600, [&](double b) { return line(b).rss; });
+  const Line l = line(beta);
+  FitResult f;
+  f.model = "power-offset";
+  f.formula = "y = a + C t^beta";
+  f.names = {"a", "C", "beta"};
+  f.params = {l.intercept, l.slope, beta};
+  f.n = static_cast<int>(t.size());
+  f.k = 3;
+  finish(f, l.rss);
+  return f;
+}
+
+std::vector<FitResult> compare_distance_models(const std::vector<double>& t, const std::vector<double>& y, double fixed_k) {
+  std::vector<FitResult> fits{fit_log_c(t, y), fit_log_c_fixed(t, y, fixed_k), fit_power_offset(t, y)};
   std::stable_sort(fits.begin(), fits.end(), [](const FitResult& a, const FitResult& b) { return a.aic < b.aic; });
   return fits;
 }

@@ -63,7 +63,7 @@ TEST_CASE("the training configs of a repro run are validated as the trainer woul
   const fs::path out = dir() / "out_train";
   fs::remove_all(out);
   json c = config("weight_distance_f1");
-  c["profiles"]["quick"]["batch_sizes"] = json::array({32, 64, 1});
+  c["profiles"]["quick"]["batch_sizes"] = json::array({16, 32, 1});
   expect_error("--profile quick --out " + out.string() + " " + write("wd_batch.json", c), "batch_size = 1: must be >= 2");
   c = config("table1_f1");
   c["networks"][0]["modle"] = "f1";

@@ -1,4 +1,5 @@
-// The reproduction's decision logic on synthetic series whose right answer is known.
+// The reproduction's verdict rows on synthetic inputs whose right answer is known: three outcomes,
+// each with its reason.
 #include <cmath>
 #include <random>
 
@@ -7,6 +8,7 @@
 #include "gengap/repro/verdicts.hpp"
 
 using namespace gengap;
+using sim::Outcome;
 
 namespace {
 // `runs` noisy copies of y(t) (multiplicative noise of relative size `noise`), on log-spaced t.
@@ -25,64 +27,60 @@ std::vector<double> log_grid(double lo, double hi, int n) {
 }
 double log_growth(double t) { return 0.5 + 2.0 * std::log(t); }
 double sqrt_growth(double t) { return 0.3 * std::sqrt(t); }
+double log3_growth(double t) { return std::pow(std::log(t) - 3.0, 2); }
 }  // namespace
 
-TEST_CASE("a log-growth series passes the log-time claim, a sqrt(t) series fails it", "[verdicts]") {
-  const auto t = log_grid(10, 1e4, 40);
-  const auto fl = repro::fit_diffusion(t, copies(t, log_growth, 4, 0.01, 1), 100, 7);
-  const auto fs = repro::fit_diffusion(t, copies(t, sqrt_growth, 4, 0.01, 2), 100, 7);
-  CHECK(fl.k == Approx(1).margin(0.1));        // d = a + b (ln t)^1
-  CHECK(fs.beta == Approx(0.5).margin(0.02));  // d = C t^0.5
-  CHECK(fl.delta_aic > 10);
-  CHECK(fs.delta_aic < 0);
-  CHECK(fl.k_ci.lo <= fl.k);
-  CHECK(fl.k <= fl.k_ci.hi);
-  CHECK(repro::log_time_verdict("x", {fl}, {"log"}, 10).pass);
-  CHECK_FALSE(repro::log_time_verdict("x", {fs}, {"sqrt"}, 10).pass);
-  // The claim is for every batch size: one sqrt(t) series among log ones fails it, and is named.
-  const auto mixed = repro::log_time_verdict("x", {fl, fs, fl}, {"B = 64", "B = 128", "B = 256"}, 10);
-  CHECK_FALSE(mixed.pass);
-  CHECK(mixed.measured.find("2/3") != std::string::npos);
-  CHECK(mixed.measured.find("B = 128") != std::string::npos);
+TEST_CASE("the distance fits use the theory's form, unbiased on its own family", "[verdicts]") {
+  // A true (ln t - 3)^2 (t from 25, where ln t > 3): a + b (ln t)^k returned k = 3.17 on such a
+  // range; A (ln t - c)^k recovers it.
+  const auto t = log_grid(25, 1e4, 40);
+  const auto f = repro::fit_diffusion(t, copies(t, log3_growth, 4, 0.0, 1), 50, 7, 2.0);
+  CHECK(f.k == Approx(2).margin(0.02));
+  CHECK(f.c == Approx(3).margin(0.05));
+  const auto s = repro::fit_diffusion(log_grid(10, 1e4, 40), copies(log_grid(10, 1e4, 40), sqrt_growth, 4, 0.01, 2), 100, 7);
+  CHECK(s.beta == Approx(0.5).margin(0.02));  // d = a + C t^0.5
 }
 
-TEST_CASE("curves that overlap in iterations pass the overlap claim, curves that do not fail it", "[verdicts]") {
-  // Batch sizes B with N = 60000 samples: epochs = iterations * B / N.
-  const std::vector<double> batches = {64, 256, 1024, 4096};
-  auto curves = [&](bool overlap) {
-    std::vector<sim::Curve> it, ep;
-    for (double b : batches) {
-      sim::Curve ci, ce;
-      for (double t = 1; t <= 2000; t *= 1.2) {
-        // overlapping: d depends on iterations only; not overlapping: d depends on epochs only
-        const double d = overlap ? 1 + std::log(t) : 1 + std::log(1 + t * b / 60.0);
-        ci.x.push_back(t);
-        ce.x.push_back(t * b / 60000);
-        ci.y.push_back(d);
-      }
-      ce.y = ci.y;
-      it.push_back(ci);
-      ep.push_back(ce);
-    }
-    return repro::check_overlap(it, ep);
-  };
-  const auto yes = curves(true), no = curves(false);
-  CHECK(yes.iterations.spread == Approx(0).margin(1e-12));
-  CHECK(yes.epochs.spread > 0.1);
-  CHECK(no.iterations.spread > 0.1);
-  CHECK(repro::overlap_verdict("x", yes, 0.15, 0.5).pass);
-  CHECK_FALSE(repro::overlap_verdict("x", no, 0.15, 0.5).pass);
+TEST_CASE("the log-time verdict over batch sizes: all supported, any falsified, else undecided", "[verdicts]") {
+  const auto t = log_grid(100, 3750, 30);
+  const sim::LogTimeRule rule;
+  const auto yes = sim::decide_log_time(t, copies(t, log_growth, 4, 1e-4, 1), 100, 3750, rule);
+  const auto no = sim::decide_log_time(t, copies(t, sqrt_growth, 4, 1e-4, 2), 100, 3750, rule);
+  const auto open = sim::decide_log_time(t, copies(t, log_growth, 2, 1e-4, 3), 100, 3750, rule);  // 2 runs: no interval
+  REQUIRE(yes.outcome == Outcome::kSupported);
+  REQUIRE(no.outcome == Outcome::kFalsified);
+  REQUIRE(open.outcome == Outcome::kUndecided);
+  CHECK(repro::log_time_verdict("x", {yes, yes}, {"B = 64", "B = 128"}, rule).outcome == Outcome::kSupported);
+  const auto mixed = repro::log_time_verdict("x", {yes, no, yes}, {"B = 64", "B = 128", "B = 256"}, rule);
+  CHECK(mixed.outcome == Outcome::kFalsified);
+  CHECK(mixed.reason.rfind("B = 128: d grows like a power of t", 0) == 0);
+  const auto undecided = repro::log_time_verdict("x", {yes, open}, {"B = 64", "B = 128"}, rule);
+  CHECK(undecided.outcome == Outcome::kUndecided);
+  CHECK(undecided.reason.find("B = 128: 2 run(s)") == 0);
 }
 
-TEST_CASE("exponent, gap and closed-gap verdicts apply their tolerances", "[verdicts]") {
-  CHECK(repro::exponent_verdict("x", "k", 1.2, {1.1, 1.3}, 1.0, 0.3).pass);
-  CHECK_FALSE(repro::exponent_verdict("x", "k", 1.4, {1.3, 1.5}, 1.0, 0.3).pass);
-  CHECK_FALSE(repro::exponent_verdict("x", "k", std::nan(""), {0, 0}, 1.0, 0.3).pass);  // not measured is not a pass
-  CHECK(repro::gap_verdict("x", 98.3, 97.0, 1.0).pass);
-  CHECK_FALSE(repro::gap_verdict("x", 98.3, 97.9, 1.0).pass);
-  CHECK(repro::closed_gap_verdict("x", 98.3, 98.5, 0.5).pass);   // better than SB
-  CHECK(repro::closed_gap_verdict("x", 98.3, 97.9, 0.5).pass);
-  CHECK_FALSE(repro::closed_gap_verdict("x", 98.3, 97.5, 0.5).pass);
+TEST_CASE("exponent verdicts: inside the band, outside it, or straddling", "[verdicts]") {
+  CHECK(repro::exponent_verdict("x", "k", 1.2, {1.1, 1.25}, 1.0, 0.3).outcome == Outcome::kSupported);
+  CHECK(repro::exponent_verdict("x", "k", 1.5, {1.4, 1.6}, 1.0, 0.3).outcome == Outcome::kFalsified);
+  CHECK(repro::exponent_verdict("x", "k", 1.2, {0.9, 1.4}, 1.0, 0.3).outcome == Outcome::kUndecided);
+  CHECK(repro::exponent_verdict("x", "k", std::nan(""), {0, 0}, 1.0, 0.3).outcome == Outcome::kUndecided);  // not measured
+  CHECK(repro::exponent_verdict("x", "k", 1.2, {1.2, 1.2}, 1.0, 0.3).outcome == Outcome::kSupported);        // one run: the point
+}
+
+TEST_CASE("accuracy verdicts use Welch intervals over seeds, or the point with one seed", "[verdicts]") {
+  CHECK(repro::gap_verdict("x", {98.3}, {97.0}, 1.0).outcome == Outcome::kSupported);
+  CHECK(repro::gap_verdict("x", {98.3}, {97.9}, 1.0).outcome == Outcome::kFalsified);
+  CHECK(repro::gap_verdict("x", {98.3, 98.2, 98.4}, {97.0, 97.1, 96.9}, 1.0).outcome == Outcome::kSupported);
+  CHECK(repro::gap_verdict("x", {98.3, 97.0, 99.0}, {97.0, 98.1, 96.9}, 1.0).outcome == Outcome::kUndecided);  // wide spread
+  CHECK(repro::closed_gap_verdict("x", {98.3}, {98.5}, 0.5).outcome == Outcome::kSupported);  // better than SB
+  CHECK(repro::closed_gap_verdict("x", {98.3}, {97.5}, 0.5).outcome == Outcome::kFalsified);
+  CHECK(repro::not_worse_verdict("x", "+LR >= LB", {71.7, 71.9}, {85.9, 86.0}, 0.5).outcome == Outcome::kFalsified);
+  CHECK(repro::not_worse_verdict("x", "+LR >= LB", {86.5, 86.6}, {85.9, 86.0}, 0.5).outcome == Outcome::kSupported);
+  const auto d = repro::difference({1, 2, 3}, {0, 0, 0});
+  CHECK(d.value == Approx(2));
+  CHECK(d.interval);
+  CHECK(d.lo < d.value);
+  CHECK(d.hi > d.value);
 }
 
 TEST_CASE("log_thin keeps one time per slot of a decade from t_min on", "[verdicts]") {

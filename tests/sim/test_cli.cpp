@@ -2,6 +2,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -77,7 +78,7 @@ TEST_CASE("gengap-sim sgd runs the batch-size experiment in silico: curves, fits
   REQUIRE(doc["batches"].size() == 2);
   // sqrt scaling: lr x sqrt(64/16) = 2 lr
   CHECK(doc["batches"][1]["lr"].get<double>() == Approx(2 * doc["batches"][0]["lr"].get<double>()));
-  CHECK(doc["batches"][0]["fits"].size() == 2);  // a + b (ln t)^k and C t^beta, with intervals
+  CHECK(doc["batches"][0]["fits"].size() == 3);  // A (ln t - c)^k free and fixed, a + C t^beta, with intervals
   CHECK(doc["batches"][0]["result"]["times"].back().get<int>() == 300);
   CHECK(doc["overlap"].contains("iterations"));
   CHECK(doc["overlap"].contains("epochs"));
@@ -224,4 +225,47 @@ TEST_CASE("hostile input is refused before any work: sizes beyond memory, bad ou
   expect_error("collapse " + good + " " + write("typed.json", j.dump()), "msd[1] = \"x\": expected a number");
   j["parameters"]["temperature"] = "hot";
   expect_error("collapse " + good + " " + write("temp.json", j.dump()), "parameters.temperature = \"hot\"");
+}
+
+TEST_CASE("gengap-sim fit --claim log-time decides on a user's runs and writes the verdict", "[cli][claims]") {
+  // Four runs of 2 + 3 ln t and of 5 + 0.8 sqrt(t) (0.05% noise) on [100, 3750].
+  std::ostringstream log_csv, sqrt_csv;
+  log_csv << "t,r1,r2,r3,r4\n";
+  sqrt_csv << "t,r1,r2,r3,r4\n";
+  for (int i = 0; i <= 30; ++i) {
+    const double t = 100 * std::pow(37.5, i / 30.0);
+    log_csv << t;
+    sqrt_csv << t;
+    for (int r = 0; r < 4; ++r) {
+      const double wiggle = 1 + 0.0005 * std::sin(3.0 * i + r);
+      log_csv << ',' << (2 + 3 * std::log(t)) * wiggle;
+      sqrt_csv << ',' << (5 + 0.8 * std::sqrt(t)) * wiggle;
+    }
+    log_csv << '\n';
+    sqrt_csv << '\n';
+  }
+  const std::string out = (tmp_dir() / "claim.json").string();
+  REQUIRE(run("fit " + write("claim_log.csv", log_csv.str()) + " --samples --claim log-time --json " + out).code == 0);
+  {
+    std::ifstream in(out);
+    const auto doc = nlohmann::json::parse(in);
+    CHECK(doc["claim"]["name"] == "log-time");
+    CHECK(doc["claim"]["verdict"] == "supported");
+    CHECK(doc["claim"]["reason"].get<std::string>().rfind("d = a + b ln t", 0) == 0);
+    CHECK(doc["claim"]["statistic"].contains("mean"));
+  }
+  REQUIRE(run("fit " + write("claim_sqrt.csv", sqrt_csv.str()) + " --samples --claim log-time --tmin 100 --tmax 3750 --json " + out).code == 0);
+  {
+    std::ifstream in(out);
+    CHECK(nlohmann::json::parse(in)["claim"]["verdict"] == "falsified");
+  }
+  // A window too short is undecided, not a pass.
+  REQUIRE(run("fit " + write("claim_short.csv", log_csv.str()) + " --samples --claim log-time --tmax 1000 --json " + out).code == 0);
+  {
+    std::ifstream in(out);
+    CHECK(nlohmann::json::parse(in)["claim"]["verdict"] == "undecided");
+  }
+  expect_error("fit " + write("claim_one.csv", log_csv.str()) + " --claim log-time", "claim = log-time: needs --samples");
+  expect_error("fit " + write("claim_k.csv", log_csv.str()) + " --samples --claim log-time --k-max 1", "k_max = 1");
+  expect_error("fit " + write("claim_bad.csv", log_csv.str()) + " --samples --claim sqrt-time", "claim = sqrt-time: expected log-time");
 }

@@ -123,31 +123,30 @@ TEST_CASE("fits reject bad series", "[fit][errors]") {
   CHECK_THROWS_WITH(fit_log_fixed({2, 3, 4}, {1, 2}, 4), Catch::StartsWith("y = 2"));
 }
 
-TEST_CASE("distance models: a + b (ln t)^k recovered, log growth passes and sqrt(t) fails the log claim", "[fit][distance]") {
+TEST_CASE("distance models: A (ln t - c)^k and a + C t^beta recovered exactly, with covering bootstrap intervals", "[fit][distance]") {
   const auto t = times(10, 1e6, 40);
-  std::vector<double> logd(t.size()), sqrtd(t.size());
-  const Stream st(8, StreamPurpose::kStart, 0, 0);
+  std::vector<double> exact(t.size()), power(t.size());
   for (std::size_t i = 0; i < t.size(); ++i) {
-    const auto z = to_normal2(st(i));
-    logd[i] = (2.0 + 1.5 * std::pow(std::log(t[i]), 1.0)) * (1 + 0.01 * z[0]);
-    sqrtd[i] = 0.3 * std::sqrt(t[i]) * (1 + 0.01 * z[1]);
+    exact[i] = 0.7 * std::pow(std::log(t[i]) + 2.0, 2.0);
+    power[i] = 5 + 0.3 * std::sqrt(t[i]);
   }
-  std::vector<double> exact(t.size());
-  for (std::size_t i = 0; i < t.size(); ++i) exact[i] = 0.5 + 0.7 * std::pow(std::log(t[i]), 2.0);
-  const auto fe = fit_log_offset(t, exact);
-  CHECK(fe.param("a") == Approx(0.5).margin(1e-4));
-  CHECK(fe.param("b") == Approx(0.7).epsilon(1e-4));
-  CHECK(fe.param("k") == Approx(2.0).epsilon(1e-4));
-  CHECK(fe.predict(1e3) == Approx(0.5 + 0.7 * std::pow(std::log(1e3), 2)).epsilon(1e-6));
-  const auto l = compare_distance_models(t, logd);
-  CHECK(l.front().model == "log-offset");
-  CHECK(l.front().param("k") == Approx(1.0).margin(0.15));
-  const auto s = compare_distance_models(t, sqrtd);
-  CHECK(s.front().model == "power-y");
-  CHECK(s.front().param("beta") == Approx(0.5).margin(0.02));
-  // Bootstrap over samples with the distance family: the 95% interval of k must cover the truth in
-  // most of 20 independent data sets (P(fewer than 15 of 20) = 3e-4 for a correct 95% interval).
+  const auto fe = fit_log_c(t, exact);
+  CHECK(fe.param("A") == Approx(0.7).epsilon(1e-3));
+  CHECK(fe.param("c") == Approx(-2.0).epsilon(1e-3));
+  CHECK(fe.param("k") == Approx(2.0).epsilon(1e-3));
+  CHECK(fe.predict(1e3) == Approx(exact[0] * 0 + 0.7 * std::pow(std::log(1e3) + 2, 2)).epsilon(1e-4));
+  const auto ff = fit_log_c_fixed(t, exact, 2.0);
+  CHECK(ff.param("c") == Approx(-2.0).epsilon(1e-4));
+  CHECK(ff.rss < 1e-10);
+  const auto fp = fit_power_offset(t, power);
+  CHECK(fp.param("a") == Approx(5).epsilon(1e-4));
+  CHECK(fp.param("C") == Approx(0.3).epsilon(1e-4));
+  CHECK(fp.param("beta") == Approx(0.5).epsilon(1e-5));
+  CHECK(compare_distance_models(t, power).front().model == "power-offset");
+  // The 95% bootstrap interval of k must cover the truth in most of 20 independent data sets
+  // (P(fewer than 15 of 20) = 3e-4 for a correct 95% interval).
   int covered = 0;
+  const ModelComparer comparer = [](const std::vector<double>& tt, const std::vector<double>& yy) { return compare_distance_models(tt, yy, 2.0); };
   for (std::uint32_t rep = 0; rep < 20; ++rep) {
     Eigen::MatrixXd rows(30, static_cast<Eigen::Index>(t.size()));
     for (Eigen::Index r = 0; r < rows.rows(); ++r) {
@@ -155,9 +154,9 @@ TEST_CASE("distance models: a + b (ln t)^k recovered, log growth passes and sqrt
       for (Eigen::Index i = 0; i < rows.cols(); ++i)
         rows(r, i) = exact[static_cast<std::size_t>(i)] * (1 + 0.05 * to_normal2(noise(static_cast<std::uint64_t>(i)))[0]);
     }
-    const auto b = bootstrap_fits(t, rows, 100, 0.95, rep, ModelComparer(compare_distance_models));
-    REQUIRE(b.fits.front().model == "log-offset");
-    covered += (b.intervals[0][2].lo < 2.0 && b.intervals[0][2].hi > 2.0) ? 1 : 0;
+    const auto b = bootstrap_fits(t, rows, 100, 0.95, rep, comparer);
+    for (std::size_t m = 0; m < b.fits.size(); ++m)
+      if (b.fits[m].model == "log-c") covered += (b.intervals[m][2].lo < 2.0 && b.intervals[m][2].hi > 2.0) ? 1 : 0;
   }
   CHECK(covered >= 15);
 }

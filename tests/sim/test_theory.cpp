@@ -36,6 +36,13 @@ TEST_CASE("Kesten's density: normalized, moments 5/6 and 61/45, CDF its integral
   CHECK(kesten_abs_moment(0) == Approx(1.0).epsilon(1e-12));
   CHECK(kesten_abs_moment(1) == Approx(5.0 / 6).epsilon(1e-12));
   CHECK(kesten_abs_moment(2) == Approx(61.0 / 45).epsilon(1e-12));
+  // The relative spread of b^2, behind the 2.2/sqrt(N) standard error of <x^2> with one walker per
+  // environment: E b^4 by quadrature and by the moment formula, Var(b^2)/(E b^2)^2 = 4.819.
+  const double m4 = 2 * simpson([](double b) { return b * b * b * b * kesten_pdf(b); }, 1e-9, 60, 60000);
+  CHECK(m4 == Approx(kesten_abs_moment(4)).epsilon(1e-6));
+  const double rel_var = kesten_abs_moment(4) / (kesten_abs_moment(2) * kesten_abs_moment(2)) - 1;
+  CHECK(rel_var == Approx(4.8188).epsilon(1e-4));
+  CHECK(std::sqrt(rel_var) == Approx(2.2).epsilon(0.003));
   CHECK(kesten_pdf(0) == 0.5);
   CHECK(kesten_cdf(0) == Approx(0.5).margin(1e-15));
   CHECK(kesten_cdf(50) == Approx(1.0).margin(1e-15));

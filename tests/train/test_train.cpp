@@ -537,7 +537,7 @@ TEST_CASE("checkpoints are verified before LibTorch reads them, and their state 
   for (const auto& [state, needle] : std::vector<std::pair<std::string, std::string>>{
            {"{", "malformed JSON"},
            {R"({"format": "gengap-checkpoint-1", "iteration": -1, "epoch": 0, "probe0": 0, "world_size": 1, "metrics": [], "distances": [], "config": {}})",
-            "negative counters"},
+            "negative or inconsistent counters"},
            {R"({"format": "gengap-checkpoint-1", "iteration": 1, "epoch": 0, "probe0": 0, "world_size": 1, "metrics": [{"epoch": 1}], "distances": [], "config": {}})",
             "has no number \"iteration\""},
            {R"({"format": "gengap-checkpoint-1", "iteration": 1.5, "epoch": 0, "probe0": 0, "world_size": 1, "metrics": [], "distances": [], "config": {}})",

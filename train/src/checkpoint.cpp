@@ -75,7 +75,7 @@ std::string checkpoint_bytes(const torch::nn::Module& model, const torch::optim:
                              const std::map<std::string, torch::Tensor>& w0, const CheckpointState& st) {
   const json sj = {{"format", "gengap-checkpoint-1"}, {"iteration", st.iteration}, {"epoch", st.epoch},
                    {"probe0", st.probe0},             {"metrics", st.metrics},     {"distances", st.distances},
-                   {"world_size", st.world_size},     {"config", st.config}};
+                   {"world_size", st.world_size},     {"config", st.config},       {"clipped", st.clipped}};
   return checkpoint_bytes_with_state(model, optimizer, w0, sj.dump());
 }
 
@@ -118,13 +118,18 @@ Checkpoint::Checkpoint(const std::string& bytes, const std::string& file, const 
   r.required("metrics", state_.metrics);
   r.required("distances", state_.distances);
   r.required("config", state_.config);
+  r.optional("clipped", state_.clipped);
   r.finish();
-  if (state_.iteration < 0 || state_.epoch < 0 || state_.world_size < 1) bad(file, "its state has negative counters");
+  if (state_.iteration < 0 || state_.epoch < 0 || state_.world_size < 1 || state_.clipped < 0 || state_.clipped > state_.iteration)
+    bad(file, "its state has negative or inconsistent counters");
   if (!state_.config.is_object()) bad(file, "its state holds no config object");
   check_rows(state_.metrics, "metrics", {"epoch", "iteration", "lr", "train_loss", "test_loss", "test_accuracy", "distance", "seconds"}, file);
-  check_rows(state_.distances, "distances", {"iteration", "epoch", "loss", "distance", "probe_loss_delta"}, file);
-  for (const auto& d : state_.distances)
+  check_rows(state_.distances, "distances", {"iteration", "epoch", "loss", "distance", "probe_loss_delta", "grad_norm", "clipped"}, file);
+  for (const auto& d : state_.distances) {
     if (!d.contains("layers") || !d.at("layers").is_object()) bad(file, "a row of its distances has no layers");
+    if (!d.contains("weights") || !d.at("weights").is_object()) bad(file, "a row of its distances has no weights");
+    if (!d.at("clipped").is_number_integer() || !d.at("iteration").is_number_integer()) bad(file, "a row of its distances has a fractional count");
+  }
 }
 
 void Checkpoint::load_model(torch::nn::Module& model) {

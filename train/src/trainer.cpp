@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <mutex>
 #include <deque>
 #include <sstream>
@@ -32,6 +33,7 @@
 #include "gengap/train/distributed.hpp"
 #include "gengap/train/models.hpp"
 #include "gengap/train/regime.hpp"
+#include "gengap/train/run_log.hpp"
 #include "gengap/train/weight_distance.hpp"
 
 namespace gengap::train {
@@ -298,6 +300,39 @@ double probe_loss(torch::nn::Sequential& model, const Batch& probe) {
 
 // ------------------------------------------------------------------------------------------------
 
+Regime resolve_regime(const TrainConfig& c) {
+  Regime regime = authors_regime(c.model);
+  if (c.lr > 0) {
+    const double f = c.lr / regime.phases.front().lr;
+    for (auto& p : regime.phases) p.lr *= f;
+  }
+  if (c.regime_scale != 1) {
+    for (auto& p : regime.phases) p.start *= c.regime_scale;
+    regime.length *= c.regime_scale;
+  }
+  if (c.regime_adaptation) regime = adapt_regime(regime, c.batch_size, c.ghost_batch_size);
+  return regime;
+}
+
+RegimePlan plan_regime(const TrainConfig& c, int64_t train_size) {
+  const Regime regime = resolve_regime(c);
+  RegimePlan p;
+  p.per_epoch = train_size / c.batch_size;
+  p.epochs = c.epochs > 0 ? c.epochs : regime.length;
+  const double planned = regime.unit == RegimeUnit::kIteration && c.epochs <= 0 ? regime.length : p.epochs * static_cast<double>(p.per_epoch);
+  if (!(planned <= 9e15))
+    bad(c.epochs > 0 ? "epochs" : "regime_scale", num(c.epochs > 0 ? c.epochs : c.regime_scale), "gives " + num(planned) + " updates, more than 2^53");
+  p.total = static_cast<int64_t>(std::llround(planned));
+  if (c.max_iterations > 0) p.total = std::min(p.total, c.max_iterations);
+  p.first_drop = p.total;
+  if (regime.phases.size() > 1) {
+    const double start = regime.phases[1].start;
+    const double at = regime.unit == RegimeUnit::kIteration ? start : start * static_cast<double>(p.per_epoch);
+    p.first_drop = std::min(p.total, static_cast<int64_t>(std::llround(at)));
+  }
+  return p;
+}
+
 TrainSummary train(const TrainConfig& cfg) {
   cfg.validate();
   const auto t_start = std::chrono::steady_clock::now();
@@ -344,24 +379,10 @@ TrainSummary train(const TrainConfig& cfg) {
     test_set.images = test_set.images.to(dtype);
   }
 
-  Regime regime = authors_regime(cfg.model);
-  if (cfg.lr > 0) {
-    const double f = cfg.lr / regime.phases.front().lr;
-    for (auto& p : regime.phases) p.lr *= f;
-  }
-  if (cfg.regime_scale != 1) {
-    for (auto& p : regime.phases) p.start *= cfg.regime_scale;
-    regime.length *= cfg.regime_scale;
-  }
-  if (cfg.regime_adaptation) regime = adapt_regime(regime, cfg.batch_size, cfg.ghost_batch_size);
-  const double epochs = cfg.epochs > 0 ? cfg.epochs : regime.length;
-  const int64_t per_epoch = train_set.size() / cfg.batch_size;
-  const double planned = epochs * static_cast<double>(per_epoch);
-  if (!(planned <= 9e15))
-    bad(cfg.epochs > 0 ? "epochs" : "regime_scale", num(cfg.epochs > 0 ? cfg.epochs : cfg.regime_scale),
-        "gives " + num(planned) + " updates, more than 2^53");
-  int64_t total_it = static_cast<int64_t>(std::llround(planned));
-  if (cfg.max_iterations > 0) total_it = std::min(total_it, cfg.max_iterations);
+  const Regime regime = resolve_regime(cfg);
+  const RegimePlan plan = plan_regime(cfg, train_set.size());
+  const int64_t per_epoch = plan.per_epoch;
+  const int64_t total_it = plan.total;
   const LrScaling scaling = parse_lr_scaling(cfg.lr_scaling);
 
   torch::manual_seed(cfg.seed);
@@ -389,7 +410,7 @@ TrainSummary train(const TrainConfig& cfg) {
   const Batch probe{train_set.images.narrow(0, 0, probe_n).to(dev), train_set.labels.narrow(0, 0, probe_n).to(dev)};
   double probe0 = probe_loss(model, probe);
 
-  int64_t it = 0, start_epoch = 0;
+  int64_t it = 0, start_epoch = 0, resumed_clipped = 0;
   json metrics = json::array(), distances = json::array();
   if (resumed) {
     std::map<std::string, torch::Tensor> w0 = dist.initial();
@@ -401,6 +422,7 @@ TrainSummary train(const TrainConfig& cfg) {
     probe0 = st.probe0;
     metrics = st.metrics;
     distances = st.distances;
+    resumed_clipped = st.clipped;
     resumed.reset();
     if (progress) std::cerr << "resumed from " << ckpt.string() << " at epoch " << start_epoch << ", iteration " << it << '\n';
   }
@@ -434,13 +456,16 @@ TrainSummary train(const TrainConfig& cfg) {
     torch::manual_seed(s);
   }
 
+  int64_t clipped = resumed_clipped;  // updates clipped so far
   auto save_all = [&](int64_t epoch_done) {
     std::ostringstream csv, lay, mcsv;
-    csv << "iteration,epoch,loss,distance,probe_loss_delta\n";
+    csv << run_log::kIteration << ',' << run_log::kEpoch << ',' << run_log::kLoss << ',' << run_log::kDistance << ','
+        << run_log::kProbeLossDelta << ',' << run_log::kGradNorm << ',' << run_log::kClipped << '\n';
     for (const auto& r : distances) {
-      csv << r["iteration"].get<int64_t>() << ',' << r["epoch"].get<double>() << ',' << r["loss"].get<double>() << ','
-          << r["distance"].get<double>() << ',' << r["probe_loss_delta"].get<double>() << '\n';
-      lay << json{{"iteration", r["iteration"]}, {"layers", r["layers"]}}.dump() << '\n';
+      csv << r[run_log::kIteration].get<int64_t>() << ',' << r[run_log::kEpoch].get<double>() << ',' << r[run_log::kLoss].get<double>()
+          << ',' << r[run_log::kDistance].get<double>() << ',' << r[run_log::kProbeLossDelta].get<double>() << ','
+          << r[run_log::kGradNorm].get<double>() << ',' << r[run_log::kClipped].get<int64_t>() << '\n';
+      lay << json{{run_log::kIteration, r[run_log::kIteration]}, {"layers", r["layers"]}, {"weights", r["weights"]}}.dump() << '\n';
     }
     mcsv << "epoch,iteration,lr,train_loss,test_loss,test_accuracy,distance,seconds\n";
     std::ostringstream jl;
@@ -458,12 +483,13 @@ TrainSummary train(const TrainConfig& cfg) {
     st.metrics = metrics;
     st.distances = distances;
     st.world_size = cfg.world_size;
+    st.clipped = clipped;
     st.config = cfg;
     write_atomic(ckpt, checkpoint_bytes(*model, opt, dist.initial(), st));
-    write_atomic(out / "distance.csv", csv.str());
-    write_atomic(out / "distance_layers.jsonl", lay.str());
+    write_atomic(out / run_log::kDistanceFile, csv.str());
+    write_atomic(out / run_log::kLayersFile, lay.str());
     write_atomic(out / "metrics.jsonl", jl.str());
-    write_atomic(out / "metrics.csv", mcsv.str());
+    write_atomic(out / run_log::kMetricsFile, mcsv.str());
   };
 
   const bool tty = progress && isatty(STDERR_FILENO) != 0;
@@ -508,7 +534,10 @@ TrainSummary train(const TrainConfig& cfg) {
       if (grads) grads->prepare();
       loss.backward();
       if (grads) allreduce_time += grads->finish();  // gradients are now the global batch's, on every worker
-      if (cfg.clip_norm > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), cfg.clip_norm);
+      // The gradient's norm before clipping (a pass either way): the repro's window rule reads it.
+      const double grad_norm =
+          torch::nn::utils::clip_grad_norm_(model->parameters(), cfg.clip_norm > 0 ? cfg.clip_norm : std::numeric_limits<double>::infinity());
+      if (cfg.clip_norm > 0 && grad_norm > cfg.clip_norm) ++clipped;
       opt.step();
       step_time += std::chrono::duration<double>(std::chrono::steady_clock::now() - t_step).count();
       ++it;
@@ -521,12 +550,17 @@ TrainSummary train(const TrainConfig& cfg) {
           layers[k] = v;
           sq += v * v;
         }
-        distances.push_back({{"iteration", it},
-                             {"epoch", static_cast<double>(it) / static_cast<double>(per_epoch)},
-                             {"loss", lv},
-                             {"distance", std::sqrt(sq)},
-                             {"probe_loss_delta", probe_loss(model, probe) - probe0},
-                             {"layers", layers}});
+        json weights = json::object();
+        for (const auto& [k, g] : dist.weight_geometry(*model)) weights[k] = {{"norm", g.norm}, {"norm0", g.norm0}, {"cos", g.cos}};
+        distances.push_back({{run_log::kIteration, it},
+                             {run_log::kEpoch, static_cast<double>(it) / static_cast<double>(per_epoch)},
+                             {run_log::kLoss, lv},
+                             {run_log::kDistance, std::sqrt(sq)},
+                             {run_log::kProbeLossDelta, probe_loss(model, probe) - probe0},
+                             {run_log::kGradNorm, grad_norm},
+                             {run_log::kClipped, clipped},
+                             {"layers", layers},
+                             {"weights", weights}});
       }
       if (tty && (b % 10 == 0 || it == total_it)) {
         const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_run).count();

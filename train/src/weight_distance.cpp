@@ -39,6 +39,43 @@ std::map<std::string, double> WeightDistance::per_layer(const torch::nn::Module&
   return sq;
 }
 
+std::map<std::string, WeightDistance::Geometry> WeightDistance::weight_geometry(const torch::nn::Module& module) const {
+  torch::NoGradGuard ng;
+  std::map<std::string, Geometry> out;
+  for (const auto& p : module.named_parameters(true)) {
+    auto it = w0_.find(p.key());
+    if (it == w0_.end() || p.value().dim() < 2) continue;
+    const torch::Tensor w = p.value().detach().to(torch::kDouble), w0 = it->second.to(torch::kDouble);
+    Geometry g;
+    g.norm = w.norm().item<double>();
+    g.norm0 = w0.norm().item<double>();
+    g.cos = (g.norm > 0 && g.norm0 > 0) ? (w * w0).sum().item<double>() / (g.norm * g.norm0) : 1.0;
+    out[p.key()] = g;
+  }
+  return out;
+}
+
+namespace {
+void collect_before_bn(const torch::nn::Module& m, const std::string& prefix, std::vector<std::string>& out) {
+  const auto children = m.named_children();
+  for (std::size_t i = 0; i < children.size(); ++i) {
+    const std::string name = prefix + children[i].key();
+    const auto& mod = *children[i].value();
+    if (i + 1 < children.size() && children[i + 1].value()->name().find("BatchNorm") != std::string::npos) {
+      for (const auto& p : mod.named_parameters(/*recurse=*/false))
+        if (p.key() == "weight" && p.value().dim() >= 2) out.push_back(name + ".weight");
+    }
+    collect_before_bn(mod, name + ".", out);
+  }
+}
+}  // namespace
+
+std::vector<std::string> weights_before_batch_norm(const torch::nn::Module& model) {
+  std::vector<std::string> out;
+  collect_before_bn(model, "", out);
+  return out;
+}
+
 bool distance_due(int64_t t, int per_decade) {
   if (t <= 100) return t >= 1;
   // t is due when it is the first integer at or past 10^(k / per_decade) for some integer k; the

@@ -2,6 +2,7 @@
 /// @brief Umbrella header of gengap::sim: random walks on random potentials, fits and theory.
 #pragma once
 
+#include "gengap/sim/claims.hpp"
 #include "gengap/sim/dynamics.hpp"
 #include "gengap/sim/ensemble.hpp"
 #include "gengap/sim/error.hpp"

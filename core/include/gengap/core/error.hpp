@@ -60,13 +60,13 @@ std::string to_text(const T& v) {
 
 /// Throws InvalidArgument(field, value, expected) unless `ok`.
 template <class T>
-void require(bool ok, const char* field, const T& value, const char* expected) {
+void require(bool ok, const std::string& field, const T& value, const char* expected) {
   if (!ok) throw InvalidArgument(field, to_text(value), expected);
 }
 
 /// require() with a composed message (e.g. naming the config file).
 template <class T>
-void require(bool ok, const char* field, const T& value, const std::string& expected) {
+void require(bool ok, const std::string& field, const T& value, const std::string& expected) {
   if (!ok) throw InvalidArgument(field, to_text(value), expected);
 }
 

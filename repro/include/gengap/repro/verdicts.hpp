@@ -1,33 +1,36 @@
 /// @file verdicts.hpp
-/// @brief How the reproduction decides: each claim of the paper becomes a Verdict (expected,
-/// measured with its interval, the tolerance fixed in the config before the run, PASS or FAIL).
-/// These functions hold the decision logic; they depend on gengap::sim only, and the tests feed them
+/// @brief How the reproduction decides: each claim of the paper becomes a Verdict — the claim, what
+/// was expected, what was measured with its interval, the rule fixed in the config before the run,
+/// and one of three outcomes (SUPPORTED, FALSIFIED, UNDECIDED) with a one-sentence reason. These
+/// functions hold the decision logic; they depend on gengap::sim only, and the tests feed them
 /// synthetic series for which the right answer is known.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <Eigen/Core>
 #include <nlohmann/json_fwd.hpp>
 
+#include "gengap/sim/claims.hpp"
 #include "gengap/sim/fit.hpp"
-#include "gengap/sim/overlap.hpp"
 
 namespace gengap::repro {
 
 /// One row of the verdict table.
 struct Verdict {
-  std::string experiment;  ///< the experiment (config file stem)
-  std::string claim;       ///< the claim, in words
-  std::string expected;    ///< what the paper or the theory says
-  std::string measured;    ///< what was measured, with its interval where there is one
-  std::string tolerance;   ///< the tolerance, as fixed in the config
-  bool pass = false;       ///< the decision
+  std::string experiment;                            ///< the experiment (config file stem)
+  std::string claim;                                 ///< the claim, in words
+  std::string expected;                              ///< what the paper or the theory says
+  std::string measured;                              ///< what was measured, with its interval where there is one
+  std::string rule;                                  ///< the decision rule, as fixed in the config
+  sim::Outcome outcome = sim::Outcome::kUndecided;   ///< the decision
+  std::string reason;                                ///< one sentence: why this outcome
 };
 
-/// JSON of a verdict: {"experiment", "claim", "expected", "measured", "tolerance", "pass"}.
+/// JSON of a verdict: {"experiment", "claim", "expected", "measured", "rule", "verdict", "reason"}.
 void to_json(nlohmann::json& j, const Verdict& v);
 
 /// A number as text with `prec` significant digits.
@@ -37,53 +40,68 @@ std::string fmt(double v, int prec = 4);
 /// time in each slot), so the dense early records do not outweigh the late ones.
 std::vector<std::size_t> log_thin(const std::vector<double>& t, double t_min, int per_decade);
 
-/// A distance series d(t) fitted by the ultra-slow law and a power law, with bootstrap over runs.
+/// A distance series d(t) described by the theory's form and the power law with an offset, with
+/// bootstrap intervals over runs (descriptions beside the decision, which is decide_log_time()).
 struct DiffusionFit {
   sim::BootstrapFits fits;    ///< compare_distance_models() with bootstrap intervals over runs
-  double k = 0;               ///< exponent of d = a + b (ln t)^k
+  double k = 0;               ///< exponent of d = A (ln t - c)^k (k free)
   sim::Interval k_ci;         ///< its bootstrap interval
-  double beta = 0;            ///< exponent of d = C t^beta
+  double c = 0;               ///< its offset c
+  double beta = 0;            ///< exponent of d = a + C t^beta
   sim::Interval beta_ci;      ///< its bootstrap interval
-  double delta_aic = 0;       ///< AIC(power) - AIC(log-offset): > 0 favours the log law
-  double log_preferred = 0;   ///< share of bootstrap resamples in which the log law had the lower AIC
+  double delta_aic = 0;       ///< AIC(power-offset) - AIC(log-c): > 0 favours the law in ln t (a description only)
 };
 
-/// Fits the mean over runs (rows of `runs`, columns the times `t`) with both distance models and
-/// bootstraps over runs (`resamples`, seeded). Needs at least 5 times; one run gives zero-width intervals.
-DiffusionFit fit_diffusion(const std::vector<double>& t, const Eigen::MatrixXd& runs, int resamples, std::uint64_t seed);
+/// Fits the mean over runs (rows of `runs`, columns the times `t`) with the distance models
+/// (k fixed at `fixed_k` for "log-c-fixed") and bootstraps over runs. Needs at least 5 times.
+DiffusionFit fit_diffusion(const std::vector<double>& t, const Eigen::MatrixXd& runs, int resamples, std::uint64_t seed,
+                           double fixed_k = 1.0);
 
-/// Claim 1 of the paper: d(t) grows like a power of ln t, not like t^beta. PASS when the log law's
-/// AIC is lower than the power law's by at least `min_delta_aic` for every fit given. `labels`
-/// name the fits (e.g. "B = 128"); `expected` describes the model.
-Verdict log_time_verdict(const std::string& experiment, const std::vector<DiffusionFit>& fits,
-                         const std::vector<std::string>& labels, double min_delta_aic);
+/// The log-time claim for several curves (e.g. one per batch size): SUPPORTED when every curve's
+/// decision is, FALSIFIED when any is, UNDECIDED otherwise; the reason names each label's outcome.
+Verdict log_time_verdict(const std::string& experiment, const std::vector<sim::LogTimeDecision>& decisions,
+                         const std::vector<std::string>& labels, const sim::LogTimeRule& rule);
 
-/// A measured exponent (with interval) against a prediction: PASS when |measured - predicted| <=
-/// relative_tolerance * |predicted|.
+/// A measured exponent with interval against a prediction, band = predicted x (1 -+ relative_tolerance):
+/// SUPPORTED when the interval lies inside the band, FALSIFIED when it lies outside, UNDECIDED when it
+/// straddles an edge. A zero-width interval (one run) is decided on the point.
 Verdict exponent_verdict(const std::string& experiment, const std::string& claim, double measured, sim::Interval ci,
                          double predicted, double relative_tolerance);
 
-/// Both overlap measures of a set of curves: against iterations and against epochs.
-struct OverlapCheck {
-  sim::Overlap iterations;  ///< spread of the curves d(iterations)
-  sim::Overlap epochs;      ///< spread of the same curves d(epochs)
+/// A verdict that is UNDECIDED by construction, with its reason (e.g. a row whose input is missing).
+Verdict undecided_verdict(const std::string& experiment, const std::string& claim, const std::string& expected,
+                          const std::string& measured, const std::string& rule, const std::string& reason);
+
+/// The overlap claim (decide_overlap()): `scaled` the deviation of the sqrt-scaled curves from the
+/// reference, `controls` those of the other learning-rate rules.
+Verdict overlap_verdict(const std::string& experiment, const std::string& claim, const sim::Deviation& scaled,
+                        const std::vector<std::pair<std::string, sim::Deviation>>& controls, double max_deviation);
+
+/// A difference of accuracies (percent) over seeds: mean and Welch t interval (level 95%); with one
+/// seed on either side, the point alone.
+struct Difference {
+  double value = 0;   ///< mean(a) - mean(b)
+  double lo = 0;      ///< interval ends (equal to value with one seed)
+  double hi = 0;      ///< upper end
+  bool interval = false;  ///< whether there were >= 2 seeds on both sides
 };
+/// mean(a) - mean(b) with its interval.
+Difference difference(const std::vector<double>& a, const std::vector<double>& b);
 
-/// Measures both (curve_overlap with `points` grid points).
-OverlapCheck check_overlap(const std::vector<sim::Curve>& by_iterations, const std::vector<sim::Curve>& by_epochs,
-                           int points = 50);
+/// Claim 3, first half: the large batch generalizes worse. SUPPORTED when SB - LB >= min_gap (its
+/// interval's lower end, or the point with one seed), FALSIFIED when the upper end is below min_gap,
+/// UNDECIDED otherwise.
+Verdict gap_verdict(const std::string& experiment, const std::vector<double>& small_acc, const std::vector<double>& large_acc,
+                    double min_gap);
 
-/// Claim 4 of the paper: with sqrt lr scaling the curves overlap against iterations, not against
-/// epochs. PASS when the spread against iterations is at most `max_spread` and at most `max_ratio`
-/// times the spread against epochs.
-Verdict overlap_verdict(const std::string& experiment, const OverlapCheck& o, double max_spread, double max_ratio);
+/// Claim 3, second half: lr scaling + GBN + regime adaptation close the gap. SUPPORTED when
+/// SB - adapted <= tolerance (upper end), FALSIFIED when the lower end exceeds it, UNDECIDED otherwise.
+Verdict closed_gap_verdict(const std::string& experiment, const std::vector<double>& small_acc, const std::vector<double>& adapted_acc,
+                           double tolerance);
 
-/// Claim 3 of the paper, first half: the large batch generalizes worse. Accuracies in percent.
-/// PASS when small - large >= min_gap.
-Verdict gap_verdict(const std::string& experiment, double small_acc, double large_acc, double min_gap);
-
-/// Claim 3, second half: lr scaling + GBN + regime adaptation close the gap. PASS when
-/// small - adapted <= tolerance (percentage points; a negative gap, better than the small batch, passes).
-Verdict closed_gap_verdict(const std::string& experiment, double small_acc, double adapted_acc, double tolerance);
+/// The Table 1 ordering claims (+LR >= LB, +GBN >= +LR): SUPPORTED when better - worse >= -tolerance
+/// holds for the whole interval, FALSIFIED when the interval lies below -tolerance.
+Verdict not_worse_verdict(const std::string& experiment, const std::string& claim, const std::vector<double>& better,
+                          const std::vector<double>& worse, double tolerance);
 
 }  // namespace gengap::repro

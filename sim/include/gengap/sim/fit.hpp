@@ -7,7 +7,8 @@
 /// - `log-free`:  y = B (ln t - c)^k with k free;
 /// - `power`:     y = C t^beta.
 ///
-/// For distances, compare_distance_models() fits y = a + b (ln t)^k and y = C t^beta on y itself.
+/// For distances, compare_distance_models() fits the theory's form y = A (ln t - c)^k (k free, and k
+/// fixed at a predicted value) and the power law with an offset, y = a + C t^beta, on y itself.
 #pragma once
 
 #include <cstdint>
@@ -22,7 +23,7 @@ namespace gengap::sim {
 
 /// One fitted model.
 struct FitResult {
-  std::string model;               ///< "log-fixed", "log-free" or "power"
+  std::string model;               ///< "log-fixed", "log-free", "power"; distances: "log-c", "log-c-fixed", "power-offset"
   std::string formula;             ///< the model as text
   std::vector<std::string> names;  ///< parameter names, e.g. {"A", "c"}
   std::vector<double> params;      ///< fitted values, same order as names
@@ -76,15 +77,20 @@ using ModelComparer = std::function<std::vector<FitResult>(const std::vector<dou
 BootstrapFits bootstrap_fits(const std::vector<double>& t, const Eigen::MatrixXd& samples, int resamples, double level,
                              std::uint64_t seed, const ModelComparer& comparer);
 
-/// Distance series d(t) (weight distances, or walker distances): y = a + b (ln t)^k with k free
-/// (model "log-offset"), least squares on y. For each k the best a, b are solved exactly; k is found by
-/// a grid over (0, 20] refined by golden-section search.
-FitResult fit_log_offset(const std::vector<double>& t, const std::vector<double>& y);
-/// y = C t^beta fitted by least squares on y (model "power-y"), beta in (0, 3].
-FitResult fit_power_y(const std::vector<double>& t, const std::vector<double>& y);
-/// Both distance models, residuals on y so AIC and BIC compare, sorted by AIC (best first).
+/// Distance series d(t) (weight distances, walker distances) in the theory's finite-time form
+/// y = A (ln t - c)^k with k and c free (model "log-c"), least squares on y: A solved exactly for each
+/// (c, k), c < ln(min t) searched on ln(ln min t - c), k in [0.05, 30] on ln k. Unbiased on its own
+/// family: a true (ln t - 3)^2 is recovered exactly (tested), unlike a + b (ln t)^k.
+FitResult fit_log_c(const std::vector<double>& t, const std::vector<double>& y);
+/// y = A (ln t - c)^k with k given (model "log-c-fixed"; e.g. the prediction 1/gamma or 2/alpha).
+FitResult fit_log_c_fixed(const std::vector<double>& t, const std::vector<double>& y, double k);
+/// The power law with an offset, y = a + C t^beta (model "power-offset"), beta in (0, 3]: the fair
+/// alternative to a law in ln t with an offset.
+FitResult fit_power_offset(const std::vector<double>& t, const std::vector<double>& y);
+/// The three distance models, residuals on y so AIC and BIC compare, sorted by AIC (best first).
+/// These are descriptions; the log-time decision is decide_log_time() (claims.hpp).
 /// @throws InvalidArgument for fewer than 5 points, non-finite values or t <= 1
-std::vector<FitResult> compare_distance_models(const std::vector<double>& t, const std::vector<double>& y);
+std::vector<FitResult> compare_distance_models(const std::vector<double>& t, const std::vector<double>& y, double fixed_k = 1.0);
 
 /// JSON of a fit: {"model", "formula", "params": {name: value}, "n", "k", "rss", "aic", "bic"}.
 void to_json(nlohmann::json& j, const FitResult& f);

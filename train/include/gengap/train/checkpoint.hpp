@@ -23,6 +23,7 @@ struct CheckpointState {
   nlohmann::json metrics = nlohmann::json::array();   ///< metrics.jsonl's rows so far
   nlohmann::json distances = nlohmann::json::array(); ///< distance records so far
   int world_size = 1;                                 ///< workers that wrote it
+  int64_t clipped = 0;                                ///< updates clipped so far
   nlohmann::json config = nlohmann::json::object();   ///< the TrainConfig of the run (to_json)
 };
 

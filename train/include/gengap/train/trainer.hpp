@@ -11,6 +11,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "gengap/train/data.hpp"
+#include "gengap/train/regime.hpp"
 
 namespace gengap::train {
 
@@ -73,6 +74,21 @@ const std::vector<std::string>& resume_fields();
 /// The fields of resume_fields() in which `now` differs from `saved` (a checkpoint's config), as
 /// "name: saved -> now" texts; empty when the run may resume.
 std::vector<std::string> resume_mismatches(const TrainConfig& now, const nlohmann::json& saved);
+
+/// The regime a config trains with: the model's (authors_regime), its first lr replaced by `lr` when
+/// that is > 0 (the other phases keep their ratios), every key scaled by regime_scale, adapted to
+/// batch_size / ghost_batch_size when regime_adaptation. The trainer and the repro both use this.
+Regime resolve_regime(const TrainConfig& c);
+
+/// What a config plans for a training set of `train_size` samples.
+struct RegimePlan {
+  int64_t per_epoch = 0;   ///< updates per epoch: floor(train_size / batch_size)
+  int64_t first_drop = 0;  ///< the update at which the first learning-rate drop happens (total when none)
+  int64_t total = 0;       ///< updates planned (epochs or the regime's length, capped by max_iterations)
+  double epochs = 0;       ///< epochs planned
+};
+/// The plan of `c` on `train_size` samples. @throws core::InvalidArgument for more than 2^53 updates
+RegimePlan plan_regime(const TrainConfig& c, int64_t train_size);
 
 /// What a run returns (also written to out_dir/summary.json).
 struct TrainSummary {
