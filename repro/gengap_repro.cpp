@@ -161,6 +161,20 @@ int main(int argc, char** argv) {
          << v["reason"].get<std::string>() << " |\n";
     }
     md << "\n" << n_supported << " supported, " << n_falsified << " falsified, " << n_undecided << " undecided\n";
+    // Plainly: where this run contradicts the paper or the theory, and what it could not decide.
+    md << "\n## What this run says\n\n";
+    for (const char* outcome : {"falsified", "undecided", "supported"}) {
+      const std::string head = std::string(outcome) == "falsified"   ? "Contradicts the paper or the theory (falsified):"
+                               : std::string(outcome) == "undecided" ? "Could not decide (undecided):"
+                                                                     : "Agrees (supported):";
+      bool any = false;
+      for (const auto& v : verdicts) {
+        if (v["verdict"].get<std::string>() != outcome) continue;
+        if (!any) md << "- " << head << "\n";
+        any = true;
+        md << "  - " << v["experiment"].get<std::string>() << ": " << v["claim"].get<std::string>() << " — " << v["reason"].get<std::string>() << ".\n";
+      }
+    }
     md << "\nWall time per experiment (this invocation; reused experiments cost nothing):\n\n| experiment | seconds |\n|---|---|\n";
     for (const auto& [name, secs] : timings) md << "| " << name << " | " << std::fixed << std::setprecision(0) << secs << std::defaultfloat << " |\n";
     if (!skipped.empty()) {

@@ -22,6 +22,21 @@ void read_header(core::ObjectReader& r) {
   r.ignore_notes();
 }
 
+sim::LogTimeRule read_log_time_rule(core::ObjectReader& claims, const std::function<void(core::ObjectReader&)>& extra) {
+  sim::LogTimeRule rule;
+  core::ObjectReader k = claims.child("log_time");
+  k.required("k_max", rule.k_max);
+  k.required("q_flat", rule.q_flat);
+  k.required("min_window_ratio", rule.min_window_ratio);
+  k.required("level", rule.level);
+  k.optional("min_samples", rule.min_samples);
+  k.optional("min_points", rule.min_points);
+  if (extra) extra(k);
+  k.ignore_notes();
+  k.finish();
+  return rule;
+}
+
 void WalkSpec::read(core::ObjectReader& r, bool with_sigma) {
   if (with_sigma) r.required("sigma", sigma);
   r.required("environments", environments);

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,10 @@ namespace gengap::repro::detail {
 /// Marks the fields every experiment config has (kind, enabled, reason, expected_seconds, profile,
 /// description and notes) as known, checking their types.
 void read_header(core::ObjectReader& r);
+
+/// Reads claims.log_time: k_max, q_flat, min_window_ratio, level (required), min_samples and
+/// min_points (optional), and the keys `extra` reads; refuses the others.
+sim::LogTimeRule read_log_time_rule(core::ObjectReader& claims, const std::function<void(core::ObjectReader&)>& extra = {});
 
 /// "in FILE": the suffix of messages about a config.
 inline std::string in_file(const std::string& file) { return "in " + file; }

@@ -70,14 +70,7 @@ struct SgdBatchConfig {
     r.required("fit_tmin", s.fit_tmin);
     r.required("control_lr_scaling", s.control_lr_scaling);
     core::ObjectReader cl = r.child("claims");
-    core::ObjectReader lt = cl.child("log_time");
-    lt.required("k_max", s.log_time.k_max);
-    lt.required("q_flat", s.log_time.q_flat);
-    lt.required("min_window_ratio", s.log_time.min_window_ratio);
-    lt.required("level", s.log_time.level);
-    lt.required("min_samples", s.log_time.min_samples);
-    lt.ignore_notes();
-    lt.finish();
+    s.log_time = read_log_time_rule(cl);
     core::ObjectReader ex = cl.child("exponent");
     ex.required("relative_tolerance", s.exponent_tolerance);
     ex.ignore_notes();

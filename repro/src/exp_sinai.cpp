@@ -40,14 +40,7 @@ struct SinaiConfig {
     v.required("level", s.valley_level);
     v.ignore_notes();
     v.finish();
-    core::ObjectReader lt = cl.child("log_time");
-    lt.required("k_max", s.log_time.k_max);
-    lt.required("q_flat", s.log_time.q_flat);
-    lt.required("min_window_ratio", s.log_time.min_window_ratio);
-    lt.required("level", s.log_time.level);
-    lt.required("blocks", s.blocks);
-    lt.ignore_notes();
-    lt.finish();
+    s.log_time = read_log_time_rule(cl, [&s](core::ObjectReader& k) { k.required("blocks", s.blocks); });
     cl.finish();
     r.finish();
     sim::require(s.potential == "sinai-gaussian" || s.potential == "sinai-binary", "potential", s.potential,

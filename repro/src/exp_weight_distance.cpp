@@ -109,17 +109,7 @@ struct WeightDistanceConfig {
       spec.check(sim::FbmPotential(1.0, spec.sigma));
     }
     core::ObjectReader cl = r.child("claims");
-    {
-      core::ObjectReader k = cl.child("log_time");
-      k.required("k_max", s.log_time.k_max);
-      k.required("q_flat", s.log_time.q_flat);
-      k.required("min_window_ratio", s.log_time.min_window_ratio);
-      k.required("level", s.log_time.level);
-      k.required("min_samples", s.log_time.min_samples);
-      k.optional("min_points", s.log_time.min_points);
-      k.ignore_notes();
-      k.finish();
-    }
+    s.log_time = read_log_time_rule(cl);
     auto claim = [&cl](const char* name, std::initializer_list<std::pair<const char*, double*>> fields) {
       core::ObjectReader k = cl.child(name);
       for (const auto& [key, target] : fields) k.required(key, *target);

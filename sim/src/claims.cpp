@@ -352,7 +352,7 @@ std::pair<Outcome, std::string> decide_overlap(const Deviation& scaled, const st
   if (controls.empty()) return {Outcome::kUndecided, "no control runs (other learning-rate rules) to compare the overlap with"};
   const std::string dev = num(scaled.value) + " [" + num(scaled.lo) + ", " + num(scaled.hi) + "]";
   if (scaled.lo > max_deviation)
-    return {Outcome::kFalsified, "the curves differ by up to " + dev + " (at t = " + num(scaled.at_t) + "), more than the " +
+    return {Outcome::kFalsified, "the curves differ by up to " + dev + " (at " + num(scaled.at_t) + " on the reference's axis), more than the " +
                                      num(max_deviation) + " allowed"};
   if (scaled.hi > max_deviation)
     return {Outcome::kUndecided, "the largest deviation " + dev + " straddles the " + num(max_deviation) + " allowed"};

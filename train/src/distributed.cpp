@@ -239,7 +239,13 @@ GradientAllReduce::GradientAllReduce(std::vector<torch::Tensor> params, Communic
 }
 
 GradientAllReduce::~GradientAllReduce() {
-  for (std::size_t k = 0; k < impl_->params.size(); ++k) impl_->params[k].remove_hook(impl_->hooks[k]);
+  // No exception leaves a destructor: a hook that cannot be removed is left to the parameter.
+  for (std::size_t k = 0; k < impl_->params.size(); ++k) {
+    try {
+      impl_->params[k].remove_hook(impl_->hooks[k]);
+    } catch (...) {
+    }
+  }
 }
 
 void GradientAllReduce::prepare() {

@@ -60,11 +60,16 @@ LogTimeShape log_time_shape(const std::vector<double>& t, const std::vector<doub
 struct LogTimeDecision {
   Outcome outcome = Outcome::kUndecided;  ///< the decision
   std::string reason;                     ///< one sentence: why
-  double t0 = 0, t1 = 0;                  ///< the window used
+  double t0 = 0;                          ///< the window's start
+  double t1 = 0;                          ///< the window's end
   std::size_t points = 0;                 ///< times inside it
   std::size_t samples = 0;                ///< runs
-  LogTimeShape mean, lo, hi;              ///< mean over runs and interval ends
-  double z = 0, z_lo = 0, z_hi = 0;       ///< z = -g/q^2 at the centre (1/(k - 1) for a law in ln t); NaN when q_mid <= q_flat
+  LogTimeShape mean;                      ///< mean over runs
+  LogTimeShape lo;                        ///< lower ends of the intervals
+  LogTimeShape hi;                        ///< upper ends of the intervals
+  double z = 0;                           ///< z = -g/q^2 at the centre (1/(k - 1) for a law in ln t); NaN when q_mid <= q_flat
+  double z_lo = 0;                        ///< smallest z over the interval box of (q, g)
+  double z_hi = 0;                        ///< largest z over the box
   double k_implied = 0;                   ///< 1 + 1/z (infinite for z <= 0)
 };
 
