@@ -70,30 +70,20 @@ Walk walk(const sim::Potential& pot, const WalkSpec& spec, const std::string& la
   sim::EnsembleConfig e = spec.ensemble();
   gengap::cli::Progress progress(label);
   e.progress = [&progress](double f) { progress(f); };
-  Walk w{sim::run_ensemble(pot, *sim::make_dynamics(spec.dynamics), e), {}, {}, {}};
+  Walk w{sim::run_ensemble(pot, *sim::make_dynamics(spec.dynamics), e), {}};
   progress.done();
-  for (std::size_t i = 0; i < w.r.times.size(); ++i)
-    if (static_cast<double>(w.r.times[i]) >= spec.fit_tmin && w.r.times[i] > 1 && w.r.msd[i] > 0) {
-      w.t.push_back(static_cast<double>(w.r.times[i]));
-      w.y.push_back(w.r.msd[i]);
-      w.cols.push_back(static_cast<Eigen::Index>(i));
-    }
+  w.fit = sim::fit_window(w.r.times, w.r.msd, w.r.env_msd, spec.fit_tmin);
   return w;
 }
 
 sim::BootstrapFits bootstrap(const Walk& w, double fixed_k, std::uint64_t seed) {
-  Eigen::MatrixXd s(w.r.env_msd.rows(), static_cast<Eigen::Index>(w.cols.size()));
-  for (std::size_t i = 0; i < w.cols.size(); ++i) s.col(static_cast<Eigen::Index>(i)) = w.r.env_msd.col(w.cols[i]);
-  return sim::bootstrap_fits(w.t, s, 200, 0.95, seed, fixed_k);
+  return sim::bootstrap_fits(w.fit.t, w.fit.samples, 200, 0.95, seed, fixed_k);
 }
 
 const sim::FitResult& model(const sim::BootstrapFits& b, const std::string& name, std::size_t* index) {
-  for (std::size_t m = 0; m < b.fits.size(); ++m)
-    if (b.fits[m].model == name) {
-      if (index) *index = m;
-      return b.fits[m];
-    }
-  throw std::logic_error("no model " + name);
+  const std::size_t m = sim::model_index(b.fits, name);
+  if (index) *index = m;
+  return b.fits[m];
 }
 
 void write_series_csv(const std::filesystem::path& p, const sim::EnsembleResult& r, double scale_x2) {

@@ -48,9 +48,8 @@ struct WalkSpec {
 
 /// One walk ensemble with the times and columns to fit (t >= fit_tmin, t > 1, <x^2> > 0).
 struct Walk {
-  sim::EnsembleResult r;
-  std::vector<double> t, y;
-  std::vector<Eigen::Index> cols;
+  sim::EnsembleResult r;  ///< the ensemble
+  sim::FitWindow fit;     ///< its fit window (t >= fit_tmin)
 };
 /// Runs the ensemble of `spec` on `pot` with a progress line labelled `label`.
 Walk walk(const sim::Potential& pot, const WalkSpec& spec, const std::string& label);

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "gengap/core/io.hpp"
+#include "gengap/train/run_log.hpp"
 #include "train_common.hpp"
 
 namespace gengap::repro {
@@ -164,7 +165,7 @@ json run(const Context& x) {
   for (std::size_t r = 0; r < rows.size(); ++r)
     if (!row_skip[r].empty()) std::cerr << "[" << x.name << "] skipped " << rows[r].base.model << ": " << row_skip[r] << '\n';
   double planned = 0;
-  for (const auto& j : jobs) planned += planned_epochs(j.cfg) * planned_samples(j.cfg);
+  for (const auto& j : jobs) planned += planned_work(j.cfg);
   Eta eta(x.name, planned);
   // acc[row][col] over seeds; error curves per row and column (mean over seeds, by epoch index).
   std::vector<std::vector<std::vector<double>>> acc(rows.size(), std::vector<std::vector<double>>(cols.size()));
@@ -175,10 +176,10 @@ json run(const Context& x) {
     bool reused = false;
     const auto t0 = std::chrono::steady_clock::now();
     const json s = run_once(j.cfg, x.hash, &reused);
-    eta.end(planned_epochs(j.cfg) * planned_samples(j.cfg), std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), reused);
+    eta.end(planned_work(j.cfg), std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), reused);
     const double a = 100 * s["test_accuracy"].get<double>();
     acc[j.row][j.col].push_back(a);
-    curves[{j.row, j.col}].push_back(csv_columns(fs::path(j.cfg.out_dir) / "metrics.csv"));
+    curves[{j.row, j.col}].push_back(csv_columns(fs::path(j.cfg.out_dir) / train::run_log::kMetricsFile));
     csv << j.cfg.model << ',' << j.cfg.dataset << ',' << cols[j.col].tag << ',' << j.cfg.batch_size << ',' << j.cfg.seed << ','
         << a << ',' << s["iterations"] << ',' << s["epochs"] << ',' << s["seconds"] << '\n';
   }
@@ -189,12 +190,12 @@ json run(const Context& x) {
     const std::string model = rows[key.first].base.model;
     std::ostringstream e;
     e << std::setprecision(8) << "iteration,epoch,test_error\n";
-    std::size_t n = runs.front().at("iteration").size();
-    for (const auto& r : runs) n = std::min(n, r.at("iteration").size());
+    std::size_t n = runs.front().at(train::run_log::kIteration).size();
+    for (const auto& r : runs) n = std::min(n, r.at(train::run_log::kIteration).size());
     for (std::size_t k = 0; k < n; ++k) {
       double err = 0;
-      for (const auto& r : runs) err += 100 * (1 - r.at("test_accuracy")[k]);
-      e << runs.front().at("iteration")[k] << ',' << runs.front().at("epoch")[k] << ',' << err / static_cast<double>(runs.size()) << '\n';
+      for (const auto& r : runs) err += 100 * (1 - r.at(train::run_log::kTestAccuracy)[k]);
+      e << runs.front().at(train::run_log::kIteration)[k] << ',' << runs.front().at(train::run_log::kEpoch)[k] << ',' << err / static_cast<double>(runs.size()) << '\n';
     }
     core::write_file_atomic((x.dir / ("error_" + model + "_" + cols[key.second].tag + ".csv")).string(), e.str());
   }

@@ -20,9 +20,9 @@ json run_walk_check(const json& wc, double alpha, const std::string& file, const
   // Distances per environment, sqrt(<x^2>_env), fitted like the weight distances.
   std::vector<double> t;
   std::vector<Eigen::Index> cols;
-  for (std::size_t i : log_thin(w.t, 0, spec.per_decade)) {
-    t.push_back(w.t[i]);
-    cols.push_back(w.cols[i]);
+  for (std::size_t i : log_thin(w.fit.t, 0, spec.per_decade)) {
+    t.push_back(w.fit.t[i]);
+    cols.push_back(w.fit.columns[i]);
   }
   Eigen::MatrixXd d(w.r.env_msd.rows(), static_cast<Eigen::Index>(cols.size()));
   for (std::size_t i = 0; i < cols.size(); ++i) d.col(static_cast<Eigen::Index>(i)) = w.r.env_msd.col(cols[i]).cwiseSqrt();

@@ -111,9 +111,9 @@ double planned_samples(const train::TrainConfig& t) {
   return t.dataset.rfind("cifar", 0) == 0 ? 50000.0 : 60000.0;
 }
 
-double planned_epochs(const train::TrainConfig& t) {
-  const double a = t.regime_adaptation ? std::ceil(static_cast<double>(t.batch_size) / static_cast<double>(t.ghost_batch_size)) : 1.0;
-  return t.epochs > 0 ? t.epochs : train::authors_regime(t.model).length * t.regime_scale * a;
+double planned_work(const train::TrainConfig& t) {
+  const train::RegimePlan p = train::plan_regime(t, static_cast<std::int64_t>(planned_samples(t)));
+  return static_cast<double>(p.total) * static_cast<double>(t.batch_size);
 }
 
 void Eta::begin(std::size_t i, std::size_t n, const std::string& label) const {

@@ -39,8 +39,9 @@ std::map<std::string, std::vector<double>> csv_columns(const std::filesystem::pa
 
 /// Training samples per epoch as the trainer will see them, for time estimates only.
 double planned_samples(const train::TrainConfig& t);
-/// Regime length in epochs after scaling and adaptation, for time estimates.
-double planned_epochs(const train::TrainConfig& t);
+/// The samples a run will process (planned updates x batch size, from train::plan_regime()), for
+/// time estimates.
+double planned_work(const train::TrainConfig& t);
 
 /// Time left in an experiment, from the planned work (samples) of its runs and the rate so far.
 class Eta {

@@ -18,6 +18,7 @@ struct LatticeParams {
   double alpha = 1.0;
   double s = 3.0;
   std::vector<double> temperatures{1.0};
+  std::string dynamics = "metropolis";
   int subharmonics = 3;
   std::int64_t environments = 20;
   std::int64_t walkers = 10;
@@ -51,6 +52,7 @@ void validate(const LatticeParams& p) {
   require(p.per_decade >= 1 && p.per_decade <= 1000, "per_decade", p.per_decade, "must be in [1, 1000]");
   require(p.threads >= 0, "threads", p.threads, "must be >= 0");
   require(std::isfinite(p.fit_tmin), "fit_tmin", p.fit_tmin, "must be finite");
+  (void)make_dynamics(p.dynamics);
   for (std::size_t di = 0; di < p.dims.size(); ++di) {
     LatticeFieldOptions fo;
     fo.dim = p.dims[di];
@@ -84,56 +86,38 @@ int run(const LatticeParams& p) {
     cli::Progress progress("lattice d = " + std::to_string(fo.dim));
     if (!p.quiet) cfg.progress = [&progress](double f) { progress(f); };
     // Every field is synthesized once and walked at all temperatures.
-    const std::vector<sim::LatticeWalkResult> all = sim::run_lattice_walks(field, cfg, p.temperatures);
+    const std::vector<sim::LatticeWalkResult> all = sim::run_lattice_walks(field, *make_dynamics(p.dynamics), cfg, p.temperatures);
     progress.done();
     for (std::size_t k = 0; k < all.size(); ++k) {
       const double temp = p.temperatures[k];
       const sim::LatticeWalkResult& r = all[k];
-      std::vector<double> t, y;
-      sim::Curve curve;
+      const sim::FitWindow w = sim::fit_window(r.times, r.msd, r.env_msd, p.fit_tmin);
+      sim::Curve curve;  // the collapse is asymptotic: late times only, those of the fit window
       for (std::size_t i = 0; i < r.times.size(); ++i) {
         const double ti = static_cast<double>(r.times[i]);
         const double x = temp * std::log(ti) / p.s;  // the collapse variable T ln t / s
         csv << fo.dim << ',' << temp << ',' << ti << ',' << x << ',' << r.msd[i] << '\n';
-        if (ti >= p.fit_tmin && ti > 1 && r.msd[i] > 0) {
-          t.push_back(ti);
-          y.push_back(r.msd[i]);
-        }
-        if (ti >= p.fit_tmin && ti > 1 && r.msd[i] > 0) {  // the collapse is asymptotic: late times only
-          curve.x.push_back(x);
-          curve.y.push_back(r.msd[i]);
-        }
+      }
+      for (std::size_t c = 0; c < w.t.size(); ++c) {
+        curve.x.push_back(temp * std::log(w.t[c]) / p.s);
+        curve.y.push_back(w.y[c]);
       }
       json fit;
-      if (t.size() >= 4) {
-        std::vector<Eigen::Index> cols;
-        for (std::size_t i = 0; i < r.times.size(); ++i)
-          if (static_cast<double>(r.times[i]) >= p.fit_tmin && r.times[i] > 1 && r.msd[i] > 0) cols.push_back(static_cast<Eigen::Index>(i));
-        if (r.env_msd.rows() >= 2) {
-          // Bootstrap over environments: intervals for every parameter, k of the log-free model among them.
-          Eigen::MatrixXd smp(r.env_msd.rows(), static_cast<Eigen::Index>(cols.size()));
-          for (std::size_t c = 0; c < cols.size(); ++c) smp.col(static_cast<Eigen::Index>(c)) = r.env_msd.col(cols[c]);
-          const sim::BootstrapFits b = sim::bootstrap_fits(t, smp, 200, 0.95, p.seed, k_pred);
+      if (w.t.size() >= 4) {
+        // Bootstrap over environments (when there are >= 2): intervals for every parameter, k of the
+        // log-free model among them.
+        const sim::BootstrapFits b = sim::fit_window_models(w, 200, 0.95, p.seed, k_pred);
+        const std::size_t m = sim::model_index(b.fits, "log-free");
+        if (b.resamples > 0) {
           fit["models"] = b;
-          fit["preferred"] = b.fits.front().model;
-          for (std::size_t m = 0; m < b.fits.size(); ++m) {
-            if (b.fits[m].model != "log-free") continue;
-            for (std::size_t q = 0; q < b.fits[m].names.size(); ++q)
-              if (b.fits[m].names[q] == "k") fit["k_ci"] = {b.intervals[m][q].lo, b.intervals[m][q].hi};
-            fit["k"] = b.fits[m].param("k");
-            ks.push_back(b.fits[m].param("k"));
-          }
+          for (std::size_t q = 0; q < b.fits[m].names.size(); ++q)
+            if (b.fits[m].names[q] == "k") fit["k_ci"] = {b.intervals[m][q].lo, b.intervals[m][q].hi};
         } else {
-          const std::vector<sim::FitResult> models = sim::compare_models(t, y, k_pred);
-          fit["models"] = models;
-          fit["preferred"] = models.front().model;
-          for (const auto& m : models) {
-            if (m.model == "log-free") {
-              fit["k"] = m.param("k");
-              ks.push_back(m.param("k"));
-            }
-          }
+          fit["models"] = b.fits;
         }
+        fit["preferred"] = b.fits.front().model;
+        fit["k"] = b.fits[m].param("k");
+        ks.push_back(b.fits[m].param("k"));
       } else {
         fit["skipped"] = "fewer than 4 times >= fit_tmin";
       }
@@ -169,7 +153,7 @@ int run(const LatticeParams& p) {
   }
   json j;
   j["parameters"] = {{"dims", p.dims},       {"boxes", p.boxes},           {"alpha", p.alpha},
-                     {"sigma", p.s},         {"temperatures", p.temperatures}, {"subharmonics", p.subharmonics},
+                     {"sigma", p.s},         {"temperatures", p.temperatures}, {"dynamics", p.dynamics}, {"subharmonics", p.subharmonics},
                      {"environments", p.environments}, {"walkers", p.walkers}, {"t_max", p.t_max},
                      {"per_decade", p.per_decade}, {"fit_tmin", p.fit_tmin}, {"seed", p.seed}};
   j["runs"] = runs;
@@ -202,6 +186,7 @@ Command lattice_command() {
             o.add("--sigma", "sigma", p->s, "s: E[(V(x + e_1) - V(x))^2] = s^2");
             o.add("-T,--temperatures", "temperatures", p->temperatures, "temperatures (several: the collapse on T ln t / s)")
                 ->delimiter(',');
+            o.add("--dynamics", "dynamics", p->dynamics, "metropolis | heat-bath");
             o.add("--subharmonics", "subharmonics", p->subharmonics, "subharmonic levels below the box's lowest wave number");
             o.add("-e,--environments", "environments", p->environments, "independent fields per run");
             o.add("-w,--walkers", "walkers", p->walkers, "walkers per field");

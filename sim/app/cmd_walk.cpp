@@ -32,48 +32,29 @@ struct WalkParams {
 };
 
 json fit_section(const EnsembleResult& r, double tmin, int resamples, std::uint64_t seed, double fixed_k, bool sinai) {
-  std::vector<double> t, y;
-  std::vector<Eigen::Index> cols;
-  for (std::size_t i = 0; i < r.times.size(); ++i) {
-    if (static_cast<double>(r.times[i]) >= tmin && r.times[i] > 1 && r.msd[i] > 0) {
-      t.push_back(static_cast<double>(r.times[i]));
-      y.push_back(r.msd[i]);
-      cols.push_back(static_cast<Eigen::Index>(i));
-    }
-  }
-  if (t.size() < 4) return json{{"skipped", "fewer than 4 times >= fit_tmin with <x^2> > 0"}};
+  const FitWindow w = fit_window(r.times, r.msd, r.env_msd, tmin);
+  if (w.t.size() < 4) return json{{"skipped", "fewer than 4 times >= fit_tmin with <x^2> > 0"}};
   json out;
   out["tmin"] = tmin;
   out["fixed_k"] = fixed_k;
-  std::vector<FitResult> fits;
-  if (resamples > 0 && r.env_msd.rows() >= 2) {
-    Eigen::MatrixXd s(r.env_msd.rows(), static_cast<Eigen::Index>(cols.size()));
-    for (std::size_t c = 0; c < cols.size(); ++c) s.col(static_cast<Eigen::Index>(c)) = r.env_msd.col(cols[c]);
-    const auto b = bootstrap_fits(t, s, resamples, 0.95, seed, fixed_k);
+  const BootstrapFits b = fit_window_models(w, resamples, 0.95, seed, fixed_k);
+  const std::size_t m = model_index(b.fits, "log-fixed");
+  const double s2 = r.sigma2, a = b.fits[m].param("A");
+  if (b.resamples > 0) {
     out["models"] = b;
     out["bootstrap_resamples"] = resamples;
-    fits = b.fits;
     if (sinai) {
-      for (std::size_t m = 0; m < b.fits.size(); ++m) {
-        if (b.fits[m].model != "log-fixed") continue;
-        const double s2 = r.sigma2, a = b.fits[m].param("A");
-        const auto& ci = b.intervals[m][0];
-        out["kesten"] = {{"target", kKestenSecondMoment},
-                         {"estimate", s2 * s2 * std::pow(a, 4)},
-                         {"ci", {s2 * s2 * std::pow(ci.lo, 4), s2 * s2 * std::pow(ci.hi, 4)}},
-                         {"what", "sigma^4 A^4 from <x^2>^(1/4) = A (ln t - c); Kesten: E b^2 = 61/45"}};
-      }
+      const auto& ci = b.intervals[m][0];
+      out["kesten"] = {{"target", kKestenSecondMoment},
+                       {"estimate", s2 * s2 * std::pow(a, 4)},
+                       {"ci", {s2 * s2 * std::pow(ci.lo, 4), s2 * s2 * std::pow(ci.hi, 4)}},
+                       {"what", "sigma^4 A^4 from <x^2>^(1/4) = A (ln t - c); Kesten: E b^2 = 61/45"}};
     }
   } else {
-    fits = compare_models(t, y, fixed_k);
-    out["models"] = fits;
-    if (sinai) {
-      for (const auto& f : fits)
-        if (f.model == "log-fixed")
-          out["kesten"] = {{"target", kKestenSecondMoment}, {"estimate", r.sigma2 * r.sigma2 * std::pow(f.param("A"), 4)}};
-    }
+    out["models"] = b.fits;
+    if (sinai) out["kesten"] = {{"target", kKestenSecondMoment}, {"estimate", s2 * s2 * std::pow(a, 4)}};
   }
-  out["preferred"] = fits.front().model;
+  out["preferred"] = b.fits.front().model;
   return out;
 }
 

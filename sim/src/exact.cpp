@@ -11,7 +11,7 @@
 #include "gengap/core/memory.hpp"
 #include "gengap/sim/error.hpp"
 #include "gengap/sim/theory.hpp"
-#include "parallel.hpp"
+#include "gengap/core/parallel.hpp"
 
 namespace gengap::sim {
 namespace {
@@ -145,8 +145,8 @@ BirthDeathChain chain_from_landscape(const Landscape& land, const Dynamics& dyn,
   c.right.assign(n, 0.0);
   c.left.assign(n, 0.0);
   for (std::size_t i = 0; i < n; ++i) {
-    if (i + 1 < n) c.right[i] = 0.5 * dyn.accept((land.v[i + 1] - land.v[i]) / temperature);
-    if (i > 0) c.left[i] = 0.5 * dyn.accept((land.v[i - 1] - land.v[i]) / temperature);
+    if (i + 1 < n) c.right[i] = hop_probability(dyn, (land.v[i + 1] - land.v[i]) / temperature);
+    if (i > 0) c.left[i] = hop_probability(dyn, (land.v[i - 1] - land.v[i]) / temperature);
   }
   return c;
 }
@@ -252,7 +252,7 @@ ExactEnsembleResult run_exact_ensemble(const Potential& potential, const Dynamic
   std::vector<ExactPropagation> props(n_env);
   std::vector<std::vector<double>> edge_t(n_env);
   const auto t0 = std::chrono::steady_clock::now();
-  detail::parallel_for(
+  core::parallel_for(
       n_env, cfg.threads,
       [&](std::uint32_t e) {
         const Landscape land = potential.sample(cfg.seed, e, hw);

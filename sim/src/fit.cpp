@@ -201,6 +201,40 @@ std::vector<FitResult> compare_models(const std::vector<double>& t, const std::v
   return fits;
 }
 
+FitWindow fit_window(const std::vector<std::uint64_t>& times, const std::vector<double>& y, const Eigen::MatrixXd& samples,
+                     double tmin) {
+  require(y.size() == times.size(), "y", y.size(), "must hold one value per time (" + std::to_string(times.size()) + ")");
+  require(samples.size() == 0 || samples.cols() == static_cast<Eigen::Index>(times.size()), "samples", samples.cols(),
+          "must have one column per time (" + std::to_string(times.size()) + ")");
+  FitWindow w;
+  for (std::size_t i = 0; i < times.size(); ++i) {
+    const double t = static_cast<double>(times[i]);
+    if (t >= tmin && times[i] > 1 && y[i] > 0) {
+      w.t.push_back(t);
+      w.y.push_back(y[i]);
+      w.columns.push_back(static_cast<Eigen::Index>(i));
+    }
+  }
+  w.samples.resize(samples.size() == 0 ? 0 : samples.rows(), samples.size() == 0 ? 0 : static_cast<Eigen::Index>(w.columns.size()));
+  if (samples.size() != 0)
+    for (std::size_t c = 0; c < w.columns.size(); ++c) w.samples.col(static_cast<Eigen::Index>(c)) = samples.col(w.columns[c]);
+  return w;
+}
+
+BootstrapFits fit_window_models(const FitWindow& w, int resamples, double level, std::uint64_t seed, double fixed_k) {
+  if (resamples > 0 && w.samples.rows() >= 2) return bootstrap_fits(w.t, w.samples, resamples, level, seed, fixed_k);
+  BootstrapFits out;
+  out.fits = compare_models(w.t, w.y, fixed_k);
+  out.level = level;
+  return out;
+}
+
+std::size_t model_index(const std::vector<FitResult>& fits, const std::string& name) {
+  for (std::size_t m = 0; m < fits.size(); ++m)
+    if (fits[m].model == name) return m;
+  throw InvalidArgument("model", name, "one of the fitted models");
+}
+
 BootstrapFits bootstrap_fits(const std::vector<double>& t, const Eigen::MatrixXd& samples, int resamples, double level,
                              std::uint64_t seed, double fixed_k) {
   return bootstrap_fits(t, samples, resamples, level, seed,

@@ -20,8 +20,8 @@ HopTable::HopTable(const Landscape& land, const Dynamics& dyn, double temperatur
   const std::size_t n = land.v.size();
   t_.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
-    const double pl = i > 0 ? 0.5 * dyn.accept((land.v[i - 1] - land.v[i]) / temperature) : 0.0;
-    const double pr = i + 1 < n ? 0.5 * dyn.accept((land.v[i + 1] - land.v[i]) / temperature) : 0.0;
+    const double pl = i > 0 ? hop_probability(dyn, (land.v[i - 1] - land.v[i]) / temperature) : 0.0;
+    const double pr = i + 1 < n ? hop_probability(dyn, (land.v[i + 1] - land.v[i]) / temperature) : 0.0;
     t_[i].left = probability_to_threshold(pl);
     t_[i].right = 0xFFFFFFFFu - probability_to_threshold(pr);
   }

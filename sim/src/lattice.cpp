@@ -11,9 +11,10 @@
 
 #include "gengap/core/memory.hpp"
 #include "gengap/sim/error.hpp"
+#include "gengap/sim/metropolis.hpp"
 #include "gengap/sim/philox.hpp"
 #include "gengap/sim/times.hpp"
-#include "parallel.hpp"
+#include "gengap/core/parallel.hpp"
 
 namespace gengap::sim {
 namespace {
@@ -174,7 +175,7 @@ std::vector<double> LatticeField::sample(std::uint64_t seed, std::uint64_t env) 
   return v;
 }
 
-std::vector<LatticeWalkResult> run_lattice_walks(const LatticeField& field, const LatticeWalkConfig& cfg,
+std::vector<LatticeWalkResult> run_lattice_walks(const LatticeField& field, const Dynamics& dyn, const LatticeWalkConfig& cfg,
                                                  const std::vector<double>& temperatures) {
   check_lattice_walks(field.options(), cfg, temperatures);
   const int dim = field.options().dim;
@@ -189,7 +190,7 @@ std::vector<LatticeWalkResult> run_lattice_walks(const LatticeField& field, cons
   }
   std::vector<std::int64_t> reach(n_env * n_temp, 0);
   const auto t0 = std::chrono::steady_clock::now();
-  detail::parallel_for(
+  core::parallel_for(
       n_env, cfg.threads,
       [&](std::uint32_t e) {
         const std::vector<double> v = field.sample(cfg.seed, e);  // once, for every temperature
@@ -213,7 +214,8 @@ std::vector<LatticeWalkResult> run_lattice_walks(const LatticeField& field, cons
                 y[static_cast<std::size_t>(axis)] += step;
                 const std::int64_t ysite = (y[0] & mask) + L * ((y[1] & mask) + L * (y[2] & mask));
                 const double dv = (v[static_cast<std::size_t>(ysite)] - v[static_cast<std::size_t>(site)]) * inv_t;
-                if (dv <= 0 || to_open01(u_acc) < std::exp(-dv)) {
+                // u < 1 always, so a rule that accepts with probability 1 always moves.
+                if (to_open01(u_acc) < dyn.accept(dv)) {
                   x = y;
                   site = ysite;
                   if (std::abs(y[static_cast<std::size_t>(axis)]) > reach_limit) {
@@ -245,8 +247,17 @@ std::vector<LatticeWalkResult> run_lattice_walks(const LatticeField& field, cons
   return res;
 }
 
+std::vector<LatticeWalkResult> run_lattice_walks(const LatticeField& field, const LatticeWalkConfig& cfg,
+                                                 const std::vector<double>& temperatures) {
+  return run_lattice_walks(field, Metropolis(), cfg, temperatures);
+}
+
+LatticeWalkResult run_lattice_walk(const LatticeField& field, const Dynamics& dyn, const LatticeWalkConfig& cfg) {
+  return run_lattice_walks(field, dyn, cfg, {cfg.temperature}).front();
+}
+
 LatticeWalkResult run_lattice_walk(const LatticeField& field, const LatticeWalkConfig& cfg) {
-  return run_lattice_walks(field, cfg, {cfg.temperature}).front();
+  return run_lattice_walk(field, Metropolis(), cfg);
 }
 
 }  // namespace gengap::sim

@@ -3,8 +3,6 @@
 
 #include <cmath>
 
-#include "gengap/sim/flat.hpp"
-
 #include <nlohmann/json.hpp>
 
 #include "gengap/sim/error.hpp"
@@ -45,12 +43,5 @@ void SinaiPotential::to_json(nlohmann::json& j) const {
   j = {{"name", name()}, {"sigma", s_}, {"alpha", 1.0},
        {"increments", kind_ == Increments::kGaussian ? "gaussian" : "binary"}};
 }
-
-Landscape FlatPotential::sample(std::uint64_t, std::uint64_t, std::int64_t hw) const {
-  require(hw >= 1, "half_width", hw, "must be >= 1");
-  return Landscape{-hw, std::vector<double>(static_cast<std::size_t>(2 * hw + 1), 0.0)};
-}
-
-void FlatPotential::to_json(nlohmann::json& j) const { j = {{"name", "flat"}}; }
 
 }  // namespace gengap::sim

@@ -7,7 +7,7 @@
 
 #include "gengap/core/memory.hpp"
 #include "gengap/sim/error.hpp"
-#include "parallel.hpp"
+#include "gengap/core/parallel.hpp"
 
 namespace gengap::sim {
 namespace {
@@ -145,7 +145,7 @@ std::vector<std::int64_t> sample_valley_bottoms(const Potential& potential, doub
                                                 std::uint64_t seed, unsigned threads) {
   const std::int64_t hw0 = check_valley_request(potential, gamma, samples, threads);
   std::vector<std::int64_t> out(samples);
-  detail::parallel_for(
+  core::parallel_for(
       samples, threads,
       [&](std::uint32_t i) {
         for (std::int64_t hw = hw0;; hw *= 2) {

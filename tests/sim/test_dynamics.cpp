@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "gengap/sim/ensemble.hpp"
+#include "gengap/sim/exact.hpp"
 #include "gengap/sim/flat.hpp"
 #include "gengap/sim/heat_bath.hpp"
 #include "gengap/sim/hop_table.hpp"
@@ -24,6 +25,24 @@ TEST_CASE("Metropolis and heat-bath satisfy detailed balance", "[dynamics]") {
   }
   CHECK(m.accept(0) == 1.0);
   CHECK(h.accept(0) == 0.5);
+}
+
+TEST_CASE("hop_probability: the neighbour's share times the acceptance, on the line and on Z^d", "[dynamics]") {
+  const Metropolis m;
+  const HeatBath h;
+  CHECK(hop_probability(m, -2.0) == 0.5);
+  CHECK(hop_probability(m, 0.7) == 0.5 * std::exp(-0.7));
+  CHECK(hop_probability(h, 0.0) == 0.25);
+  CHECK(hop_probability(h, 1.1, 6) == Approx(1.0 / (6.0 * (1.0 + std::exp(1.1)))).epsilon(1e-15));
+  // The exact solver's chain and the hop table follow it.
+  const SinaiPotential p(SinaiPotential::Increments::kGaussian, 1.0);
+  const Landscape l = p.sample(9, 0, 20);
+  const BirthDeathChain c = chain_from_landscape(l, h, 0.6);
+  for (std::int64_t x = -19; x < 19; ++x) {
+    const auto i = static_cast<std::size_t>(x - l.lo);
+    CHECK(c.right[i] == hop_probability(h, (l(x + 1) - l(x)) / 0.6));
+    CHECK(c.left[i] == hop_probability(h, (l(x - 1) - l(x)) / 0.6));
+  }
 }
 
 TEST_CASE("hop tables represent the detailed-balance probabilities to 2^-32", "[dynamics]") {

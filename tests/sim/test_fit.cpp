@@ -160,3 +160,44 @@ TEST_CASE("distance models: A (ln t - c)^k and a + C t^beta recovered exactly, w
   }
   CHECK(covered >= 15);
 }
+
+TEST_CASE("fit_window: times >= tmin with t > 1 and y > 0, the sample rows at them, and the fits bootstrap when they can", "[fit]") {
+  const std::vector<std::uint64_t> times{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000};
+  Eigen::MatrixXd samples(3, 10);
+  std::vector<double> y(10);
+  for (Eigen::Index c = 0; c < 10; ++c) {
+    const double lt = std::log(static_cast<double>(times[static_cast<std::size_t>(c)]));
+    for (Eigen::Index r = 0; r < 3; ++r) samples(r, c) = std::pow(1.0 + 0.1 * static_cast<double>(r), 4) * std::pow(lt + 1.0, 4);
+    y[static_cast<std::size_t>(c)] = samples.col(c).mean();
+  }
+  y[6] = 0;  // a zero is left out (its logarithm is not taken)
+  const FitWindow w = fit_window(times, y, samples, 5);
+  REQUIRE(w.t == std::vector<double>{5, 10, 20, 50, 200, 500, 1000});
+  REQUIRE(w.columns == std::vector<Eigen::Index>{2, 3, 4, 5, 7, 8, 9});
+  REQUIRE(w.samples.rows() == 3);
+  REQUIRE(w.samples.cols() == 7);
+  CHECK(w.samples.col(4) == samples.col(7));
+  CHECK(w.y[4] == y[7]);
+  // With rows and resamples: the bootstrap, bitwise bootstrap_fits() on the window.
+  const BootstrapFits b = fit_window_models(w, 50, 0.9, 7, 4.0);
+  const BootstrapFits direct = bootstrap_fits(w.t, w.samples, 50, 0.9, 7, 4.0);
+  CHECK(b.resamples == 50);
+  REQUIRE(b.fits.size() == direct.fits.size());
+  for (std::size_t m = 0; m < b.fits.size(); ++m) {
+    CHECK(b.fits[m].model == direct.fits[m].model);
+    CHECK(b.fits[m].params == direct.fits[m].params);
+    CHECK(b.intervals[m][0].lo == direct.intervals[m][0].lo);
+  }
+  // Without (no rows, or resamples 0): compare_models() on the curve, no intervals.
+  const FitWindow bare = fit_window(times, y, Eigen::MatrixXd(), 5);
+  CHECK(bare.samples.size() == 0);
+  const BootstrapFits plain = fit_window_models(bare, 50, 0.95, 7, 4.0);
+  CHECK(plain.resamples == 0);
+  CHECK(plain.intervals.empty());
+  const std::vector<FitResult> cm = compare_models(bare.t, bare.y, 4.0);
+  CHECK(plain.fits.front().params == cm.front().params);
+  CHECK(plain.fits[model_index(plain.fits, "log-fixed")].model == "log-fixed");
+  CHECK_THROWS_WITH(model_index(plain.fits, "nope"), Catch::Contains("model = nope"));
+  CHECK_THROWS_AS(fit_window(times, std::vector<double>(3, 1.0), samples, 1), InvalidArgument);
+  CHECK_THROWS_AS(fit_window(times, y, Eigen::MatrixXd::Ones(2, 4), 1), InvalidArgument);
+}

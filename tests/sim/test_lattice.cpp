@@ -7,7 +7,9 @@
 #include <catch2/catch.hpp>
 
 #include "gengap/sim/error.hpp"
+#include "gengap/sim/heat_bath.hpp"
 #include "gengap/sim/lattice.hpp"
+#include "gengap/sim/metropolis.hpp"
 #include "gengap/sim/times.hpp"
 
 using namespace gengap::sim;
@@ -104,6 +106,26 @@ TEST_CASE("lattice walk: on a nearly flat field the walker is the simple random 
       CHECK(std::abs(r.msd[i] - t) < 4 * std::sqrt(2.0 * t * t / 2000.0));
     }
     CHECK(r.walker_steps == 4u * 500u * cfg.times.back());
+  }
+}
+
+TEST_CASE("lattice walk takes any dynamics: heat bath on a nearly flat field moves half the time, <|x|^2> = t/2", "[lattice][dynamics]") {
+  for (int d = 1; d <= 3; ++d) {
+    const LatticeField f({d, d == 3 ? 128 : 512, 1.0, 1e-12, 3});
+    LatticeWalkConfig cfg;
+    cfg.environments = 4;
+    cfg.walkers_per_env = 500;
+    cfg.times = {10, 100};
+    if (d < 3) cfg.times.push_back(400);  // the d = 3 box (128) holds walkers to |x_i| <= 32
+    const LatticeWalkResult r = run_lattice_walk(f, HeatBath(), cfg);
+    for (std::size_t i = 0; i < r.times.size(); ++i) {
+      const double t = static_cast<double>(r.times[i]);
+      // A lazy simple random walk: E|x|^2 = t / 2, Var |x|^2 <= 2 (t/2)^2 + t/2; 2000 walkers.
+      INFO("d = " << d << ", t = " << t);
+      CHECK(std::abs(r.msd[i] - t / 2) < 4 * std::sqrt((t * t / 2 + t / 2) / 2000.0));
+    }
+    // Metropolis given explicitly is the default, bitwise.
+    CHECK(run_lattice_walk(f, Metropolis(), cfg).env_msd == run_lattice_walk(f, cfg).env_msd);
   }
 }
 

@@ -262,7 +262,8 @@ TEST_CASE("synthetic sets, normalization and seeded augmentation", "[data]") {
       const auto vals = y1[i][ch].flatten();
       for (int64_t k = 0; k < vals.numel(); ++k) {
         const float v = vals[k].item<float>();
-        CHECK((v == 0 || (v >= (i * 3 + ch) * 64 && v < (i * 3 + ch + 1) * 64)));
+        const double lo = static_cast<double>((i * 3 + ch) * 64), hi = static_cast<double>((i * 3 + ch + 1) * 64);
+        CHECK((v == 0 || (v >= lo && v < hi)));
       }
     }
 }

@@ -13,7 +13,7 @@
 
 #include "gengap/core/error.hpp"
 #include "gengap/core/io.hpp"
-#include "gengap/sim/philox.hpp"
+#include "gengap/core/philox.hpp"
 
 namespace gengap::train {
 namespace fs = std::filesystem;
@@ -261,7 +261,7 @@ torch::Tensor augment_crop_flip(const torch::Tensor& batch, int64_t pad, uint64_
   const torch::Tensor padded = torch::constant_pad_nd(batch, {pad, pad, pad, pad}, 0);
   torch::Tensor out = torch::empty_like(batch);
   for (int64_t i = 0; i < b; ++i) {
-    const auto r = sim::Stream(seed, sim::StreamPurpose::kStart, static_cast<uint32_t>(i), 0x0A06u)(0);
+    const auto r = core::Stream(seed, core::StreamPurpose::kStart, static_cast<uint32_t>(i), 0x0A06u)(0);
     const int64_t dy = r[0] % (2 * pad + 1), dx = r[1] % (2 * pad + 1);
     torch::Tensor crop = padded[i].narrow(1, dy, h).narrow(2, dx, w);
     if (r[2] & 1u) crop = crop.flip({2});

@@ -28,217 +28,26 @@
 #include "gengap/core/error.hpp"
 #include "gengap/core/io.hpp"
 #include "gengap/core/json.hpp"
-#include "gengap/sim/philox.hpp"
+#include "gengap/core/philox.hpp"
 #include "gengap/train/checkpoint.hpp"
 #include "gengap/train/distributed.hpp"
 #include "gengap/train/models.hpp"
 #include "gengap/train/regime.hpp"
 #include "gengap/train/run_log.hpp"
 #include "gengap/train/weight_distance.hpp"
+#include "batch_stream.hpp"
+#include "internal.hpp"
 
 namespace gengap::train {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// ------------------------------------------------------------------------------------------------
-// Config
+using detail::bad;
+using detail::Batch;
+using detail::BatchStream;
+using detail::num;
 
 namespace {
-[[noreturn]] void bad(const std::string& field, const std::string& value, const std::string& why) {
-  throw core::InvalidArgument(field, value, why);
-}
-std::string num(double v) {
-  std::ostringstream os;
-  os << v;
-  return os.str();
-}
-}  // namespace
-
-void TrainConfig::validate() const {
-  check_model_name(model);
-  if (dataset != "fashion-mnist" && dataset != "mnist" && dataset != "cifar10" && dataset != "cifar100" && dataset != "synthetic" &&
-      dataset != "synthetic-cifar")
-    bad("dataset", dataset, "expected fashion-mnist, mnist, cifar10, cifar100, synthetic or synthetic-cifar");
-  if (batch_size < 2) bad("batch_size", std::to_string(batch_size), "must be >= 2");
-  if (ghost_batch_size < 2) bad("ghost_batch_size", std::to_string(ghost_batch_size), "must be >= 2");
-  if (norm != "bn" && norm != "gbn" && norm != "none") bad("norm", norm, "expected bn, gbn or none");
-  if (norm == "gbn" && ghost_batch_size > batch_size)
-    bad("ghost_batch_size", std::to_string(ghost_batch_size),
-        "larger than batch_size = " + std::to_string(batch_size) + " with norm = gbn (a ghost batch must fit in the batch)");
-  parse_lr_scaling(lr_scaling);
-  if (lr_scaling == "linear" && ghost_batch_size > batch_size)
-    bad("ghost_batch_size", std::to_string(ghost_batch_size), "linear lr scaling needs ghost_batch_size <= batch_size");
-  if (!(regime_scale > 0) || !std::isfinite(regime_scale)) bad("regime_scale", num(regime_scale), "must be > 0");
-  if (!(warmup_epochs >= 0)) bad("warmup_epochs", num(warmup_epochs), "must be >= 0");
-  if (!(epochs >= 0) || !std::isfinite(epochs) || epochs > 1e9)
-    bad("epochs", num(epochs), "must be finite, in [0, 1e9] (0 = the regime's length)");
-  if (!(warmup_epochs <= 1e9) || !std::isfinite(warmup_epochs)) bad("warmup_epochs", num(warmup_epochs), "must be finite");
-  if (max_iterations < 0) bad("max_iterations", std::to_string(max_iterations), "must be >= 0");
-  if (!(lr >= 0) || !std::isfinite(lr)) bad("lr", num(lr), "must be >= 0 (0 = the regime's own)");
-  if (!(clip_norm >= 0) || !std::isfinite(clip_norm)) bad("clip_norm", num(clip_norm), "must be finite and >= 0 (0 = off)");
-  {
-    // auto, cpu, cuda or cuda:N; LibTorch's own parser would end in a backtrace for anything else.
-    bool ok = device == "auto" || device == "cpu" || device == "cuda";
-    if (!ok && device.rfind("cuda:", 0) == 0 && device.size() > 5 && device.size() <= 8)
-      ok = device.find_first_not_of("0123456789", 5) == std::string::npos;
-    if (!ok) bad("device", device, "expected auto, cpu, cuda or cuda:N");
-  }
-  if (dtype != "float32" && dtype != "float64") bad("dtype", dtype, "expected float32 or float64");
-  if (out_dir.empty()) bad("out_dir", "\"\"", "must name a folder");
-  if (train_subset < 0) bad("train_subset", std::to_string(train_subset), "must be >= 0");
-  if (test_subset < 0) bad("test_subset", std::to_string(test_subset), "must be >= 0");
-  if (dataset.rfind("synthetic", 0) == 0 && synthetic_size > (int64_t{1} << 24))
-    bad("synthetic_size", std::to_string(synthetic_size), "must be <= 2^24 (16.8 million samples)");
-  if (synthetic_size < batch_size && dataset.rfind("synthetic", 0) == 0)
-    bad("synthetic_size", std::to_string(synthetic_size), "must be >= batch_size");
-  if (!(synthetic_noise >= 0) || !std::isfinite(synthetic_noise)) bad("synthetic_noise", num(synthetic_noise), "must be >= 0");
-  if (distance_per_decade < 1 || distance_per_decade > 1000)
-    bad("distance_per_decade", std::to_string(distance_per_decade), "must lie in [1, 1000]");
-  if (probe_size < 2) bad("probe_size", std::to_string(probe_size), "must be >= 2");
-  if (world_size < 1) bad("world_size", std::to_string(world_size), "must be >= 1");
-  if (rank < 0 || rank >= world_size) bad("rank", std::to_string(rank), "must lie in [0, world_size = " + std::to_string(world_size) + ")");
-  if (batch_size % world_size != 0)
-    bad("batch_size", std::to_string(batch_size), "must be divisible by world_size = " + std::to_string(world_size));
-  if (world_size > 1 && batch_size / world_size < 2)
-    bad("batch_size", std::to_string(batch_size), "must give every worker at least 2 samples");
-  if (world_size > 1 && norm == "gbn" && ghost_batch_size > batch_size / world_size)
-    bad("ghost_batch_size", std::to_string(ghost_batch_size),
-        "larger than the per-worker batch batch_size / world_size = " + std::to_string(batch_size / world_size) +
-            " with norm = gbn (each worker normalizes its own slice)");
-  if (master_port < 1 || master_port > 65535) bad("master_port", std::to_string(master_port), "must lie in [1, 65535]");
-  if (!(dist_timeout > 0) || !std::isfinite(dist_timeout)) bad("dist_timeout", num(dist_timeout), "must be > 0");
-}
-
-#define GENGAP_CONFIG_FIELDS(X)                                                                                      \
-  X(model) X(dataset) X(data_dir) X(batch_size) X(ghost_batch_size) X(norm) X(lr_scaling) X(warmup_epochs)           \
-  X(regime_adaptation) X(regime_scale) X(epochs) X(max_iterations) X(lr) X(nesterov) X(clip_norm) X(seed) X(device) X(dtype) X(out_dir)       \
-  X(train_subset) X(test_subset) X(synthetic_size) X(synthetic_noise) X(distance_per_decade) X(probe_size) X(augment) X(resume) X(progress) \
-  X(world_size) X(rank) X(master_addr) X(master_port) X(dist_timeout)
-
-void to_json(json& j, const TrainConfig& c) {
-  j = json::object();
-#define X(f) j[#f] = c.f;
-  GENGAP_CONFIG_FIELDS(X)
-#undef X
-}
-
-void from_json(const json& j, TrainConfig& c) { apply_json(j, c, ""); }
-
-void apply_json(const json& j, TrainConfig& c, const std::string& where) {
-  core::ObjectReader r(j, where);
-#define X(f) r.optional(#f, c.f);
-  GENGAP_CONFIG_FIELDS(X)
-#undef X
-  r.finish();
-}
-
-const std::vector<std::string>& resume_fields() {
-  // What makes a checkpoint another run: its model and data, how batches and epochs are counted,
-  // the normalization, the lr rule and the regime's clock, the seed, the probe, workers and dtype.
-  // The lr, clipping, momentum and warm-up may change on purpose (an intervention), as may epochs.
-  static const std::vector<std::string> f{"model",          "dataset",         "batch_size",  "ghost_batch_size",
-                                          "norm",           "lr_scaling",      "regime_adaptation", "regime_scale",
-                                          "seed",           "train_subset",    "test_subset", "synthetic_size",
-                                          "synthetic_noise", "probe_size",     "world_size",  "dtype"};
-  return f;
-}
-
-std::vector<std::string> resume_mismatches(const TrainConfig& now, const json& saved) {
-  const json cur = now;
-  std::vector<std::string> out;
-  for (const auto& k : resume_fields()) {
-    const json a = saved.is_object() && saved.contains(k) ? saved.at(k) : json();
-    const json& b = cur.at(k);
-    // Numbers compare by value (1 and 1.0 are the same setting).
-    const bool same = (a.is_number() && b.is_number()) ? a.get<double>() == b.get<double>() : a == b;
-    if (!same) out.push_back(k + " " + core::printable(a.is_null() ? std::string("(not recorded)") : a.dump(), 60) + " in the checkpoint, " +
-                             core::printable(b.dump(), 60) + " now");
-  }
-  return out;
-}
-
-// ------------------------------------------------------------------------------------------------
-// Data stream: a producer thread prepares batches of an epoch ahead of the training step.
-
-namespace {
-
-struct Batch {
-  torch::Tensor x, y;
-};
-
-class BatchStream {
- public:
-  /// Batches of `batch` samples in the epoch's order; a worker (rank of world) gets its slice
-  /// [rank, rank + 1) x batch / world of each, so that the workers together see the single-process batch.
-  BatchStream(const Dataset& d, int64_t batch, uint64_t seed, bool augment, int64_t epoch, int rank = 0, int world = 1)
-      : data_(d), batch_(batch), seed_(seed), augment_(augment), local_(batch / world), offset_(rank * (batch / world)) {
-    const int64_t n = d.size();
-    torch::Generator g = at::detail::createCPUGenerator(seed * 1000003ull + static_cast<uint64_t>(epoch));
-    perm_ = torch::randperm(n, g, torch::kLong);
-    count_ = n / batch;
-    epoch_ = epoch;
-    worker_ = std::thread([this] { produce(); });
-  }
-  ~BatchStream() {
-    {
-      std::lock_guard<std::mutex> l(m_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    worker_.join();
-  }
-  int64_t count() const { return count_; }
-  Batch next() {
-    std::unique_lock<std::mutex> l(m_);
-    cv_.wait(l, [this] { return !q_.empty() || error_; });
-    if (error_) std::rethrow_exception(error_);
-    Batch b = std::move(q_.front());
-    q_.pop_front();
-    cv_.notify_all();
-    return b;
-  }
-
- private:
-  void produce() {
-    try {
-      for (int64_t b = 0; b < count_; ++b) {
-        const torch::Tensor idx = perm_.narrow(0, b * batch_, batch_);
-        Batch out;
-        if (augment_) {
-          // The crops of a batch come from one stream over the whole batch: augment it, then slice.
-          const uint64_t s = sim::Stream(seed_, sim::StreamPurpose::kStart, static_cast<uint32_t>(epoch_), static_cast<uint32_t>(b))(0)[0];
-          out = {augment_crop_flip(data_.images.index_select(0, idx), 4, s), data_.labels.index_select(0, idx)};
-          if (local_ < batch_) out = {out.x.narrow(0, offset_, local_), out.y.narrow(0, offset_, local_)};
-        } else {
-          const torch::Tensor mine = local_ < batch_ ? idx.narrow(0, offset_, local_) : idx;
-          out = {data_.images.index_select(0, mine), data_.labels.index_select(0, mine)};
-        }
-        std::unique_lock<std::mutex> l(m_);
-        cv_.wait(l, [this] { return q_.size() < 3 || stop_; });
-        if (stop_) return;
-        q_.push_back(std::move(out));
-        cv_.notify_all();
-      }
-    } catch (...) {
-      std::lock_guard<std::mutex> l(m_);
-      error_ = std::current_exception();
-      cv_.notify_all();
-    }
-  }
-  const Dataset& data_;
-  int64_t batch_;
-  uint64_t seed_;
-  bool augment_;
-  int64_t local_, offset_;
-  torch::Tensor perm_;
-  int64_t count_ = 0, epoch_ = 0;
-  std::deque<Batch> q_;
-  std::mutex m_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  std::exception_ptr error_;
-  std::thread worker_;
-};
 
 void write_atomic(const fs::path& p, const std::string& text) { core::write_file_atomic(p.string(), text); }
 
@@ -296,74 +105,59 @@ double probe_loss(torch::nn::Sequential& model, const Batch& probe) {
   return l;
 }
 
-}  // namespace
+/// One row of distance.csv / distance_layers.jsonl at update `it` (run_log.hpp's columns).
+json distance_row(torch::nn::Sequential& model, const WeightDistance& dist, const Batch& probe, int64_t it, double epoch, double loss,
+                  double probe0, double grad_norm, int64_t clipped) {
+  json layers = json::object();
+  double sq = 0;  // the total distance from the per-layer ones: one pass over the parameters
+  for (const auto& [k, v] : dist.per_layer(*model)) {
+    layers[k] = v;
+    sq += v * v;
+  }
+  json weights = json::object();
+  for (const auto& [k, g] : dist.weight_geometry(*model)) weights[k] = {{"norm", g.norm}, {"norm0", g.norm0}, {"cos", g.cos}};
+  return {{run_log::kIteration, it},
+          {run_log::kEpoch, epoch},
+          {run_log::kLoss, loss},
+          {run_log::kDistance, std::sqrt(sq)},
+          {run_log::kProbeLossDelta, probe_loss(model, probe) - probe0},
+          {run_log::kGradNorm, grad_norm},
+          {run_log::kClipped, clipped},
+          {"layers", layers},
+          {"weights", weights}};
+}
+
+/// summary.json: what train() returns, with the throughput.
+void write_summary(const fs::path& file, const TrainSummary& s, int64_t batch_size);
 
 // ------------------------------------------------------------------------------------------------
+// The stages of train(): each checks what it can before anything is written.
 
-Regime resolve_regime(const TrainConfig& c) {
-  Regime regime = authors_regime(c.model);
-  if (c.lr > 0) {
-    const double f = c.lr / regime.phases.front().lr;
-    for (auto& p : regime.phases) p.lr *= f;
-  }
-  if (c.regime_scale != 1) {
-    for (auto& p : regime.phases) p.start *= c.regime_scale;
-    regime.length *= c.regime_scale;
-  }
-  if (c.regime_adaptation) regime = adapt_regime(regime, c.batch_size, c.ghost_batch_size);
-  return regime;
+/// The device of `cfg` (auto: CUDA when present).
+torch::Device select_device(const TrainConfig& cfg) {
+  if (cfg.device == "auto") return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+  const torch::Device dev(cfg.device);
+  if (dev.is_cuda() && !torch::cuda::is_available()) bad("device", cfg.device, "CUDA is not available here (use auto or cpu)");
+  return dev;
 }
 
-RegimePlan plan_regime(const TrainConfig& c, int64_t train_size) {
-  const Regime regime = resolve_regime(c);
-  RegimePlan p;
-  p.per_epoch = train_size / c.batch_size;
-  p.epochs = c.epochs > 0 ? c.epochs : regime.length;
-  const double planned = regime.unit == RegimeUnit::kIteration && c.epochs <= 0 ? regime.length : p.epochs * static_cast<double>(p.per_epoch);
-  if (!(planned <= 9e15))
-    bad(c.epochs > 0 ? "epochs" : "regime_scale", num(c.epochs > 0 ? c.epochs : c.regime_scale), "gives " + num(planned) + " updates, more than 2^53");
-  p.total = static_cast<int64_t>(std::llround(planned));
-  if (c.max_iterations > 0) p.total = std::min(p.total, c.max_iterations);
-  p.first_drop = p.total;
-  if (regime.phases.size() > 1) {
-    const double start = regime.phases[1].start;
-    const double at = regime.unit == RegimeUnit::kIteration ? start : start * static_cast<double>(p.per_epoch);
-    p.first_drop = std::min(p.total, static_cast<int64_t>(std::llround(at)));
+/// The checkpoint to resume from: present, intact and made with the same settings.
+std::unique_ptr<Checkpoint> open_resume(const TrainConfig& cfg, const fs::path& ckpt, const torch::Device& dev) {
+  if (!fs::exists(ckpt))
+    bad("resume", "true", "there is no checkpoint to resume from (" + ckpt.string() + "); drop --resume to start afresh");
+  auto resumed = std::make_unique<Checkpoint>(core::read_file(ckpt.string(), "checkpoint", std::uint64_t{1} << 36), ckpt.string(), dev);
+  const std::vector<std::string> diff = resume_mismatches(cfg, resumed->state().config);
+  if (!diff.empty()) {
+    std::string d;
+    for (const auto& x : diff) d += (d.empty() ? "" : "; ") + x;
+    bad("checkpoint", ckpt.string(), "was made with other settings (" + d + "); resume with the same settings or use another out_dir");
   }
-  return p;
+  return resumed;
 }
 
-TrainSummary train(const TrainConfig& cfg) {
-  cfg.validate();
-  const auto t_start = std::chrono::steady_clock::now();
-  torch::Device dev(torch::kCPU);
-  if (cfg.device == "auto") {
-    if (torch::cuda::is_available()) dev = torch::Device(torch::kCUDA);
-  } else {
-    dev = torch::Device(cfg.device);
-    if (dev.is_cuda() && !torch::cuda::is_available()) bad("device", cfg.device, "CUDA is not available here (use auto or cpu)");
-  }
-  const torch::Dtype dtype = cfg.dtype == "float64" ? torch::kDouble : torch::kFloat;
-  const bool lead = cfg.rank == 0;  // rank 0 evaluates, reports and writes every file
-  const bool progress = cfg.progress && lead;
-  const fs::path out(cfg.out_dir);
-  const fs::path ckpt = out / "checkpoint.pt";
-  // Everything is checked before anything is written: the output folder, the checkpoint to resume
-  // (present, readable, made with the same settings), the data, the model.
-  std::unique_ptr<Checkpoint> resumed;
-  if (cfg.resume) {
-    if (!fs::exists(ckpt))
-      bad("resume", "true", "there is no checkpoint to resume from (" + ckpt.string() + "); drop --resume to start afresh");
-    resumed = std::make_unique<Checkpoint>(core::read_file(ckpt.string(), "checkpoint", std::uint64_t{1} << 36), ckpt.string(), dev);
-    const std::vector<std::string> diff = resume_mismatches(cfg, resumed->state().config);
-    if (!diff.empty()) {
-      std::string d;
-      for (const auto& x : diff) d += (d.empty() ? "" : "; ") + x;
-      bad("checkpoint", ckpt.string(), "was made with other settings (" + d + "); resume with the same settings or use another out_dir");
-    }
-  }
-  if (lead) core::check_output_dir("out_dir", cfg.out_dir);
-
+/// The training and test sets, checked against each other, normalized by the training set's channel
+/// statistics, in the run's dtype.
+std::pair<Dataset, Dataset> prepare_data(const TrainConfig& cfg, torch::Dtype dtype) {
   Dataset train_set = load(cfg, true), test_set = load(cfg, false);
   if (train_set.size() < cfg.batch_size)
     bad("batch_size", std::to_string(cfg.batch_size), "larger than the training set (" + std::to_string(train_set.size()) + " samples)");
@@ -378,13 +172,12 @@ TrainSummary train(const TrainConfig& cfg) {
     train_set.images = train_set.images.to(dtype);
     test_set.images = test_set.images.to(dtype);
   }
+  return {std::move(train_set), std::move(test_set)};
+}
 
-  const Regime regime = resolve_regime(cfg);
-  const RegimePlan plan = plan_regime(cfg, train_set.size());
-  const int64_t per_epoch = plan.per_epoch;
-  const int64_t total_it = plan.total;
-  const LrScaling scaling = parse_lr_scaling(cfg.lr_scaling);
-
+/// The model of `cfg` for these data, seeded, on `dev` in `dtype`, in training mode.
+torch::nn::Sequential build_model(const TrainConfig& cfg, const Dataset& train_set, const Dataset& test_set, const torch::Device& dev,
+                                  torch::Dtype dtype) {
   torch::manual_seed(cfg.seed);
   ModelOptions mo;
   mo.classes = std::max(train_set.classes, test_set.classes);
@@ -401,6 +194,52 @@ TrainSummary train(const TrainConfig& cfg) {
       if (b.is_floating_point()) b.set_data(b.to(dtype));
   }
   model->train();
+  return model;
+}
+
+/// Data-parallel: meets the other workers (once every local check has passed); a fresh run starts
+/// every worker from rank 0's weights (the seed makes them equal anyway).
+std::unique_ptr<Communicator> connect(const TrainConfig& cfg, const torch::Device& dev, torch::nn::Module& model) {
+  DistOptions d;
+  d.rank = cfg.rank;
+  d.world_size = cfg.world_size;
+  d.master_addr = cfg.master_addr;
+  d.master_port = cfg.master_port;
+  d.timeout_seconds = cfg.dist_timeout;
+  auto comm = std::make_unique<Communicator>(d, dev);
+  if (!cfg.resume) {
+    std::vector<torch::Tensor> state = model.parameters();
+    for (auto& b : model.buffers()) state.push_back(b);
+    comm->broadcast(state);
+  }
+  return comm;
+}
+
+}  // namespace
+
+TrainSummary train(const TrainConfig& cfg) {
+  cfg.validate();
+  const auto t_start = std::chrono::steady_clock::now();
+  const torch::Device dev = select_device(cfg);
+  const torch::Dtype dtype = cfg.dtype == "float64" ? torch::kDouble : torch::kFloat;
+  const bool lead = cfg.rank == 0;  // rank 0 evaluates, reports and writes every file
+  const bool progress = cfg.progress && lead;
+  const fs::path out(cfg.out_dir);
+  const fs::path ckpt = out / "checkpoint.pt";
+  // Everything is checked before anything is written: the output folder, the checkpoint to resume
+  // (present, readable, made with the same settings), the data, the model.
+  std::unique_ptr<Checkpoint> resumed = cfg.resume ? open_resume(cfg, ckpt, dev) : nullptr;
+  if (lead) core::check_output_dir("out_dir", cfg.out_dir);
+
+  const auto [train_set, test_set] = prepare_data(cfg, dtype);
+
+  const Regime regime = resolve_regime(cfg);
+  const RegimePlan plan = plan_regime(cfg, train_set.size());
+  const int64_t per_epoch = plan.per_epoch;
+  const int64_t total_it = plan.total;
+  const LrScaling scaling = parse_lr_scaling(cfg.lr_scaling);
+
+  torch::nn::Sequential model = build_model(cfg, train_set, test_set, dev, dtype);
 
   torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(regime.phases.front().lr)
                                                  .momentum(regime.phases.front().momentum)
@@ -428,21 +267,7 @@ TrainSummary train(const TrainConfig& cfg) {
   }
 
   // Data-parallel: meet the other workers once every local check has passed.
-  std::unique_ptr<Communicator> comm;
-  if (cfg.world_size > 1) {
-    DistOptions d;
-    d.rank = cfg.rank;
-    d.world_size = cfg.world_size;
-    d.master_addr = cfg.master_addr;
-    d.master_port = cfg.master_port;
-    d.timeout_seconds = cfg.dist_timeout;
-    comm = std::make_unique<Communicator>(d, dev);
-    if (!cfg.resume) {  // every worker starts from rank 0's weights (the seed makes them equal anyway)
-      std::vector<torch::Tensor> state = model->parameters();
-      for (auto& b : model->buffers()) state.push_back(b);
-      comm->broadcast(state);
-    }
-  }
+  std::unique_ptr<Communicator> comm = cfg.world_size > 1 ? connect(cfg, dev, *model) : nullptr;
   if (lead) {
     json j = cfg;
     write_atomic(out / "config.json", j.dump(2) + "\n");
@@ -452,29 +277,12 @@ TrainSummary train(const TrainConfig& cfg) {
     // Dropout draws from the default generator: give each worker its own stream (otherwise the
     // workers' slices would share masks), a function of (seed, rank, iteration) so that a resumed
     // job continues deterministically.
-    const uint64_t s = sim::Stream(cfg.seed, sim::StreamPurpose::kStart, static_cast<uint32_t>(cfg.rank), static_cast<uint32_t>(it))(1)[0];
+    const uint64_t s = core::Stream(cfg.seed, core::StreamPurpose::kStart, static_cast<uint32_t>(cfg.rank), static_cast<uint32_t>(it))(1)[0];
     torch::manual_seed(s);
   }
 
   int64_t clipped = resumed_clipped;  // updates clipped so far
   auto save_all = [&](int64_t epoch_done) {
-    std::ostringstream csv, lay, mcsv;
-    csv << run_log::kIteration << ',' << run_log::kEpoch << ',' << run_log::kLoss << ',' << run_log::kDistance << ','
-        << run_log::kProbeLossDelta << ',' << run_log::kGradNorm << ',' << run_log::kClipped << '\n';
-    for (const auto& r : distances) {
-      csv << r[run_log::kIteration].get<int64_t>() << ',' << r[run_log::kEpoch].get<double>() << ',' << r[run_log::kLoss].get<double>()
-          << ',' << r[run_log::kDistance].get<double>() << ',' << r[run_log::kProbeLossDelta].get<double>() << ','
-          << r[run_log::kGradNorm].get<double>() << ',' << r[run_log::kClipped].get<int64_t>() << '\n';
-      lay << json{{run_log::kIteration, r[run_log::kIteration]}, {"layers", r["layers"]}, {"weights", r["weights"]}}.dump() << '\n';
-    }
-    mcsv << "epoch,iteration,lr,train_loss,test_loss,test_accuracy,distance,seconds\n";
-    std::ostringstream jl;
-    for (const auto& m : metrics) {
-      jl << m.dump() << '\n';
-      mcsv << m["epoch"].get<double>() << ',' << m["iteration"].get<int64_t>() << ',' << m["lr"].get<double>() << ','
-           << m["train_loss"].get<double>() << ',' << m["test_loss"].get<double>() << ',' << m["test_accuracy"].get<double>()
-           << ',' << m["distance"].get<double>() << ',' << m["seconds"].get<double>() << '\n';
-    }
     // The checkpoint first: the logs never run ahead of the state a resume continues from.
     CheckpointState st;
     st.iteration = it;
@@ -486,10 +294,10 @@ TrainSummary train(const TrainConfig& cfg) {
     st.clipped = clipped;
     st.config = cfg;
     write_atomic(ckpt, checkpoint_bytes(*model, opt, dist.initial(), st));
-    write_atomic(out / run_log::kDistanceFile, csv.str());
-    write_atomic(out / run_log::kLayersFile, lay.str());
-    write_atomic(out / "metrics.jsonl", jl.str());
-    write_atomic(out / run_log::kMetricsFile, mcsv.str());
+    write_atomic(out / run_log::kDistanceFile, run_log::distance_csv(distances));
+    write_atomic(out / run_log::kLayersFile, run_log::layers_jsonl(distances));
+    write_atomic(out / run_log::kMetricsJsonFile, run_log::metrics_jsonl(metrics));
+    write_atomic(out / run_log::kMetricsFile, run_log::metrics_csv(metrics));
   };
 
   const bool tty = progress && isatty(STDERR_FILENO) != 0;
@@ -500,10 +308,10 @@ TrainSummary train(const TrainConfig& cfg) {
   double last_lr = 0, epoch_loss = 0, last_test_loss = 0, last_acc = 0;
   if (!metrics.empty()) {  // resumed: a run that had finished its last epoch reports that epoch
     const json& m = metrics.back();
-    last_lr = m["lr"].get<double>();
-    epoch_loss = m["train_loss"].get<double>();
-    last_test_loss = m["test_loss"].get<double>();
-    last_acc = m["test_accuracy"].get<double>();
+    last_lr = m[run_log::kLr].get<double>();
+    epoch_loss = m[run_log::kTrainLoss].get<double>();
+    last_test_loss = m[run_log::kTestLoss].get<double>();
+    last_acc = m[run_log::kTestAccuracy].get<double>();
   }
   const auto t_run = std::chrono::steady_clock::now();
   const int64_t it_at_start = it;
@@ -527,7 +335,7 @@ TrainSummary train(const TrainConfig& cfg) {
       // The global batch's mean loss: the workers' slices are equal, so it is the mean of theirs.
       const double lv = comm ? comm->allreduce_mean(loss.item<double>()) : loss.item<double>();
       if (!std::isfinite(lv)) {
-        throw std::runtime_error("iteration " + std::to_string(it + 1) + " (epoch " + std::to_string(epoch) + "): the loss is " +
+        throw core::RuntimeError("iteration " + std::to_string(it + 1) + " (epoch " + std::to_string(epoch) + "): the loss is " +
                                  num(lv) + "; training stopped. The last good checkpoint is kept: " +
                                  (fs::exists(ckpt) ? ckpt.string() : std::string("(none written yet)")));
       }
@@ -543,25 +351,9 @@ TrainSummary train(const TrainConfig& cfg) {
       ++it;
       loss_sum += lv;
       ++n_batches;
-      if (lead && distance_due(it, cfg.distance_per_decade)) {
-        json layers = json::object();
-        double sq = 0;  // the total distance from the per-layer ones: one pass over the parameters
-        for (const auto& [k, v] : dist.per_layer(*model)) {
-          layers[k] = v;
-          sq += v * v;
-        }
-        json weights = json::object();
-        for (const auto& [k, g] : dist.weight_geometry(*model)) weights[k] = {{"norm", g.norm}, {"norm0", g.norm0}, {"cos", g.cos}};
-        distances.push_back({{run_log::kIteration, it},
-                             {run_log::kEpoch, static_cast<double>(it) / static_cast<double>(per_epoch)},
-                             {run_log::kLoss, lv},
-                             {run_log::kDistance, std::sqrt(sq)},
-                             {run_log::kProbeLossDelta, probe_loss(model, probe) - probe0},
-                             {run_log::kGradNorm, grad_norm},
-                             {run_log::kClipped, clipped},
-                             {"layers", layers},
-                             {"weights", weights}});
-      }
+      if (lead && distance_due(it, cfg.distance_per_decade))
+        distances.push_back(distance_row(model, dist, probe, it, static_cast<double>(it) / static_cast<double>(per_epoch), lv,
+                                         probe0, grad_norm, clipped));
       if (tty && (b % 10 == 0 || it == total_it)) {
         const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_run).count();
         const double rate = static_cast<double>(it - it_at_start) / std::max(el, 1e-9);
@@ -585,14 +377,14 @@ TrainSummary train(const TrainConfig& cfg) {
     std::tie(last_test_loss, last_acc) = evaluate(model, test_set, dev);
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
     const double distance = dist.total(*model);
-    metrics.push_back({{"epoch", static_cast<double>(it) / static_cast<double>(per_epoch)},
-                       {"iteration", it},
-                       {"lr", last_lr},
-                       {"train_loss", epoch_loss},
-                       {"test_loss", last_test_loss},
-                       {"test_accuracy", last_acc},
-                       {"distance", distance},
-                       {"seconds", secs}});
+    metrics.push_back({{run_log::kEpoch, static_cast<double>(it) / static_cast<double>(per_epoch)},
+                       {run_log::kIteration, it},
+                       {run_log::kLr, last_lr},
+                       {run_log::kTrainLoss, epoch_loss},
+                       {run_log::kTestLoss, last_test_loss},
+                       {run_log::kTestAccuracy, last_acc},
+                       {run_log::kDistance, distance},
+                       {run_log::kSeconds, secs}});
     if (progress) {
       if (tty) std::fprintf(stderr, "\n");
       std::fprintf(stderr, "epoch %lld: train loss %.4f, test loss %.4f, test accuracy %.2f%%, ||w - w0|| %.3f\n",
@@ -616,6 +408,13 @@ TrainSummary train(const TrainConfig& cfg) {
   s.allreduce_seconds = allreduce_time / steps_here;
   if (comm) comm->barrier();  // nobody leaves while another still needs it
   if (!lead) return s;
+  write_summary(out / "summary.json", s, cfg.batch_size);
+  return s;
+}
+
+namespace {
+
+void write_summary(const fs::path& file, const TrainSummary& s, int64_t batch_size) {
   const json sj = {{"iterations", s.iterations},
                    {"epochs", s.epochs},
                    {"final_train_loss", s.final_train_loss},
@@ -627,9 +426,10 @@ TrainSummary train(const TrainConfig& cfg) {
                    {"world_size", s.world_size},
                    {"step_seconds", s.step_seconds},
                    {"allreduce_seconds", s.allreduce_seconds},
-                   {"samples_per_second", s.step_seconds > 0 ? static_cast<double>(cfg.batch_size) / s.step_seconds : 0.0}};
-  write_atomic(out / "summary.json", sj.dump(2) + "\n");
-  return s;
+                   {"samples_per_second", s.step_seconds > 0 ? static_cast<double>(batch_size) / s.step_seconds : 0.0}};
+  write_atomic(file, sj.dump(2) + "\n");
 }
+
+}  // namespace
 
 }  // namespace gengap::train

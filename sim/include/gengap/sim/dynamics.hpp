@@ -18,4 +18,12 @@ class Dynamics {
   virtual double accept(double u) const = 0;
 };
 
+/// The probability of one step to one given neighbour out of `neighbours` (2 on the line, 2d on
+/// Z^d): the neighbour is picked with probability 1 / neighbours, then the move accepted with
+/// dynamics.accept(u), u = (V(y) - V(x)) / T. The one place this product is written: the hop table,
+/// the exact master equation and the walkers all follow it.
+inline double hop_probability(const Dynamics& dynamics, double u, int neighbours = 2) {
+  return dynamics.accept(u) / neighbours;
+}
+
 }  // namespace gengap::sim

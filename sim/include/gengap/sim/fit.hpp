@@ -77,6 +77,30 @@ using ModelComparer = std::function<std::vector<FitResult>(const std::vector<dou
 BootstrapFits bootstrap_fits(const std::vector<double>& t, const Eigen::MatrixXd& samples, int resamples, double level,
                              std::uint64_t seed, const ModelComparer& comparer);
 
+/// The fit window of a recorded curve: the times t >= tmin with t > 1 and y(t) > 0 (the fits take
+/// logarithms of both), with the per-sample rows (environments, seeds) at those times.
+struct FitWindow {
+  std::vector<double> t;               ///< window times
+  std::vector<double> y;               ///< the curve at them
+  std::vector<Eigen::Index> columns;   ///< their indices in the recording
+  Eigen::MatrixXd samples;             ///< the recording's sample rows at the window's columns
+};
+
+/// Cuts the fit window out of a recording: `times` and the curve `y` (same length), `samples` with
+/// one column per time (or none: 0 x 0).
+/// @throws InvalidArgument when the lengths differ
+FitWindow fit_window(const std::vector<std::uint64_t>& times, const std::vector<double>& y, const Eigen::MatrixXd& samples,
+                     double tmin);
+
+/// compare_models() on a window: bootstrap_fits() over its sample rows when `resamples` > 0 and it
+/// has >= 2 rows, otherwise the fits of the curve alone (no intervals, `resamples` 0 in the result).
+/// The one way every command and experiment fits a window of a walk.
+/// @throws InvalidArgument for fewer than 4 points
+BootstrapFits fit_window_models(const FitWindow& window, int resamples, double level, std::uint64_t seed, double fixed_k);
+
+/// The index of the model named `name` among `fits`. @throws InvalidArgument when it is not there
+std::size_t model_index(const std::vector<FitResult>& fits, const std::string& name);
+
 /// Distance series d(t) (weight distances, walker distances) in the theory's finite-time form
 /// y = A (ln t - c)^k with k and c free (model "log-c"), least squares on y: A solved exactly for each
 /// (c, k), c < ln(min t) searched on ln(ln min t - c), k in [0.05, 30] on ln k. Unbiased on its own

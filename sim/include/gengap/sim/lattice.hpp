@@ -10,6 +10,8 @@
 
 #include <Eigen/Core>
 
+#include "gengap/sim/dynamics.hpp"
+
 namespace gengap::sim {
 
 /// The law of a lattice field.
@@ -80,12 +82,15 @@ struct LatticeWalkResult {
   double seconds = 0;                ///< wall-clock time
 };
 
-/// Discrete-time Metropolis walkers: each step picks one of the 2d neighbours with probability
-/// 1/(2d) and moves there with probability min(1, exp(-(V(y) - V(x)) / T)). Walker w of
-/// environment e uses the Philox stream (seed, walk, w, e); the field of environment e is
-/// field.sample(seed, e). Bitwise independent of the thread count.
+/// Discrete-time walkers: each step picks one of the 2d neighbours with probability 1/(2d) and
+/// moves there with probability dynamics.accept((V(y) - V(x)) / T) (hop_probability(); Metropolis:
+/// min(1, exp(-(V(y) - V(x)) / T))). Walker w of environment e uses the Philox stream (seed, walk,
+/// w, e); the field of environment e is field.sample(seed, e). Bitwise independent of the thread count.
 /// @throws InvalidArgument for a bad configuration; RuntimeError when a walker gets farther than
 /// L / 4 from the origin on some axis (the periodic box would show: use a larger box)
+LatticeWalkResult run_lattice_walk(const LatticeField& field, const Dynamics& dynamics, const LatticeWalkConfig& config);
+
+/// run_lattice_walk() with the Metropolis rule.
 LatticeWalkResult run_lattice_walk(const LatticeField& field, const LatticeWalkConfig& config);
 
 /// Checks a run_lattice_walks() request before any work: the field's options, the walk settings,
@@ -97,6 +102,10 @@ void check_lattice_walks(const LatticeFieldOptions& options, const LatticeWalkCo
 /// stream at each (result k is bitwise run_lattice_walk() at temperatures[k]). `seconds` is the
 /// time of the whole call in every result.
 /// @throws as run_lattice_walk(), and InvalidArgument for an empty list
+std::vector<LatticeWalkResult> run_lattice_walks(const LatticeField& field, const Dynamics& dynamics, const LatticeWalkConfig& config,
+                                                 const std::vector<double>& temperatures);
+
+/// run_lattice_walks() with the Metropolis rule.
 std::vector<LatticeWalkResult> run_lattice_walks(const LatticeField& field, const LatticeWalkConfig& config,
                                                  const std::vector<double>& temperatures);
 

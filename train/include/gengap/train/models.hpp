@@ -36,7 +36,7 @@ torch::nn::Sequential make_wresnet(const ModelOptions& o, int depth = 16, int wi
 
 /// Names accepted by make_model(): "f1", "c1", "c3", "resnet44" (any "resnetN"), "vgg", "wresnet16-4".
 std::vector<std::string> model_names();
-/// Throws std::invalid_argument (`model = NAME: ...`) unless make_model() accepts `name`; builds nothing.
+/// Throws core::InvalidArgument (`model = NAME: ...`) unless make_model() accepts `name`; builds nothing.
 void check_model_name(const std::string& name);
 /// A model by name. Throws std::invalid_argument for an unknown name.
 torch::nn::Sequential make_model(const std::string& name, const ModelOptions& o);

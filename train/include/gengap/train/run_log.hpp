@@ -3,6 +3,10 @@
 /// reproduction reads them by these names.
 #pragma once
 
+#include <string>
+
+#include <nlohmann/json_fwd.hpp>
+
 namespace gengap::train::run_log {
 
 /// distance.csv: one row per recorded update (every update to 100, then log-spaced).
@@ -26,5 +30,18 @@ inline constexpr const char* kLr = "lr";                           ///< the lear
 inline constexpr const char* kTrainLoss = "train_loss";            ///< mean training loss of the epoch
 inline constexpr const char* kTestLoss = "test_loss";              ///< mean test loss after the epoch
 inline constexpr const char* kTestAccuracy = "test_accuracy";      ///< test accuracy after the epoch, in [0, 1]
+inline constexpr const char* kSeconds = "seconds";                 ///< wall-clock seconds since the run started
+/// metrics.jsonl: the same records as metrics.csv, one JSON object per line.
+inline constexpr const char* kMetricsJsonFile = "metrics.jsonl";
+
+/// distance.csv's text: a header, then one row per recorded update (objects with the columns above).
+std::string distance_csv(const nlohmann::json& rows);
+/// distance_layers.jsonl's text: per recorded update, its iteration with "layers" and "weights".
+std::string layers_jsonl(const nlohmann::json& rows);
+/// metrics.csv's text: a header (epoch, iteration, lr, train_loss, test_loss, test_accuracy, distance,
+/// seconds), then one row per epoch record.
+std::string metrics_csv(const nlohmann::json& epochs);
+/// metrics.jsonl's text: one epoch record per line.
+std::string metrics_jsonl(const nlohmann::json& epochs);
 
 }  // namespace gengap::train::run_log

@@ -1,10 +1,12 @@
-// Internal: independent work items (environments) spread over threads, with progress and errors.
+/// @file parallel.hpp
+/// @brief parallel_for: independent work items (environments, walkers) spread over threads, with
+/// progress and the first error rethrown; results independent of the thread count.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 
-namespace gengap::sim::detail {
+namespace gengap::core {
 
 /// Calls work(i) once for every i in [0, n), on `threads` threads (0 = all hardware threads; never
 /// more than n), items handed out in increasing order. While they run, the calling thread reports
@@ -14,4 +16,4 @@ namespace gengap::sim::detail {
 void parallel_for(std::uint32_t n, unsigned threads, const std::function<void(std::uint32_t)>& work,
                   const std::function<void(double)>& progress);
 
-}  // namespace gengap::sim::detail
+}  // namespace gengap::core

@@ -1,5 +1,5 @@
-// Internal: independent work items spread over threads, with progress and errors.
-#include "parallel.hpp"
+// Independent work items spread over threads, with progress and errors.
+#include "gengap/core/parallel.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-namespace gengap::sim::detail {
+namespace gengap::core {
 
 void parallel_for(std::uint32_t n, unsigned threads, const std::function<void(std::uint32_t)>& work,
                   const std::function<void(double)>& progress) {
@@ -48,4 +48,4 @@ void parallel_for(std::uint32_t n, unsigned threads, const std::function<void(st
   if (error) std::rethrow_exception(error);
 }
 
-}  // namespace gengap::sim::detail
+}  // namespace gengap::core
