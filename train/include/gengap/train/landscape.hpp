@@ -1,0 +1,44 @@
+/// @file landscape.hpp
+/// @brief Sampling a network's loss landscape along random directions around the current weights:
+/// the raw material of the roughness estimators (sim/roughness.hpp computes S(r) and alpha(r) from it).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include <torch/nn/module.h>
+
+namespace gengap::train {
+
+/// How a random direction is shaped before it is normalized to unit length.
+enum class DirectionScale {
+  kGlobal,    ///< i.i.d. standard normal over all parameters
+  kPerLayer,  ///< each parameter tensor's part rescaled to the norm of that tensor's weights (layer-wise
+              ///< normalization after Li et al. 2018); a tensor whose weights are all zero keeps its draw
+};
+
+/// What loss_increments() samples.
+struct LandscapeProbeOptions {
+  std::vector<double> radii;                        ///< distances r > 0 from w, increasing
+  int directions = 16;                              ///< random unit directions u
+  std::uint64_t seed = 1;                           ///< direction j: from core::Stream(seed, start, j, 0x5F)
+  DirectionScale scale = DirectionScale::kPerLayer; ///< the shape of each direction
+};
+
+/// Squared loss increments (L(w + r u) - L(w))^2 at the model's current weights w: rows are
+/// directions, columns radii. Every direction u is normalized to ||u|| = 1 over all trainable
+/// parameters, so r is the Euclidean distance the weights move. `loss` evaluates the model as it
+/// stands (it must not train it: use a fixed probe set and a fixed batch-norm mode, e.g.
+/// fixed_probe_loss()). The weights are restored bit for bit afterwards, also when `loss` throws.
+/// @throws core::InvalidArgument for no radii, radii not increasing and > 0, directions < 1, or a
+/// model without trainable parameters; core::RuntimeError when the loss is not finite
+std::vector<std::vector<double>> loss_increments(torch::nn::Module& model, const std::function<double()>& loss,
+                                                 const LandscapeProbeOptions& options);
+
+/// The mean cross-entropy of `model` on (images, labels) with batch norm on its running statistics
+/// (eval mode; the module's mode is restored), in chunks of 1000 on the parameters' device.
+double fixed_probe_loss(torch::nn::Module& model, const std::function<torch::Tensor(const torch::Tensor&)>& forward,
+                        const torch::Tensor& images, const torch::Tensor& labels);
+
+}  // namespace gengap::train

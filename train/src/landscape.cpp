@@ -1,0 +1,119 @@
+// Random directions around the current weights, and the loss along them.
+#include "gengap/train/landscape.hpp"
+
+#include <cmath>
+#include <string>
+
+#include <ATen/ATen.h>
+#include <torch/nn/functional/loss.h>
+#include <torch/types.h>
+#include <torch/utils.h>
+
+#include "gengap/core/error.hpp"
+#include "gengap/core/philox.hpp"
+
+namespace gengap::train {
+
+namespace {
+
+/// Restores the saved weights when it goes out of scope, whatever happened.
+class WeightGuard {
+ public:
+  explicit WeightGuard(std::vector<torch::Tensor> params) : params_(std::move(params)) {
+    for (const auto& p : params_) saved_.push_back(p.detach().clone());
+  }
+  ~WeightGuard() { restore(); }
+  WeightGuard(const WeightGuard&) = delete;
+  WeightGuard& operator=(const WeightGuard&) = delete;
+  void restore() {
+    torch::NoGradGuard ng;
+    for (std::size_t i = 0; i < params_.size(); ++i) params_[i].copy_(saved_[i]);
+  }
+  const std::vector<torch::Tensor>& saved() const { return saved_; }
+
+ private:
+  std::vector<torch::Tensor> params_, saved_;
+};
+
+}  // namespace
+
+std::vector<std::vector<double>> loss_increments(torch::nn::Module& model, const std::function<double()>& loss,
+                                                 const LandscapeProbeOptions& o) {
+  core::require(!o.radii.empty(), "radii", "(none)", "must name at least one radius");
+  for (std::size_t i = 0; i < o.radii.size(); ++i) {
+    core::require(o.radii[i] > 0 && std::isfinite(o.radii[i]), "radii", o.radii[i], "must be finite and > 0");
+    if (i > 0) core::require(o.radii[i] > o.radii[i - 1], "radii", o.radii[i], "must be increasing");
+  }
+  core::require(o.directions >= 1, "directions", o.directions, "must be >= 1");
+  std::vector<torch::Tensor> params;
+  for (auto& p : model.parameters())
+    if (p.requires_grad()) params.push_back(p);
+  core::require(!params.empty(), "model", "(no trainable parameters)", "must have trainable parameters");
+
+  WeightGuard guard(params);
+  const auto check = [](double v, const std::string& where) {
+    if (!std::isfinite(v)) throw core::RuntimeError("the probe loss is " + std::to_string(v) + " " + where);
+    return v;
+  };
+  const double l0 = check(loss(), "at the weights themselves");
+  std::vector<std::vector<double>> out(static_cast<std::size_t>(o.directions), std::vector<double>(o.radii.size()));
+  torch::NoGradGuard ng;
+  for (int j = 0; j < o.directions; ++j) {
+    const std::uint64_t s = core::Stream(o.seed, core::StreamPurpose::kStart, static_cast<std::uint32_t>(j), 0x5Fu)(0)[0];
+    at::Generator gen = at::detail::createCPUGenerator(s);
+    std::vector<torch::Tensor> u;
+    double sq = 0;
+    for (const auto& w : guard.saved()) {
+      torch::Tensor d = torch::randn(w.sizes(), gen, torch::TensorOptions().dtype(torch::kDouble));
+      if (o.scale == DirectionScale::kPerLayer) {
+        const double wn = w.to(torch::kDouble).norm().item<double>(), dn = d.norm().item<double>();
+        if (wn > 0 && dn > 0) d.mul_(wn / dn);
+      }
+      sq += d.square().sum().item<double>();
+      u.push_back(std::move(d));
+    }
+    const double norm = std::sqrt(sq);
+    for (std::size_t k = 0; k < o.radii.size(); ++k) {
+      const double step = o.radii[k] / norm;
+      for (std::size_t i = 0; i < params.size(); ++i) {
+        const torch::Tensor& w = guard.saved()[i];
+        params[i].copy_((w.to(torch::kDouble) + step * u[i]).to(w.dtype()).to(w.device()));
+      }
+      const double l = check(loss(), "at radius " + std::to_string(o.radii[k]) + ", direction " + std::to_string(j));
+      out[static_cast<std::size_t>(j)][k] = (l - l0) * (l - l0);
+    }
+  }
+  guard.restore();
+  return out;
+}
+
+double fixed_probe_loss(torch::nn::Module& model, const std::function<torch::Tensor(const torch::Tensor&)>& forward,
+                        const torch::Tensor& images, const torch::Tensor& labels) {
+  core::require(images.size(0) == labels.size(0) && images.size(0) > 0, "probe", images.size(0), "must hold as many labels as images, > 0");
+  torch::NoGradGuard ng;
+  const bool training = model.is_training();
+  model.eval();
+  torch::Device dev = torch::kCPU;
+  for (const auto& p : model.parameters()) {
+    dev = p.device();
+    break;
+  }
+  double sum = 0;
+  const int64_t n = images.size(0);
+  try {
+    for (int64_t s = 0; s < n; s += 1000) {
+      const int64_t m = std::min<int64_t>(1000, n - s);
+      const torch::Tensor out = forward(images.narrow(0, s, m).to(dev));
+      sum += torch::nn::functional::cross_entropy(out, labels.narrow(0, s, m).to(dev),
+                                                  torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                 .item<double>();
+    }
+  } catch (...) {
+    model.train(training);
+    throw;
+  }
+  model.train(training);
+  return sum / static_cast<double>(n);
+}
+
+}  // namespace gengap::train
