@@ -117,4 +117,144 @@ Eigen::MatrixXd field_increments(const Field& field, const Eigen::VectorXd& w, c
   return out;
 }
 
+std::vector<double> segment_profile(const Field& field, const Eigen::VectorXd& a, const Eigen::VectorXd& b, int points) {
+  require(points >= 3, "points", points, "must be >= 3");
+  require(a.size() == field.dim() && b.size() == field.dim(), "a, b", a.size(), "must have the field's dimension " + std::to_string(field.dim()));
+  Eigen::MatrixXd pts(field.dim(), points);
+  for (int i = 0; i < points; ++i) {
+    const double l = static_cast<double>(i) / (points - 1);
+    pts.col(i) = (1 - l) * a + l * b;
+  }
+  Eigen::VectorXd v;
+  field.evaluate(pts, &v, nullptr);
+  return std::vector<double>(v.data(), v.data() + v.size());
+}
+
+double barrier_height(const std::vector<double>& profile) {
+  require(profile.size() >= 2, "profile", profile.size(), "needs at least 2 values");
+  for (double v : profile) require(std::isfinite(v), "profile", v, "must be finite");
+  const double ends = std::max(profile.front(), profile.back());
+  return std::max(0.0, *std::max_element(profile.begin(), profile.end()) - ends);
+}
+
+namespace {
+/// Least squares slope of ln y on ln x over the selected pairs; NaN when undefined.
+double log_slope(const std::vector<double>& x, const std::vector<double>& y, const std::vector<std::size_t>& pick) {
+  double mx = 0, my = 0;
+  std::size_t n = 0;
+  for (std::size_t i : pick)
+    if (y[i] > 0) {
+      mx += std::log(x[i]);
+      my += std::log(y[i]);
+      ++n;
+    }
+  if (n < 3) return std::nan("");
+  mx /= static_cast<double>(n);
+  my /= static_cast<double>(n);
+  double sxy = 0, sxx = 0;
+  for (std::size_t i : pick)
+    if (y[i] > 0) {
+      sxy += (std::log(x[i]) - mx) * (std::log(y[i]) - my);
+      sxx += (std::log(x[i]) - mx) * (std::log(x[i]) - mx);
+    }
+  return sxx > 0 ? sxy / sxx : std::nan("");
+}
+}  // namespace
+
+namespace {
+/// gamma from per-time means over the picked runs; sets span and count.
+double rms_slope(const Eigen::MatrixXd& d, const Eigen::MatrixXd& dl, const std::vector<Eigen::Index>& rows, double* span, int* count) {
+  std::vector<double> x, y;
+  for (Eigen::Index t = 0; t < d.cols(); ++t) {
+    double md = 0, ms = 0;
+    for (Eigen::Index r : rows) {
+      md += d(r, t);
+      ms += dl(r, t) * dl(r, t);
+    }
+    md /= static_cast<double>(rows.size());
+    ms = std::sqrt(ms / static_cast<double>(rows.size()));
+    if (md > 0 && ms > 0) {
+      x.push_back(md);
+      y.push_back(ms);
+    }
+  }
+  if (count) *count = static_cast<int>(x.size());
+  if (span) *span = x.empty() ? 0.0 : std::log(*std::max_element(x.begin(), x.end()) / *std::min_element(x.begin(), x.end()));
+  std::vector<std::size_t> all(x.size());
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+  return log_slope(x, y, all);
+}
+}  // namespace
+
+RmsExponent rms_exponent(const Eigen::MatrixXd& distance, const Eigen::MatrixXd& loss_change, int resamples, double level,
+                         std::uint64_t seed) {
+  require(distance.rows() == loss_change.rows() && distance.cols() == loss_change.cols(), "loss_change", loss_change.rows(),
+          "must have the shape of distance (runs x times)");
+  require(distance.rows() >= 2, "runs", distance.rows(), "need at least 2 runs");
+  require(resamples >= 10, "resamples", resamples, "must be >= 10");
+  require(level > 0 && level < 1, "level", level, "must lie in (0, 1)");
+  require(distance.allFinite() && (distance.array() >= 0).all(), "distance", "(a matrix)", "must be finite and >= 0");
+  require(loss_change.allFinite(), "loss_change", "(a matrix)", "must be finite");
+  RmsExponent out;
+  out.runs = static_cast<int>(distance.rows());
+  std::vector<Eigen::Index> rows(static_cast<std::size_t>(distance.rows()));
+  for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<Eigen::Index>(i);
+  out.gamma = rms_slope(distance, loss_change, rows, &out.log_span, &out.times);
+  std::vector<double> draws;
+  const auto n = static_cast<std::uint64_t>(rows.size());
+  for (int b = 0; b < resamples; ++b) {
+    const Stream st(seed, StreamPurpose::kBootstrap, static_cast<std::uint32_t>(b), 0x5Au);
+    for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<Eigen::Index>((static_cast<std::uint64_t>(st(i)[0]) * n) >> 32);
+    const double g = rms_slope(distance, loss_change, rows, nullptr, nullptr);
+    if (std::isfinite(g)) draws.push_back(g);
+  }
+  if (draws.empty() || !std::isfinite(out.gamma)) {
+    out.gamma_ci = {std::nan(""), std::nan("")};
+  } else {
+    std::sort(draws.begin(), draws.end());
+    auto q = [&draws](double p) { return draws[static_cast<std::size_t>(std::floor(p * static_cast<double>(draws.size() - 1)))]; };
+    out.gamma_ci = {q((1 - level) / 2), q(1 - (1 - level) / 2)};
+  }
+  return out;
+}
+
+BarrierScaling barrier_scaling(const std::vector<double>& distances, const std::vector<double>& barriers, int resamples, double level,
+                               std::uint64_t seed) {
+  require(distances.size() == barriers.size(), "barriers", barriers.size(),
+          "must hold one value per distance (" + std::to_string(distances.size()) + ")");
+  require(distances.size() >= 3, "distances", distances.size(), "need at least 3 pairs");
+  require(resamples >= 10, "resamples", resamples, "must be >= 10");
+  require(level > 0 && level < 1, "level", level, "must lie in (0, 1)");
+  for (std::size_t i = 0; i < distances.size(); ++i) {
+    require(distances[i] > 0 && std::isfinite(distances[i]), "distances", distances[i], "must be finite and > 0");
+    require(barriers[i] >= 0 && std::isfinite(barriers[i]), "barriers", barriers[i], "must be finite and >= 0");
+  }
+  BarrierScaling out;
+  const std::size_t n = distances.size();
+  out.pairs = static_cast<int>(n);
+  out.resamples = resamples;
+  out.level = level;
+  std::vector<std::size_t> all(n);
+  for (std::size_t i = 0; i < n; ++i) all[i] = i;
+  out.zero_fraction = static_cast<double>(std::count(barriers.begin(), barriers.end(), 0.0)) / static_cast<double>(n);
+  out.slope = log_slope(distances, barriers, all);
+  std::vector<double> draws;
+  std::vector<std::size_t> pick(n);
+  for (int b = 0; b < resamples; ++b) {
+    const Stream st(seed, StreamPurpose::kBootstrap, static_cast<std::uint32_t>(b), 0x5Cu);
+    for (std::size_t i = 0; i < n; ++i)
+      pick[i] = static_cast<std::size_t>((static_cast<std::uint64_t>(st(i)[0]) * static_cast<std::uint64_t>(n)) >> 32);
+    const double s = log_slope(distances, barriers, pick);
+    if (std::isfinite(s)) draws.push_back(s);
+  }
+  if (draws.empty()) {
+    out.slope_ci = {std::nan(""), std::nan("")};
+  } else {
+    std::sort(draws.begin(), draws.end());
+    auto q = [&draws](double p) { return draws[static_cast<std::size_t>(std::floor(p * static_cast<double>(draws.size() - 1)))]; };
+    out.slope_ci = {q((1 - level) / 2), q(1 - (1 - level) / 2)};
+  }
+  return out;
+}
+
 }  // namespace gengap::sim

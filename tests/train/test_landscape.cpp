@@ -125,3 +125,24 @@ TEST_CASE("fixed probe loss: batch norm on its running statistics, the module's 
   CHECK_THROWS_WITH(fixed_probe_loss(*net, [&](const torch::Tensor& t) { return net->forward(t); }, x, y.narrow(0, 0, 10)),
                     Catch::Contains("probe"));
 }
+
+TEST_CASE("segment losses: the loss along a straight path between two weight vectors, weights restored", "[landscape]") {
+  torch::nn::Linear l = double_linear(7);
+  const torch::Tensor w = l->weight.detach().clone(), bias = l->bias.detach().clone();
+  // (s^2 - 1)^2 with s the sum of the weights: from s = -1 to s = 1 the path crosses s = 0, a barrier of 1.
+  auto well = [&] {
+    const double s = l->weight.sum().item<double>();
+    return (s * s - 1) * (s * s - 1);
+  };
+  const torch::Tensor a = torch::full({3, 10}, -1.0 / 30, torch::kDouble), b = torch::full({3, 10}, 1.0 / 30, torch::kDouble);
+  const std::vector<double> p = segment_losses(*l, well, {a, bias}, {b, bias}, 21);
+  REQUIRE(p.size() == 21);
+  CHECK(p.front() == Approx(0).margin(1e-12));
+  CHECK(p.back() == Approx(0).margin(1e-12));
+  CHECK(p[10] == Approx(1.0).margin(1e-12));
+  CHECK(p[5] == Approx(std::pow(0.25 - 1, 2)).epsilon(1e-12));
+  CHECK(torch::equal(l->weight, w));
+  CHECK(torch::equal(l->bias, bias));
+  CHECK_THROWS_WITH(segment_losses(*l, well, {a}, {b, bias}, 5), Catch::Contains("one tensor per trainable parameter"));
+  CHECK_THROWS_WITH(segment_losses(*l, well, {a, bias}, {b, bias}, 2), Catch::Contains("points = 2"));
+}

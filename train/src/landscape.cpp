@@ -87,6 +87,30 @@ std::vector<std::vector<double>> loss_increments(torch::nn::Module& model, const
   return out;
 }
 
+std::vector<double> segment_losses(torch::nn::Module& model, const std::function<double()>& loss, const std::vector<torch::Tensor>& a,
+                                   const std::vector<torch::Tensor>& b, int points) {
+  core::require(points >= 3, "points", points, "must be >= 3");
+  std::vector<torch::Tensor> params;
+  for (auto& p : model.parameters())
+    if (p.requires_grad()) params.push_back(p);
+  core::require(a.size() == params.size() && b.size() == params.size(), "a, b", a.size(),
+                "must hold one tensor per trainable parameter (" + std::to_string(params.size()) + ")");
+  for (std::size_t i = 0; i < params.size(); ++i)
+    core::require(a[i].sizes() == params[i].sizes() && b[i].sizes() == params[i].sizes(), "a, b", i,
+                  "tensor shapes must match the parameter's");
+  WeightGuard guard(params);
+  std::vector<double> out;
+  torch::NoGradGuard ng;
+  for (int k = 0; k < points; ++k) {
+    const double l = static_cast<double>(k) / (points - 1);
+    for (std::size_t i = 0; i < params.size(); ++i)
+      params[i].copy_(((1 - l) * a[i].to(torch::kDouble) + l * b[i].to(torch::kDouble)).to(params[i].dtype()).to(params[i].device()));
+    out.push_back(loss());
+  }
+  guard.restore();
+  return out;
+}
+
 double fixed_probe_loss(torch::nn::Module& model, const std::function<torch::Tensor(const torch::Tensor&)>& forward,
                         const torch::Tensor& images, const torch::Tensor& labels) {
   core::require(images.size(0) == labels.size(0) && images.size(0) > 0, "probe", images.size(0), "must hold as many labels as images, > 0");

@@ -36,6 +36,14 @@ struct LandscapeProbeOptions {
 std::vector<std::vector<double>> loss_increments(torch::nn::Module& model, const std::function<double()>& loss,
                                                  const LandscapeProbeOptions& options);
 
+/// The loss on the straight segment between two weight vectors `a` and `b` (each one tensor per
+/// trainable parameter of `model`, in model.parameters() order) at `points` evenly spaced positions,
+/// both ends included: the profile whose barrier (sim::barrier_height()) estimator (c) measures. The
+/// model's weights are restored bit for bit afterwards, also when `loss` throws.
+/// @throws core::InvalidArgument for points < 3 or tensors that do not match the parameters
+std::vector<double> segment_losses(torch::nn::Module& model, const std::function<double()>& loss, const std::vector<torch::Tensor>& a,
+                                   const std::vector<torch::Tensor>& b, int points);
+
 /// The mean cross-entropy of `model` on (images, labels) with batch norm on its running statistics
 /// (eval mode; the module's mode is restored), in chunks of 1000 on the parameters' device.
 double fixed_probe_loss(torch::nn::Module& model, const std::function<torch::Tensor(const torch::Tensor&)>& forward,
