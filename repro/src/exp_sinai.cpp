@@ -40,7 +40,7 @@ struct SinaiConfig {
     v.required("level", s.valley_level);
     v.ignore_notes();
     v.finish();
-    s.log_time = read_log_time_rule(cl, [&s](core::ObjectReader& k) { k.required("blocks", s.blocks); });
+    s.log_time = read_log_time_rule(cl, [&s](core::ObjectReader& lt) { lt.required("blocks", s.blocks); });
     cl.finish();
     r.finish();
     sim::require(s.potential == "sinai-gaussian" || s.potential == "sinai-binary", "potential", s.potential,

@@ -201,6 +201,13 @@ std::vector<FitResult> compare_models(const std::vector<double>& t, const std::v
   return fits;
 }
 
+Interval percentile_interval(std::vector<double> d, double level) {
+  if (d.empty()) return {std::nan(""), std::nan("")};
+  std::sort(d.begin(), d.end());
+  auto q = [&d](double p) { return d[static_cast<std::size_t>(std::floor(p * static_cast<double>(d.size() - 1)))]; };
+  return {q((1 - level) / 2), q(1 - (1 - level) / 2)};
+}
+
 FitWindow fit_window(const std::vector<std::uint64_t>& times, const std::vector<double>& y, const Eigen::MatrixXd& samples,
                      double tmin) {
   require(y.size() == times.size(), "y", y.size(), "must hold one value per time (" + std::to_string(times.size()) + ")");
@@ -278,18 +285,9 @@ BootstrapFits bootstrap_fits(const std::vector<double>& t, const Eigen::MatrixXd
       for (std::size_t p = 0; p < f.params.size(); ++p) d[p].push_back(f.params[p]);
     }
   }
-  const double lo_q = (1 - level) / 2;
   for (std::size_t m = 0; m < out.fits.size(); ++m) {
     std::vector<Interval> iv;
-    for (auto& d : draws[m]) {
-      if (d.empty()) {
-        iv.push_back({std::nan(""), std::nan("")});
-        continue;
-      }
-      std::sort(d.begin(), d.end());
-      auto q = [&d](double p) { return d[static_cast<std::size_t>(std::floor(p * static_cast<double>(d.size() - 1)))]; };
-      iv.push_back({q(lo_q), q(1 - lo_q)});
-    }
+    for (auto& d : draws[m]) iv.push_back(percentile_interval(std::move(d), level));
     out.intervals.push_back(iv);
     out.preferred_fraction.push_back(static_cast<double>(wins[m]) / resamples);
   }

@@ -9,6 +9,32 @@
 
 namespace gengap::sim {
 
+namespace {
+/// Least squares slope of ln y on ln x over the selected pairs with y > 0; NaN with fewer than
+/// `min_points` of them or no spread in x.
+double log_slope(const std::vector<double>& x, const std::vector<double>& y, const std::vector<std::size_t>& pick,
+                 std::size_t min_points = 3) {
+  double mx = 0, my = 0;
+  std::size_t n = 0;
+  for (std::size_t i : pick)
+    if (y[i] > 0) {
+      mx += std::log(x[i]);
+      my += std::log(y[i]);
+      ++n;
+    }
+  if (n < min_points) return std::nan("");
+  mx /= static_cast<double>(n);
+  my /= static_cast<double>(n);
+  double sxy = 0, sxx = 0;
+  for (std::size_t i : pick)
+    if (y[i] > 0) {
+      sxy += (std::log(x[i]) - mx) * (std::log(y[i]) - my);
+      sxx += (std::log(x[i]) - mx) * (std::log(x[i]) - mx);
+    }
+  return sxx > 0 ? sxy / sxx : std::nan("");
+}
+}  // namespace
+
 StructureCurve structure_curve(const std::vector<double>& radii, const Eigen::MatrixXd& sq, int resamples, double level,
                                std::uint64_t seed) {
   const auto n_r = static_cast<Eigen::Index>(radii.size());
@@ -38,23 +64,12 @@ StructureCurve structure_curve(const std::vector<double>& radii, const Eigen::Ma
     c.r_mid.push_back(std::sqrt(radii[static_cast<std::size_t>(i)] * radii[static_cast<std::size_t>(i) + 1]));
     c.alpha.push_back(slope(s(i), s(i + 1), i));
   }
-  // The range's exponent: least squares of ln S on ln r.
-  auto ls_slope = [&radii, n_r](const Eigen::VectorXd& sv) {
-    double mx = 0, my = 0;
-    for (Eigen::Index i = 0; i < n_r; ++i) {
-      if (!(sv(i) > 0)) return std::nan("");
-      mx += std::log(radii[static_cast<std::size_t>(i)]);
-      my += std::log(sv(i));
-    }
-    mx /= static_cast<double>(n_r);
-    my /= static_cast<double>(n_r);
-    double sxy = 0, sxx = 0;
-    for (Eigen::Index i = 0; i < n_r; ++i) {
-      const double dx = std::log(radii[static_cast<std::size_t>(i)]) - mx;
-      sxy += dx * (std::log(sv(i)) - my);
-      sxx += dx * dx;
-    }
-    return sxy / sxx;
+  // The range's exponent: least squares of ln S on ln r, over every radius (none may have S = 0).
+  std::vector<std::size_t> every(radii.size());
+  for (std::size_t i = 0; i < every.size(); ++i) every[i] = i;
+  auto ls_slope = [&radii, &every](const Eigen::VectorXd& sv) {
+    if (!(sv.array() > 0).all()) return std::nan("");
+    return log_slope(radii, std::vector<double>(sv.data(), sv.data() + sv.size()), every, 2);
   };
   c.slope = ls_slope(s);
   // Bootstrap over directions: resample rows, recompute every local exponent and the slope.
@@ -74,16 +89,7 @@ StructureCurve structure_curve(const std::vector<double>& radii, const Eigen::Ma
     const double sl = ls_slope(acc);
     if (std::isfinite(sl)) draws.back().push_back(sl);
   }
-  const double lo_q = (1 - level) / 2;
-  for (auto& d : draws) {
-    if (d.empty()) {
-      c.alpha_ci.push_back({std::nan(""), std::nan("")});
-      continue;
-    }
-    std::sort(d.begin(), d.end());
-    auto q = [&d](double p) { return d[static_cast<std::size_t>(std::floor(p * static_cast<double>(d.size() - 1)))]; };
-    c.alpha_ci.push_back({q(lo_q), q(1 - lo_q)});
-  }
+  for (auto& d : draws) c.alpha_ci.push_back(percentile_interval(std::move(d), level));
   c.slope_ci = c.alpha_ci.back();
   c.alpha_ci.pop_back();
   return c;
@@ -138,30 +144,6 @@ double barrier_height(const std::vector<double>& profile) {
 }
 
 namespace {
-/// Least squares slope of ln y on ln x over the selected pairs; NaN when undefined.
-double log_slope(const std::vector<double>& x, const std::vector<double>& y, const std::vector<std::size_t>& pick) {
-  double mx = 0, my = 0;
-  std::size_t n = 0;
-  for (std::size_t i : pick)
-    if (y[i] > 0) {
-      mx += std::log(x[i]);
-      my += std::log(y[i]);
-      ++n;
-    }
-  if (n < 3) return std::nan("");
-  mx /= static_cast<double>(n);
-  my /= static_cast<double>(n);
-  double sxy = 0, sxx = 0;
-  for (std::size_t i : pick)
-    if (y[i] > 0) {
-      sxy += (std::log(x[i]) - mx) * (std::log(y[i]) - my);
-      sxx += (std::log(x[i]) - mx) * (std::log(x[i]) - mx);
-    }
-  return sxx > 0 ? sxy / sxx : std::nan("");
-}
-}  // namespace
-
-namespace {
 /// gamma from per-time means over the picked runs; sets span and count.
 double rms_slope(const Eigen::MatrixXd& d, const Eigen::MatrixXd& dl, const std::vector<Eigen::Index>& rows, double* span, int* count) {
   std::vector<double> x, y;
@@ -208,13 +190,7 @@ RmsExponent rms_exponent(const Eigen::MatrixXd& distance, const Eigen::MatrixXd&
     const double g = rms_slope(distance, loss_change, rows, nullptr, nullptr);
     if (std::isfinite(g)) draws.push_back(g);
   }
-  if (draws.empty() || !std::isfinite(out.gamma)) {
-    out.gamma_ci = {std::nan(""), std::nan("")};
-  } else {
-    std::sort(draws.begin(), draws.end());
-    auto q = [&draws](double p) { return draws[static_cast<std::size_t>(std::floor(p * static_cast<double>(draws.size() - 1)))]; };
-    out.gamma_ci = {q((1 - level) / 2), q(1 - (1 - level) / 2)};
-  }
+  out.gamma_ci = std::isfinite(out.gamma) ? percentile_interval(std::move(draws), level) : Interval{std::nan(""), std::nan("")};
   return out;
 }
 
@@ -247,13 +223,7 @@ BarrierScaling barrier_scaling(const std::vector<double>& distances, const std::
     const double s = log_slope(distances, barriers, pick);
     if (std::isfinite(s)) draws.push_back(s);
   }
-  if (draws.empty()) {
-    out.slope_ci = {std::nan(""), std::nan("")};
-  } else {
-    std::sort(draws.begin(), draws.end());
-    auto q = [&draws](double p) { return draws[static_cast<std::size_t>(std::floor(p * static_cast<double>(draws.size() - 1)))]; };
-    out.slope_ci = {q((1 - level) / 2), q(1 - (1 - level) / 2)};
-  }
+  out.slope_ci = percentile_interval(std::move(draws), level);
   return out;
 }
 

@@ -18,6 +18,29 @@ std::vector<double> log_radii(double lo, double hi, int n) {
   for (int i = 0; i < n; ++i) r.push_back(lo * std::pow(hi / lo, static_cast<double>(i) / (n - 1)));
   return r;
 }
+
+/// The Fourier field the tests use: D = 50, 4096 modes, scaling range 0.05 ... 500.
+FourierField test_field(double alpha) {
+  FourierFieldOptions o;
+  o.dim = 50;
+  o.modes = 4096;
+  o.alpha = alpha;
+  o.k_min = 0.014;
+  o.k_max = 140;
+  o.seed = 11;
+  return FourierField(o);
+}
+
+/// 50 standard normals from blocks first, first + 1, ... of `st`, times `scale`.
+Eigen::VectorXd normals(const Stream& st, std::uint64_t first, double scale) {
+  Eigen::VectorXd v(50);
+  for (int i = 0; i < 50; i += 2) {
+    const auto g = to_normal2(st(first + static_cast<std::uint64_t>(i / 2)));
+    v(i) = scale * g[0];
+    v(i + 1) = scale * g[1];
+  }
+  return v;
+}
 }  // namespace
 
 TEST_CASE("roughness: a quadratic well gives alpha = 4 at its minimum and the smooth alpha = 2 away from it", "[roughness]") {
@@ -48,14 +71,7 @@ TEST_CASE("roughness: on random Fourier fields the range's exponent recovers alp
   // point-to-point spread, so it is not required to cover the truth (docs/pages/landscape.md).
   double previous = 0;
   for (double alpha : {0.5, 1.0, 1.5}) {
-    FourierFieldOptions o;
-    o.dim = 50;
-    o.modes = 4096;
-    o.alpha = alpha;
-    o.k_min = 0.014;
-    o.k_max = 140;
-    o.seed = 11;
-    const FourierField f(o);
+    const FourierField f = test_field(alpha);
     const std::vector<double> radii = log_radii(1.0, 31.6227766, 4);
     std::vector<double> exact_s;
     for (double r : radii) exact_s.push_back(f.structure_function(r));
@@ -63,13 +79,7 @@ TEST_CASE("roughness: on random Fourier fields the range's exponent recovers alp
     REQUIRE(exact == Approx(alpha).margin(0.06));
     Eigen::MatrixXd sq(16 * 16, 4);
     for (std::uint32_t p = 0; p < 16; ++p) {
-      Eigen::VectorXd w(50);
-      const Stream st(3, StreamPurpose::kStart, p, 0x77u);
-      for (int i = 0; i < 50; i += 2) {
-        const auto g = to_normal2(st(static_cast<std::uint64_t>(i / 2)));
-        w(i) = 100 * g[0];
-        w(i + 1) = 100 * g[1];
-      }
+      const Eigen::VectorXd w = normals(Stream(3, StreamPurpose::kStart, p, 0x77u), 0, 100);
       sq.middleRows(p * 16, 16) = field_increments(f, w, radii, 16, 300 + p);
     }
     const StructureCurve c = structure_curve(radii, sq, 200, 0.95, 8);
@@ -143,26 +153,12 @@ TEST_CASE("barriers on random Fourier fields grow with distance and rougher fiel
   // clearly smaller for alpha = 0.5 than for alpha = 1.5 (pooled over 192 pairs per field).
   std::vector<double> slopes;
   for (double alpha : {0.5, 1.5}) {
-    FourierFieldOptions o;
-    o.dim = 50;
-    o.modes = 4096;
-    o.alpha = alpha;
-    o.k_min = 0.014;
-    o.k_max = 140;
-    o.seed = 11;
-    const FourierField f(o);
+    const FourierField f = test_field(alpha);
     std::vector<double> d, h;
     for (std::uint32_t p = 0; p < 192; ++p) {
       const Stream st(5, StreamPurpose::kStart, p, 0x77u);
-      Eigen::VectorXd w(50), u(50);
-      for (int i = 0; i < 50; i += 2) {
-        const auto g = to_normal2(st(static_cast<std::uint64_t>(i / 2)));
-        const auto e = to_normal2(st(static_cast<std::uint64_t>(1000 + i / 2)));
-        w(i) = 100 * g[0];
-        w(i + 1) = 100 * g[1];
-        u(i) = e[0];
-        u(i + 1) = e[1];
-      }
+      const Eigen::VectorXd w = normals(st, 0, 100);
+      Eigen::VectorXd u = normals(st, 1000, 1);
       u.normalize();
       for (double r : {1.0, 3.16, 10.0, 31.6}) {
         d.push_back(r);

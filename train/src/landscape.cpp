@@ -56,6 +56,13 @@ std::vector<std::vector<double>> loss_increments(torch::nn::Module& model, const
     return v;
   };
   const double l0 = check(loss(), "at the weights themselves");
+  // The weights in double and their norms, once: every direction and radius starts from them.
+  std::vector<torch::Tensor> w64;
+  std::vector<double> w_norm;
+  for (const auto& w : guard.saved()) {
+    w64.push_back(w.to(torch::kDouble));
+    w_norm.push_back(w64.back().norm().item<double>());
+  }
   std::vector<std::vector<double>> out(static_cast<std::size_t>(o.directions), std::vector<double>(o.radii.size()));
   torch::NoGradGuard ng;
   for (int j = 0; j < o.directions; ++j) {
@@ -63,11 +70,12 @@ std::vector<std::vector<double>> loss_increments(torch::nn::Module& model, const
     at::Generator gen = at::detail::createCPUGenerator(s);
     std::vector<torch::Tensor> u;
     double sq = 0;
-    for (const auto& w : guard.saved()) {
-      torch::Tensor d = torch::randn(w.sizes(), gen, torch::TensorOptions().dtype(torch::kDouble));
+    for (std::size_t i = 0; i < w64.size(); ++i) {
+      // Drawn on the CPU (the same directions on every device), then moved to the weights' device.
+      torch::Tensor d = torch::randn(w64[i].sizes(), gen, torch::TensorOptions().dtype(torch::kDouble)).to(w64[i].device());
       if (o.scale == DirectionScale::kPerLayer) {
-        const double wn = w.to(torch::kDouble).norm().item<double>(), dn = d.norm().item<double>();
-        if (wn > 0 && dn > 0) d.mul_(wn / dn);
+        const double dn = d.norm().item<double>();
+        if (w_norm[i] > 0 && dn > 0) d.mul_(w_norm[i] / dn);
       }
       sq += d.square().sum().item<double>();
       u.push_back(std::move(d));
@@ -75,10 +83,7 @@ std::vector<std::vector<double>> loss_increments(torch::nn::Module& model, const
     const double norm = std::sqrt(sq);
     for (std::size_t k = 0; k < o.radii.size(); ++k) {
       const double step = o.radii[k] / norm;
-      for (std::size_t i = 0; i < params.size(); ++i) {
-        const torch::Tensor& w = guard.saved()[i];
-        params[i].copy_((w.to(torch::kDouble) + step * u[i]).to(w.dtype()).to(w.device()));
-      }
+      for (std::size_t i = 0; i < params.size(); ++i) params[i].copy_(w64[i] + step * u[i]);  // copy_ converts to the parameter's dtype
       const double l = check(loss(), "at radius " + std::to_string(o.radii[k]) + ", direction " + std::to_string(j));
       out[static_cast<std::size_t>(j)][k] = (l - l0) * (l - l0);
     }
@@ -101,10 +106,14 @@ std::vector<double> segment_losses(torch::nn::Module& model, const std::function
   WeightGuard guard(params);
   std::vector<double> out;
   torch::NoGradGuard ng;
+  std::vector<torch::Tensor> a64, b64;  // the ends in double on the parameters' devices, once
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    a64.push_back(a[i].to(params[i].device(), torch::kDouble));
+    b64.push_back(b[i].to(params[i].device(), torch::kDouble));
+  }
   for (int k = 0; k < points; ++k) {
     const double l = static_cast<double>(k) / (points - 1);
-    for (std::size_t i = 0; i < params.size(); ++i)
-      params[i].copy_(((1 - l) * a[i].to(torch::kDouble) + l * b[i].to(torch::kDouble)).to(params[i].dtype()).to(params[i].device()));
+    for (std::size_t i = 0; i < params.size(); ++i) params[i].copy_((1 - l) * a64[i] + l * b64[i]);
     out.push_back(loss());
   }
   guard.restore();

@@ -55,6 +55,11 @@ struct Interval {
   double hi = 0;  ///< upper end
 };
 
+/// The percentile interval of bootstrap draws at `level`: the sorted draws' elements
+/// floor(p (n - 1)) for p = (1 - level)/2 and 1 - (1 - level)/2; NaN ends when there are none.
+/// The one rule every bootstrap band of gengap::sim uses.
+Interval percentile_interval(std::vector<double> draws, double level);
+
 /// Point fits plus bootstrap percentile intervals for every parameter of every model.
 struct BootstrapFits {
   std::vector<FitResult> fits;                     ///< compare_models() on the mean curve, AIC order
