@@ -1,6 +1,7 @@
 # The diffusion check: (a) d(t) of the reference batch on the decision window, with the fitted
 # A (ln t - c)^k and a + C t^beta;
-# (b) std over seeds of L(w_t) - L(w_0) against the mean distance, per batch size (slope = gamma);
+# (b) estimator (a), the authors' definition: the RMS over seeds of L(w_t) - L(w_0) (training probe)
+#     against the mean distance, per batch size (slope = gamma);
 # (c) the walk on an fBm landscape with alpha = 2 gamma, fitted the same way.
 # Variables: datadir (an experiment folder of kind weight_distance), out.
 set datafile separator ','
@@ -19,9 +20,9 @@ do for [fmt in "pngcairo pdfcairo"] {
        "" every ::1 using 1:3 with lines lw 2 title "A (ln t - c)^k", \
        "" every ::1 using 1:4 with lines dt 2 lw 2 title "a + C t^beta"
   set logscale xy
-  set title "(b) std of L(w_t) - L(w_0) over seeds: slope gamma"
+  set title "(b) RMS over seeds of L(w_t) - L(w_0): slope gamma"
   set xlabel "mean ||w_t - w_0||"
-  set ylabel "std L(w_t) - L(w_0)"
+  set ylabel "RMS L(w_t) - L(w_0)"
   plot for [b in batches] datadir."/gamma.csv" every ::1 using ($1 == b+0 ? $3 : NaN):4 with linespoints pt 7 ps 0.4 title "B = ".b, \
        0.1*x with lines dt 3 lc rgb "black" title "slope 1 (authors)"
   unset logscale
@@ -34,7 +35,7 @@ do for [fmt in "pngcairo pdfcairo"] {
          "" every ::1 using 1:3 with lines lw 2 title "A (ln t - c)^k", \
          "" every ::1 using 1:4 with lines dt 2 lw 2 title "a + C t^beta"
   } else {
-    set label 1 "no walk: gamma's range is not inside (0, 1]" at graph 0.1, graph 0.5
+    set label 1 "no walk: gamma's interval is not inside (0, 1]" at graph 0.1, graph 0.5
     unset logscale
     plot [0:1][0:1] -1 notitle
     unset label 1

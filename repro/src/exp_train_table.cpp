@@ -152,7 +152,7 @@ json run(const Context& x) {
   out["rows"] = json::array();
   out["skipped"] = json::array();
   std::ostringstream md, csv;
-  csv << "network,dataset,column,batch,seed,test_accuracy,iterations,epochs,seconds\n";
+  csv << "network,dataset,column,batch,seed,test_accuracy,train_accuracy,train_loss,last_epoch_loss,phase1_end_loss,clipped_share,iterations,epochs,seconds\n";
   md << "### " << x.name << ": Table 1 (test accuracy, %, mean over " << seeds.size() << " seed" << (seeds.size() > 1 ? "s" : "")
      << ")\n\n| network | data | ";
   for (const auto& col : cols) md << col.title << " | ";
@@ -169,6 +169,8 @@ json run(const Context& x) {
   Eta eta(x.name, planned);
   // acc[row][col] over seeds; error curves per row and column (mean over seeds, by epoch index).
   std::vector<std::vector<std::vector<double>>> acc(rows.size(), std::vector<std::vector<double>>(cols.size()));
+  // What explains a column: per row, column and measure, the values over seeds.
+  std::vector<std::vector<std::map<std::string, std::vector<double>>>> why(rows.size(), std::vector<std::map<std::string, std::vector<double>>>(cols.size()));
   std::map<std::pair<std::size_t, std::size_t>, std::vector<std::map<std::string, std::vector<double>>>> curves;
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     const Job& j = jobs[i];
@@ -179,9 +181,26 @@ json run(const Context& x) {
     eta.end(planned_work(j.cfg), std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), reused);
     const double a = 100 * s["test_accuracy"].get<double>();
     acc[j.row][j.col].push_back(a);
-    curves[{j.row, j.col}].push_back(csv_columns(fs::path(j.cfg.out_dir) / train::run_log::kMetricsFile));
-    csv << j.cfg.model << ',' << j.cfg.dataset << ',' << cols[j.col].tag << ',' << j.cfg.batch_size << ',' << j.cfg.seed << ','
-        << a << ',' << s["iterations"] << ',' << s["epochs"] << ',' << s["seconds"] << '\n';
+    const auto metrics = csv_columns(fs::path(j.cfg.out_dir) / train::run_log::kMetricsFile);
+    curves[{j.row, j.col}].push_back(metrics);
+    // The loss at the end of the first lr phase: the last epoch trained at the first epoch's lr.
+    const auto& lrs = metrics.at(train::run_log::kLr);
+    const auto& tl = metrics.at(train::run_log::kTrainLoss);
+    double phase1 = tl.front();
+    for (std::size_t k = 0; k < lrs.size() && std::abs(lrs[k] - lrs.front()) <= 1e-12 * lrs.front(); ++k) phase1 = tl[k];
+    const auto dist = csv_columns(fs::path(j.cfg.out_dir) / train::run_log::kDistanceFile);
+    const double iters = s["iterations"].get<double>();
+    const double clipped = iters > 0 ? dist.at(train::run_log::kClipped).back() / iters : 0.0;
+    auto& w = why[j.row][j.col];
+    w["train_accuracy"].push_back(100 * s["train_accuracy"].get<double>());
+    w["train_loss"].push_back(s["train_loss"].get<double>());
+    w["last_epoch_loss"].push_back(s["final_train_loss"].get<double>());
+    w["phase1_end_loss"].push_back(phase1);
+    w["clipped_share"].push_back(clipped);
+    w["updates"].push_back(iters);
+    csv << j.cfg.model << ',' << j.cfg.dataset << ',' << cols[j.col].tag << ',' << j.cfg.batch_size << ',' << j.cfg.seed << ',' << a << ','
+        << w["train_accuracy"].back() << ',' << w["train_loss"].back() << ',' << w["last_epoch_loss"].back() << ',' << phase1 << ',' << clipped << ','
+        << s["iterations"] << ',' << s["epochs"] << ',' << s["seconds"] << '\n';
   }
   core::write_file_atomic((x.dir / "table1.csv").string(), csv.str());
 
@@ -213,6 +232,7 @@ json run(const Context& x) {
       const auto& v = acc[r][ci];
       const double m = mean(v);
       row[cols[ci].tag] = {{"mean", m}, {"seeds", v}};
+      for (const auto& [k, vals] : why[r][ci]) row[cols[ci].tag][k] = {{"mean", mean(vals)}, {"seeds", vals}};
       md << fmt(m, 4);
       if (v.size() > 1) md << " [" << fmt(*std::min_element(v.begin(), v.end()), 4) << ", " << fmt(*std::max_element(v.begin(), v.end()), 4) << "]";
       md << " | ";
@@ -224,6 +244,30 @@ json run(const Context& x) {
       md << "\n";
     }
     out["rows"].push_back(row);
+    // Beside the test accuracy: what each column reached on the training set and how it got there.
+    md << "\nWhat each column of " << model << " reached and how (mean over seeds): accuracy and loss on the whole training set after the last "
+       << "update (batch norm on running statistics), the mean loss of the last epoch and of the last epoch at the first lr, the share of "
+       << "updates whose gradient was clipped (norm > " << fmt(rows[r].base.clip_norm, 3) << "), and the number of updates.\n\n"
+       << "| column | test acc. (%) | train acc. (%) | train loss | last-epoch loss | loss at end of phase 1 | clipped | updates |\n"
+       << "|---|---|---|---|---|---|---|---|\n";
+    for (std::size_t ci = 0; ci < cols.size(); ++ci) {
+      auto& w = why[r][ci];
+      if (w.empty()) continue;
+      md << "| " << cols[ci].title << " | " << fmt(mean(acc[r][ci]), 4) << " | " << fmt(mean(w["train_accuracy"]), 4) << " | "
+         << fmt(mean(w["train_loss"]), 3) << " | " << fmt(mean(w["last_epoch_loss"]), 3) << " | " << fmt(mean(w["phase1_end_loss"]), 3) << " | "
+         << fmt(100 * mean(w["clipped_share"]), 3) << "% | " << fmt(mean(w["updates"]), 5) << " |\n";
+    }
+    // Where +LR or +GBN falls below LB, say what differs.
+    for (std::size_t ci : {std::size_t{2}, std::size_t{3}}) {
+      if (acc[r][ci].empty() || acc[r][1].empty() || mean(acc[r][ci]) >= mean(acc[r][1])) continue;
+      auto& w = why[r][ci];
+      auto& lb = why[r][1];
+      md << "\n" << cols[ci].title << " falls below LB by " << fmt(mean(acc[r][1]) - mean(acc[r][ci]), 3) << " points. Measured beside it: "
+         << fmt(100 * mean(w["clipped_share"]), 3) << "% of its updates clipped (LB " << fmt(100 * mean(lb["clipped_share"]), 3)
+         << "%), training loss at the end of phase 1 " << fmt(mean(w["phase1_end_loss"]), 3)
+         << " (LB " << fmt(mean(lb["phase1_end_loss"]), 3) << "), training accuracy " << fmt(mean(w["train_accuracy"]), 4) << "% (LB "
+         << fmt(mean(lb["train_accuracy"]), 4) << "%), " << fmt(mean(w["updates"]), 4) << " updates (as LB).\n";
+    }
     Verdict g = gap_verdict(x.name, acc[r][0], acc[r][1], min_gap), cl = closed_gap_verdict(x.name, acc[r][0], acc[r][4], closed_tol);
     Verdict lr = not_worse_verdict(x.name, "+LR >= LB (lr x sqrt(LB/SB) helps)", acc[r][2], acc[r][1], c.ordering_tol);
     Verdict gbn = not_worse_verdict(x.name, "+GBN >= +LR (ghost batch norm helps)", acc[r][3], acc[r][2], c.ordering_tol);

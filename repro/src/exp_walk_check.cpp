@@ -1,4 +1,6 @@
 // The walk on an fBm landscape of a measured exponent, fitted like the weight distances.
+#include <algorithm>
+#include <cmath>
 #include <iomanip>
 #include <sstream>
 
@@ -10,11 +12,14 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using namespace detail;
 
-json run_walk_check(const json& wc, double alpha, const std::string& file, const fs::path& dir) {
+json run_walk_check(const json& wc, double alpha, const std::string& file, const fs::path& dir, double window_ratio) {
   WalkSpec spec;
   core::ObjectReader r(wc, in_file(file), "walk.");
   spec.read(r, true);
   r.finish();
+  // The same number of decades as the training window: one walk step stands for one update, and the
+  // walk's window [fit_tmin, fit_tmin x T/t0] is as long, in decades, as the training's [t0, T].
+  if (window_ratio > 1) spec.t_max = static_cast<std::uint64_t>(std::ceil(std::max(spec.fit_tmin, 1.0) * window_ratio));
   const sim::FbmPotential pot(alpha, spec.sigma);
   const Walk w = walk(pot, spec, "walk on the measured landscape, alpha = " + fmt(alpha, 3));
   // Distances per environment, sqrt(<x^2>_env), fitted like the weight distances.
@@ -39,7 +44,9 @@ json run_walk_check(const json& wc, double alpha, const std::string& file, const
     os << t[i] << ',' << d.col(static_cast<Eigen::Index>(i)).mean() << ',' << pred("log-c", t[i]) << ',' << pred("power-offset", t[i])
        << '\n';
   core::write_file_atomic((dir / "walk.csv").string(), os.str());
-  return {{"alpha", alpha},          {"predicted_k", 2 / alpha}, {"k", f.k},   {"k_ci", {f.k_ci.lo, f.k_ci.hi}},
+  return {{"window", {spec.fit_tmin, static_cast<double>(spec.t_max)}},
+          {"time_axes", "one walk step = one update; the walk is fitted on [fit_tmin, fit_tmin x T/t0], as many decades as the training window"},
+          {"alpha", alpha},          {"predicted_k", 2 / alpha}, {"k", f.k},   {"k_ci", {f.k_ci.lo, f.k_ci.hi}},
           {"beta", f.beta},          {"delta_aic", f.delta_aic}, {"fits", f.fits}, {"seconds", w.r.seconds}};
 }
 

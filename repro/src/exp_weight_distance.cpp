@@ -20,6 +20,7 @@
 #include "gengap/train/norm.hpp"
 #include "gengap/train/run_log.hpp"
 #include "gengap/train/weight_distance.hpp"
+#include "landscape_check.hpp"
 #include "train_common.hpp"
 
 namespace gengap::repro {
@@ -60,6 +61,8 @@ struct WeightDistanceConfig {
   std::uint64_t fit_seed = 0;
   json walk;  // the walk check's settings, or null
   sim::LogTimeRule log_time;
+  bool has_landscape = false;
+  LandscapeSettings landscape;
   double gamma_tolerance = 0, exponent_tolerance = 0, walk_tolerance = 0, max_deviation = 0, min_epoch_decades = 0.5;
 
   static WeightDistanceConfig parse(const json& c, const std::string& file) {
@@ -107,6 +110,10 @@ struct WeightDistanceConfig {
       w.finish();
       s.walk = w.object();
       spec.check(sim::FbmPotential(1.0, spec.sigma));
+    }
+    if (r.has("landscape")) {
+      s.has_landscape = true;
+      s.landscape.read(r, in);
     }
     core::ObjectReader cl = r.child("claims");
     s.log_time = read_log_time_rule(cl);
@@ -182,6 +189,9 @@ Plan plan(const WeightDistanceConfig& c, const Context& x) {
     t.norm = (c.norm == "gbn" && t.batch_size <= t.ghost_batch_size) ? "bn" : c.norm;
     t.seed = seed;
     t.out_dir = (x.dir / "runs" / (dir + "B" + std::to_string(bs) + "_s" + std::to_string(seed))).string();
+    if (c.has_landscape && rule == c.lr_scaling &&
+        std::find(c.landscape.seeds.begin(), c.landscape.seeds.end(), seed) != c.landscape.seeds.end())
+      t.snapshot_iterations = snapshot_iterations(c.landscape, p.end);
     t.validate();
     p.jobs.push_back({t, rule, bs});
   };
@@ -337,7 +347,7 @@ json run(const Context& x) {
   std::vector<std::string> labels;
   std::vector<double> gammas;
   std::ostringstream bt, gcsv, md;
-  gcsv << std::setprecision(8) << "batch,iteration,mean_distance,std_loss_delta\n";
+  gcsv << std::setprecision(8) << "batch,iteration,mean_distance,rms_loss_delta\n";
   const train::TrainConfig& base = p.jobs.front().cfg;
   md << "### " << x.name << ": weight distances in the first lr phase (" << base.model << ", " << base.dataset << ", " << c.seeds.size()
      << " seeds, window [" << fmt(t0, 4) << ", " << fmt(T, 5) << "] updates)\n\n"
@@ -346,7 +356,8 @@ json run(const Context& x) {
      << ". The log-time decision uses the shape of each seed's d(t) on the window (docs: How the reproduction decides).\n\n"
      << "| B | lr | epochs at T | test acc. (%) | d(T) | log-time | q [95%] | z = 1/(k-1) [box] | k of A (ln t - c)^k [CI] | beta of a + C t^beta [CI] | gamma |\n"
      << "|---|---|---|---|---|---|---|---|---|---|---|\n";
-  sim::Interval g_range{std::nan(""), std::nan("")};
+  double ref_gamma = std::nan(""), ref_gamma_span = 0;
+  sim::Interval ref_gamma_ci{std::nan(""), std::nan("")};
   DiffusionFit ref_fit;
   json batches = json::array();
   for (std::size_t bi = 0; bi < c.batch_sizes.size(); ++bi) {
@@ -366,24 +377,29 @@ json run(const Context& x) {
     decisions.push_back(dec);
     labels.push_back("B = " + std::to_string(b));
     const DiffusionFit f = tw.size() >= 5 ? fit_diffusion(tw, W, 200, c.fit_seed + bi, 1.0) : DiffusionFit{};
-    // gamma: std over seeds of L(w_t) - L(w_0) against the mean distance, on the window's times.
-    std::vector<std::vector<double>> gd(rs.size()), gl(rs.size());
-    for (std::size_t q = 0; q < kw.size(); ++q) {
-      for (std::size_t r = 0; r < rs.size(); ++r) {
-        gd[r].push_back(D(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(kw[q])));
-        gl[r].push_back(L(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(kw[q])));
+    // gamma, estimator (a): the uncentred RMS over seeds of L(w_t) - L(w_0) (training probe) against the
+    // mean distance, on the window's times; bootstrap over whole runs.
+    double g = std::nan("");
+    sim::Interval g_ci{std::nan(""), std::nan("")};
+    double g_span = 0;
+    if (rs.size() >= 2 && kw.size() >= 3) {
+      Eigen::MatrixXd Dw(D.rows(), static_cast<Eigen::Index>(kw.size())), Lw(L.rows(), static_cast<Eigen::Index>(kw.size()));
+      for (std::size_t q = 0; q < kw.size(); ++q) {
+        Dw.col(static_cast<Eigen::Index>(q)) = D.col(static_cast<Eigen::Index>(kw[q]));
+        Lw.col(static_cast<Eigen::Index>(q)) = L.col(static_cast<Eigen::Index>(kw[q]));
+        gcsv << b << ',' << tw[q] << ',' << Dw.col(static_cast<Eigen::Index>(q)).mean() << ','
+             << std::sqrt(Lw.col(static_cast<Eigen::Index>(q)).array().square().mean()) << '\n';
       }
-      if (rs.size() > 1) {
-        const auto lc = L.col(static_cast<Eigen::Index>(kw[q]));
-        const double sl = std::sqrt((lc.array() - lc.mean()).square().sum() / static_cast<double>(rs.size() - 1));
-        gcsv << b << ',' << tw[q] << ',' << D.col(static_cast<Eigen::Index>(kw[q])).mean() << ',' << sl << '\n';
-      }
+      const sim::RmsExponent e = sim::rms_exponent(Dw, Lw, 1000, 0.95, c.fit_seed + 100 + bi);
+      g = e.gamma;
+      g_ci = e.gamma_ci;
+      g_span = e.log_span;
     }
-    const double g = rs.size() > 1 && kw.size() >= 3 ? train::estimate_gamma(gd, gl) : std::nan("");
-    if (std::isfinite(g)) {
-      gammas.push_back(g);
-      g_range.lo = std::isfinite(g_range.lo) ? std::min(g_range.lo, g) : g;
-      g_range.hi = std::isfinite(g_range.hi) ? std::max(g_range.hi, g) : g;
+    if (std::isfinite(g)) gammas.push_back(g);
+    if (b == c.reference_batch) {
+      ref_gamma = g;
+      ref_gamma_ci = g_ci;
+      ref_gamma_span = g_span;
     }
     if (b == c.reference_batch && tw.size() >= 5) {
       ref_fit = f;
@@ -409,7 +425,9 @@ json run(const Context& x) {
                {"test_accuracy", acc},
                {"final_distance", mean_d(mean_d.size() - 1)},
                {"log_time", dec},
-               {"gamma", std::isfinite(g) ? json(g) : json(nullptr)}};
+               {"gamma", std::isfinite(g) ? json(g) : json(nullptr)},
+               {"gamma_ci", std::isfinite(g) ? json({g_ci.lo, g_ci.hi}) : json(nullptr)},
+               {"gamma_log_span", g_span}};
     if (tw.size() >= 5)
       bj["fits"] = {{"k", f.k}, {"k_ci", {f.k_ci.lo, f.k_ci.hi}}, {"c", f.c}, {"beta", f.beta}, {"beta_ci", {f.beta_ci.lo, f.beta_ci.hi}},
                     {"delta_aic", f.delta_aic}, {"models", f.fits}};
@@ -419,7 +437,8 @@ json run(const Context& x) {
        << interval(dec.mean.q_mid, dec.lo.q_mid, dec.hi.q_mid) << " | "
        << (std::isfinite(dec.z) ? interval(dec.z, dec.z_lo, dec.z_hi) : std::string("-")) << " | "
        << (tw.size() >= 5 ? interval(f.k, f.k_ci.lo, f.k_ci.hi) + ", c = " + fmt(f.c, 3) : std::string("-")) << " | "
-       << (tw.size() >= 5 ? interval(f.beta, f.beta_ci.lo, f.beta_ci.hi) : std::string("-")) << " | " << fmt(g, 3) << " |\n";
+       << (tw.size() >= 5 ? interval(f.beta, f.beta_ci.lo, f.beta_ci.hi) : std::string("-")) << " | "
+       << (std::isfinite(g) ? interval(g, g_ci.lo, g_ci.hi) + " (ln-d span " + fmt(g_span, 2) + ")" : std::string("-")) << " |\n";
   }
   out["batches"] = batches;
   core::write_file_atomic((x.dir / "batch_sizes.txt").string(), bt.str() + "\n");
@@ -485,25 +504,25 @@ json run(const Context& x) {
   out["verdicts"].push_back(ov);
   md << "\nOverlap on [" << fmt(t0, 4) << ", " << fmt(T, 5) << "]: " << ov.measured << ". " << ov.reason << ".\n";
 
-  // --- analyze: the landscape exponent and the rows that depend on it.
-  out["gamma"] = {{"per_batch", gammas}, {"range", {g_range.lo, g_range.hi}},
-                  {"what", "std over seeds of L(w_t) - L(w_0) (probe) against the mean distance, log-log slope on the window"}};
-  double g_med = std::nan("");
-  if (!gammas.empty()) {
-    std::vector<double> s = gammas;
-    std::sort(s.begin(), s.end());
-    g_med = s.size() % 2 ? s[s.size() / 2] : 0.5 * (s[s.size() / 2 - 1] + s[s.size() / 2]);
-  }
-  {
-    Verdict v = exponent_verdict(x.name, "landscape exponent gamma of std(L - L0) ~ d^gamma (authors: 1), median over B", g_med, g_range, 1.0,
-                                 c.gamma_tolerance);
-    v.measured += " (range over B)";
-    if (c.seeds.size() < 2) v = undecided_verdict(x.name, v.claim, v.expected, "one seed", v.rule, "gamma needs two or more seeds");
+  // --- analyze: the landscape exponent (estimator a) and the rows that depend on it.
+  out["gamma"] = {{"per_batch", gammas}, {"reference", std::isfinite(ref_gamma) ? json(ref_gamma) : json(nullptr)},
+                  {"reference_ci", {ref_gamma_ci.lo, ref_gamma_ci.hi}}, {"reference_log_span", ref_gamma_span},
+                  {"what", "estimator (a): slope of ln sqrt(mean over seeds (L(w_t) - L(w_0))^2) on ln mean d(t), training probe, window times; "
+                           "95% bootstrap over whole runs"}};
+  const std::string gamma_claim = "landscape exponent gamma of RMS(L - L0) ~ d^gamma (authors: 1), B = " + std::to_string(c.reference_batch) +
+                                  ", estimator (a)";
+  if (c.seeds.size() < 2 || !std::isfinite(ref_gamma)) {
+    out["verdicts"].push_back(undecided_verdict(x.name, gamma_claim, "1", "-", "within rel. " + fmt(c.gamma_tolerance, 3) + " of 1",
+                                                "gamma needs two or more seeds and three window times"));
+  } else {
+    Verdict v = exponent_verdict(x.name, gamma_claim, ref_gamma, ref_gamma_ci, 1.0, c.gamma_tolerance);
+    v.measured += "; ln d spans " + fmt(ref_gamma_span, 3);
     out["verdicts"].push_back(v);
   }
-  const bool gamma_usable = std::isfinite(g_range.lo) && std::isfinite(g_range.hi) && g_range.lo > 0 && g_range.hi <= 1;
-  const std::string gamma_why = "gamma's range over B " + interval(g_med, g_range.lo, g_range.hi) +
+  const bool gamma_usable = std::isfinite(ref_gamma_ci.lo) && std::isfinite(ref_gamma_ci.hi) && ref_gamma_ci.lo > 0 && ref_gamma_ci.hi <= 1;
+  const std::string gamma_why = "gamma's interval " + (std::isfinite(ref_gamma) ? interval(ref_gamma, ref_gamma_ci.lo, ref_gamma_ci.hi) : std::string("-")) +
                                 " does not lie inside (0, 1], where the walk picture predicts k = 1/gamma";
+  const double g_med = ref_gamma;
   if (gamma_usable && tw.size() >= 5) {
     out["verdicts"].push_back(exponent_verdict(x.name, "d ~ (ln t)^(1/gamma): k of B = " + std::to_string(c.reference_batch) + " vs 1/gamma",
                                                ref_fit.k, ref_fit.k_ci, 1 / g_med, c.exponent_tolerance));
@@ -516,7 +535,7 @@ json run(const Context& x) {
     const std::string claim = "a walk on an fBm landscape with alpha = 2 gamma: k = 2/alpha";
     if (gamma_usable) {
       const double alpha = 2 * g_med;
-      const json w = run_walk_check(c.walk, alpha, x.file, x.dir);
+      const json w = run_walk_check(c.walk, alpha, x.file, x.dir, T / t0);
       out["walk"] = w;
       out["verdicts"].push_back(exponent_verdict(x.name, claim + " (alpha = " + fmt(alpha, 3) + ")", w["k"].get<double>(),
                                                  {w["k_ci"][0].get<double>(), w["k_ci"][1].get<double>()}, 2 / alpha, c.walk_tolerance));
@@ -524,6 +543,23 @@ json run(const Context& x) {
       out["verdicts"].push_back(undecided_verdict(x.name, claim, "2/alpha", "not simulated", "k within rel. " + fmt(c.walk_tolerance, 3) + " of 2/alpha",
                                                   gamma_why + " (no clamping)"));
     }
+  }
+
+  // --- analyze: the landscape (estimators b and c at snapshots) and the sqrt(B) premise (noise.csv).
+  if (c.has_landscape) {
+    std::vector<ProbedRun> probed;
+    std::vector<NoiseRun> noisy;
+    for (std::size_t i = 0; i < p.jobs.size(); ++i) {
+      const Job& j = p.jobs[i];
+      if (!j.cfg.snapshot_iterations.empty()) probed.push_back({j.cfg, j.batch});
+      noisy.push_back({j.rule, j.batch, logs[i].lr, fs::path(j.cfg.out_dir)});
+    }
+    std::vector<Verdict> vs;
+    std::string lmd;
+    out["landscape"] = measure_landscape(c.landscape, probed, p.end, x.dir, x.name, &vs, &lmd);
+    out["premise"] = check_premise(c.landscape, noisy, c.reference_batch, p.end, x.dir, x.name, &vs, &lmd);
+    for (const auto& v : vs) out["verdicts"].push_back(v);
+    md << lmd;
   }
 
   // --- analyze: the distance's parts at T, for the reference batch: per weight, radial and angular.

@@ -23,7 +23,7 @@ struct TrainBase {
   std::string device = "auto";
   double clip_norm = 5.0;
   bool augment = true;
-  std::int64_t probe_size = 256;
+  std::int64_t probe_size = 2048;
   /// Reads whichever of the fields `r` holds (others keep their values).
   void read(core::ObjectReader& r);
   /// The run configuration shared by an experiment's runs. CIFAR without --data-root (or with a

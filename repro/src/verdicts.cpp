@@ -157,12 +157,32 @@ Verdict exponent_verdict(const std::string& experiment, const std::string& claim
 }
 
 Verdict overlap_verdict(const std::string& experiment, const std::string& claim, const sim::Deviation& scaled,
-                        const std::vector<std::pair<std::string, sim::Deviation>>& controls, double max_deviation) {
+                        const std::vector<std::pair<std::string, sim::Deviation>>& controls, double max_deviation,
+                        const std::string& quantity) {
   const auto [o, why] = sim::decide_overlap(scaled, controls, max_deviation);
-  std::string m = "max |d_B/d_ref - 1| " + fmt(scaled.value, 3) + " [" + fmt(scaled.lo, 3) + ", " + fmt(scaled.hi, 3) + "]";
+  std::string m = "max |" + quantity + " - 1| " + fmt(scaled.value, 3) + " [" + fmt(scaled.lo, 3) + ", " + fmt(scaled.hi, 3) + "]";
   for (const auto& [name, d] : controls) m += "; " + name + " " + fmt(d.value, 3) + " [" + fmt(d.lo, 3) + ", " + fmt(d.hi, 3) + "]";
   return make(experiment, claim, "<= " + fmt(max_deviation, 3) + ", below every control", m,
               "95% bootstrap over runs; upper end <= " + fmt(max_deviation, 3) + " and below each control's lower end", o, why);
+}
+
+Verdict below_bound_verdict(const std::string& experiment, const std::string& claim, const std::vector<Labelled>& values, double bound) {
+  const std::string expected = "< " + fmt(bound, 3) + " everywhere", rule = "every interval's upper end < " + fmt(bound, 3);
+  std::string m;
+  for (const auto& v : values) m += (m.empty() ? "" : "; ") + v.label + ": " + fmt(v.value, 3) + " [" + fmt(v.ci.lo, 3) + ", " + fmt(v.ci.hi, 3) + "]";
+  if (values.empty()) return make(experiment, claim, expected, "-", rule, sim::Outcome::kUndecided, "nothing was measured");
+  const Labelled* straddles = nullptr;
+  for (const auto& v : values) {
+    if (!std::isfinite(v.value) || !std::isfinite(v.ci.lo) || !std::isfinite(v.ci.hi))
+      return make(experiment, claim, expected, m, rule, sim::Outcome::kUndecided, v.label + " has no finite estimate");
+    if (v.ci.lo >= bound)
+      return make(experiment, claim, expected, m, rule, sim::Outcome::kFalsified,
+                  v.label + ": the whole interval lies at or above " + fmt(bound, 3));
+    if (v.ci.hi >= bound && straddles == nullptr) straddles = &v;
+  }
+  if (straddles != nullptr)
+    return make(experiment, claim, expected, m, rule, sim::Outcome::kUndecided, straddles->label + ": the interval straddles " + fmt(bound, 3));
+  return make(experiment, claim, expected, m, rule, sim::Outcome::kSupported, "every interval lies below " + fmt(bound, 3));
 }
 
 Difference difference(const std::vector<double>& a, const std::vector<double>& b) {

@@ -6,6 +6,8 @@
 #include <catch2/catch.hpp>
 
 #include "gengap/repro/verdicts.hpp"
+#include "gengap/sim/field.hpp"
+#include "gengap/sim/roughness.hpp"
 
 using namespace gengap;
 using sim::Outcome;
@@ -92,4 +94,43 @@ TEST_CASE("log_thin keeps one time per slot of a decade from t_min on", "[verdic
   CHECK(t[k.back()] == 1000);
   for (std::size_t i = 1; i < k.size(); ++i) CHECK(t[k[i]] / t[k[i - 1]] < 1.35);  // 10^0.1 = 1.26, plus integer rounding
   CHECK_THROWS(repro::log_thin(t, 1, 0));
+}
+
+TEST_CASE("bound verdicts: every interval below, one wholly above, or straddling", "[verdicts]") {
+  using repro::Labelled;
+  const std::vector<Labelled> below = {{"a", 1.0, {0.8, 1.2}}, {"b", 1.5, {1.3, 1.7}}};
+  CHECK(repro::below_bound_verdict("x", "c", below, 1.8).outcome == Outcome::kSupported);
+  auto above = below;
+  above.push_back({"c", 2.0, {1.9, 2.1}});
+  const auto f = repro::below_bound_verdict("x", "c", above, 1.8);
+  CHECK(f.outcome == Outcome::kFalsified);
+  CHECK(f.reason.find("c:") != std::string::npos);
+  auto straddle = below;
+  straddle.push_back({"d", 1.75, {1.6, 1.9}});
+  CHECK(repro::below_bound_verdict("x", "c", straddle, 1.8).outcome == Outcome::kUndecided);
+  CHECK(repro::below_bound_verdict("x", "c", {}, 1.8).outcome == Outcome::kUndecided);
+  CHECK(repro::below_bound_verdict("x", "c", {{"n", std::nan(""), {0, 1}}}, 1.8).outcome == Outcome::kUndecided);
+}
+
+TEST_CASE("the roughness claim on landscapes of known exponent: a smooth loss fails it, a rough one passes", "[verdicts][landscape]") {
+  // Estimator (b) over the radii a walker travels, decided by the rule of weight_distance_f1 (alpha < 1.8).
+  const std::vector<double> radii = {1, 2, 4, 8, 16, 32};
+  auto decide = [&](const sim::Field& field, const Eigen::VectorXd& w) {
+    const Eigen::MatrixXd sq = sim::field_increments(field, w, radii, 32, 3);
+    const sim::StructureCurve c = sim::structure_curve(radii, sq, 400, 0.95, 5);
+    return repro::below_bound_verdict("x", "rough", {{"field", c.slope, c.slope_ci}}, 1.8).outcome;
+  };
+  // Negative control: a quadratic bowl, far from its minimum (S ~ r^2, then r^4): FALSIFIED.
+  const sim::QuadraticField bowl(50, 1.0);
+  CHECK(decide(bowl, Eigen::VectorXd::Constant(50, 20.0)) == Outcome::kFalsified);
+  // Positive: a Fourier field with alpha = 1 in its scaling range: SUPPORTED.
+  sim::FourierFieldOptions o;
+  o.dim = 50;
+  o.modes = 4096;
+  o.alpha = 1.0;
+  o.k_min = 0.014;
+  o.k_max = 140;
+  o.seed = 11;
+  const sim::FourierField rough(o);
+  CHECK(decide(rough, Eigen::VectorXd::Zero(50)) == Outcome::kSupported);
 }

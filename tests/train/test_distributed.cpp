@@ -165,6 +165,22 @@ TEST_CASE("2 workers give the weights of one process with ghost batches of B/2",
     CHECK(s["world_size"].get<int>() == 2);
     CHECK(s["final_distance"].get<double>() > 0.1);
     CHECK(s["allreduce_seconds"].get<double>() >= 0);
+    // The noise scale: the workers' estimate (their gradients against the all-reduced one, no extra
+    // pass) against the single process's micro-batch estimate. With ghost batches of 32 the single
+    // process splits each batch into the same two halves the workers hold, so the two estimates are
+    // the same numbers computed two independent ways.
+    if (c.single_ghost == 32) {
+      const auto n1 = gengap::core::read_csv((d / "one" / "noise.csv").string()), n2 = gengap::core::read_csv((d / "two" / "noise.csv").string());
+      REQUIRE(n1.names == n2.names);
+      REQUIRE(n1.cols[0].size() == 10);  // noise_due: every update up to 10; 11 and 12 share 10's tenth of a decade
+      REQUIRE(n1.cols[0] == n2.cols[0]);
+      for (std::size_t col = 2; col <= 3; ++col)  // trace, grad_sq
+        for (std::size_t i = 0; i < n1.cols[col].size(); ++i) {
+          INFO(n1.names[col] << " at row " << i);
+          CHECK(n2.cols[col][i] == Approx(n1.cols[col][i]).epsilon(1e-8));
+        }
+      CHECK(n1.cols[6] == n2.cols[6]);  // groups: 2 micro-batches, 2 workers
+    }
   }
 }
 

@@ -21,6 +21,7 @@
 #include "gengap/train/ghost_batch_norm.hpp"
 #include "gengap/train/models.hpp"
 #include "gengap/train/regime.hpp"
+#include "gengap/train/run_log.hpp"
 #include "gengap/train/trainer.hpp"
 #include "gengap/train/weight_distance.hpp"
 #include "test_support.hpp"
@@ -363,6 +364,49 @@ TEST_CASE("a tiny run on synthetic data learns and writes its files", "[trainer]
   CHECK(rows == 16);  // every iteration up to 100
 }
 
+TEST_CASE("a run saves the snapshots asked for, the noise scale and the accuracy on the training set", "[trainer]") {
+  TrainConfig c = tiny("snapshots");
+  c.snapshot_iterations = {0, 3, 16};
+  fs::remove_all(c.out_dir);
+  const TrainSummary s = train(c);
+  REQUIRE(s.iterations == 16);
+  const auto [tr, te] = training_data(c);
+  auto weights_at = [&](long long t) {
+    torch::nn::Sequential m = run_model(c, tr, te, torch::kCPU);
+    const fs::path f = fs::path(c.out_dir) / run_log::kSnapshotDir / run_log::snapshot_file(t);
+    load_snapshot(*m, gengap::core::read_file(f.string(), "snapshot"), f.string(), torch::kCPU);
+    std::vector<torch::Tensor> out;
+    for (const auto& p : m->parameters()) out.push_back(p.detach().clone());
+    for (const auto& b : m->buffers()) out.push_back(b.clone());
+    return out;
+  };
+  // The last snapshot is the final state; the first is the model as built from the seed.
+  const auto last = weights_at(16), final_state = load_weights(c.out_dir, "f1", "bn", 128);
+  REQUIRE(last.size() == final_state.size());
+  for (std::size_t i = 0; i < last.size(); ++i) CHECK(torch::equal(last[i], final_state[i]));
+  const auto first = weights_at(0);
+  torch::nn::Sequential fresh = run_model(c, tr, te, torch::kCPU);
+  for (std::size_t i = 0; i < fresh->parameters().size(); ++i) CHECK(torch::equal(first[i], fresh->parameters()[i]));
+  CHECK_FALSE(torch::equal(weights_at(3)[0], first[0]));
+  CHECK_FALSE(fs::exists(fs::path(c.out_dir) / run_log::kSnapshotDir / run_log::snapshot_file(4)));
+  // noise.csv: a row at every due update, finite trace >= 0.
+  const auto noise = gengap::core::read_csv((fs::path(c.out_dir) / run_log::kNoiseFile).string());
+  int due = 0;
+  for (long long t = 1; t <= 16; ++t) due += run_log::noise_due(t) ? 1 : 0;
+  REQUIRE(noise.cols.front().size() == static_cast<std::size_t>(due));
+  for (double v : noise.cols[2]) CHECK(v >= 0);
+  // metrics.jsonl carries the epoch's noise scale; the summary the training-set accuracy.
+  std::ifstream mj(fs::path(c.out_dir) / run_log::kMetricsJsonFile);
+  for (std::string line; std::getline(mj, line);) CHECK(nlohmann::json::parse(line).contains(run_log::kNoiseScale));
+  CHECK(s.train_accuracy > 0.5);
+  CHECK(s.train_accuracy <= 1.0);
+  CHECK(s.train_loss > 0);
+  // Bad snapshot iterations are refused.
+  TrainConfig bad = c;
+  bad.snapshot_iterations = {-1};
+  CHECK_THROWS_AS(bad.validate(), gengap::core::InvalidArgument);
+}
+
 TEST_CASE("resuming from a checkpoint continues exactly like an uninterrupted run", "[trainer]") {
   TrainConfig full = tiny("full");
   full.model = "c1";  // dropout: the RNG state must be restored too
@@ -387,6 +431,10 @@ TEST_CASE("resuming from a checkpoint continues exactly like an uninterrupted ru
   std::ifstream fa(fs::path(full.out_dir) / "distance.csv"), fb(fs::path(part.out_dir) / "distance.csv");
   const std::string sa((std::istreambuf_iterator<char>(fa)), {}), sb((std::istreambuf_iterator<char>(fb)), {});
   CHECK(sa == sb);
+  std::ifstream na(fs::path(full.out_dir) / "noise.csv"), nb(fs::path(part.out_dir) / "noise.csv");
+  const std::string noise_a((std::istreambuf_iterator<char>(na)), {}), noise_b((std::istreambuf_iterator<char>(nb)), {});
+  CHECK(noise_a == noise_b);
+  CHECK(noise_a.size() > 100);
   // Resuming a run that had already finished (killed between its last checkpoint and its summary)
   // reports the last epoch's numbers, not zeros.
   const TrainSummary again = train(part);

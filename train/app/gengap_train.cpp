@@ -167,7 +167,9 @@ int main(int argc, char** argv) {
   o.add("--synthetic-size", "", c.synthetic_size, "training samples of the synthetic set");
   o.add("--synthetic-noise", "", c.synthetic_noise, "noise std of the synthetic sets (patterns have std 1)");
   o.add("--distance-per-decade", "", c.distance_per_decade, "distance records per decade after t = 100");
-  o.add("--probe-size", "", c.probe_size, "samples in the fixed batch for L(w_t) - L(w_0)");
+  o.add("--probe-size", "", c.probe_size, "samples in each fixed probe set (training, test) for L(w_t) - L(w_0)");
+  o.flag("--noise-scale,!--no-noise-scale", "", c.noise_scale, "measure the gradient noise scale B_simple (noise.csv)");
+  o.add("--snapshot-at", "", c.snapshot_iterations, "save the weights after these updates (0 = w_0) to out_dir/snapshots");
   o.flag("--augment,!--no-augment", "", c.augment, "CIFAR crop + flip");
   o.flag("--resume,!--no-resume", "", c.resume, "continue from out_dir/checkpoint.pt");
   o.flag("--progress,!--no-progress", "", c.progress, "progress on stderr");

@@ -75,7 +75,8 @@ std::string checkpoint_bytes(const torch::nn::Module& model, const torch::optim:
                              const std::map<std::string, torch::Tensor>& w0, const CheckpointState& st) {
   const json sj = {{"format", "gengap-checkpoint-1"}, {"iteration", st.iteration}, {"epoch", st.epoch},
                    {"probe0", st.probe0},             {"metrics", st.metrics},     {"distances", st.distances},
-                   {"world_size", st.world_size},     {"config", st.config},       {"clipped", st.clipped}};
+                   {"world_size", st.world_size},     {"config", st.config},       {"clipped", st.clipped},
+                   {"probe_test0", st.probe_test0},   {"noise", st.noise}};
   return checkpoint_bytes_with_state(model, optimizer, w0, sj.dump());
 }
 
@@ -119,12 +120,16 @@ Checkpoint::Checkpoint(const std::string& bytes, const std::string& file, const 
   r.required("distances", state_.distances);
   r.required("config", state_.config);
   r.optional("clipped", state_.clipped);
+  r.optional("probe_test0", state_.probe_test0);
+  r.optional("noise", state_.noise);
   r.finish();
   if (state_.iteration < 0 || state_.epoch < 0 || state_.world_size < 1 || state_.clipped < 0 || state_.clipped > state_.iteration)
     bad(file, "its state has negative or inconsistent counters");
   if (!state_.config.is_object()) bad(file, "its state holds no config object");
   check_rows(state_.metrics, "metrics", {"epoch", "iteration", "lr", "train_loss", "test_loss", "test_accuracy", "distance", "seconds"}, file);
-  check_rows(state_.distances, "distances", {"iteration", "epoch", "loss", "distance", "probe_loss_delta", "grad_norm", "clipped"}, file);
+  check_rows(state_.distances, "distances",
+             {"iteration", "epoch", "loss", "distance", "probe_loss_delta", "probe_test_loss_delta", "grad_norm", "clipped"}, file);
+  check_rows(state_.noise, "noise", {"iteration", "epoch", "trace", "grad_sq", "group_size", "groups"}, file);
   for (const auto& d : state_.distances) {
     if (!d.contains("layers") || !d.at("layers").is_object()) bad(file, "a row of its distances has no layers");
     if (!d.contains("weights") || !d.at("weights").is_object()) bad(file, "a row of its distances has no weights");
@@ -167,6 +172,56 @@ void Checkpoint::restore(torch::nn::Module& model, torch::optim::Optimizer& opti
   } catch (const std::exception& e) {
     bad(file_, "does not fit this model and optimizer (" + first_line(e) + ")");
   }
+}
+
+namespace {
+constexpr char kSnapshotMagic[] = "GENGAPSN";
+}
+
+std::string snapshot_bytes(const torch::nn::Module& model) {
+  // Flat: one tensor per parameter and buffer under its full name, so a reader can check each.
+  torch::serialize::OutputArchive a;
+  for (const auto& p : model.named_parameters(/*recurse=*/true)) a.write(p.key(), p.value().detach());
+  for (const auto& b : model.named_buffers(/*recurse=*/true)) a.write(b.key(), b.value(), /*is_buffer=*/true);
+  std::ostringstream os;
+  a.save_to(os);
+  const std::string payload = os.str();
+  std::string out(kSnapshotMagic, 8);
+  put64(out, payload.size());
+  put64(out, core::fnv1a64(payload));
+  return out + payload;
+}
+
+void load_snapshot(torch::nn::Module& model, const std::string& bytes, const std::string& file, const torch::Device& device) {
+  auto fail = [&file](const std::string& why) { throw core::InvalidArgument("snapshot", file, why); };
+  if (bytes.size() < kHeader || bytes.compare(0, 8, kSnapshotMagic, 8) != 0) fail("is not a gengap snapshot (no GENGAPSN header)");
+  if (get64(bytes, 8) != bytes.size() - kHeader) fail("is truncated or extended");
+  if (get64(bytes, 16) != core::fnv1a64(std::string_view(bytes).substr(kHeader))) fail("is corrupt: its checksum does not match its content");
+  torch::serialize::InputArchive a;
+  try {
+    a.load_from(bytes.data() + kHeader, bytes.size() - kHeader, device);
+  } catch (const std::exception& e) {
+    fail("cannot be read (" + first_line(e) + ")");
+  }
+  // Every tensor is read and checked before any is copied into the model.
+  std::vector<std::pair<torch::Tensor, torch::Tensor>> copies;
+  auto take = [&](const std::string& name, const torch::Tensor& target, bool buffer) {
+    torch::Tensor v;
+    bool found = false;
+    try {
+      found = a.try_read(name, v, buffer);
+    } catch (const std::exception& e) {
+      fail("its " + name + " cannot be read (" + first_line(e) + ")");
+    }
+    if (!found || !v.defined()) fail("has no " + name + ": a snapshot of another model");
+    if (v.sizes() != target.sizes() || v.scalar_type() != target.scalar_type())
+      fail("its " + name + " does not fit this model (another model, dtype or size)");
+    copies.emplace_back(target, v);
+  };
+  for (const auto& p : model.named_parameters(true)) take(p.key(), p.value(), false);
+  for (const auto& b : model.named_buffers(true)) take(b.key(), b.value(), true);
+  torch::NoGradGuard ng;
+  for (auto& [target, v] : copies) target.copy_(v);
 }
 
 }  // namespace gengap::train

@@ -57,6 +57,8 @@ void TrainConfig::validate() const {
   if (distance_per_decade < 1 || distance_per_decade > 1000)
     bad("distance_per_decade", std::to_string(distance_per_decade), "must lie in [1, 1000]");
   if (probe_size < 2) bad("probe_size", std::to_string(probe_size), "must be >= 2");
+  for (const auto t : snapshot_iterations)
+    if (t < 0) bad("snapshot_iterations", std::to_string(t), "must be >= 0 (0 = the initial weights)");
   if (world_size < 1) bad("world_size", std::to_string(world_size), "must be >= 1");
   if (rank < 0 || rank >= world_size) bad("rank", std::to_string(rank), "must lie in [0, world_size = " + std::to_string(world_size) + ")");
   if (batch_size % world_size != 0)
@@ -74,7 +76,7 @@ void TrainConfig::validate() const {
 #define GENGAP_CONFIG_FIELDS(X)                                                                                      \
   X(model) X(dataset) X(data_dir) X(batch_size) X(ghost_batch_size) X(norm) X(lr_scaling) X(warmup_epochs)           \
   X(regime_adaptation) X(regime_scale) X(epochs) X(max_iterations) X(lr) X(nesterov) X(clip_norm) X(seed) X(device) X(dtype) X(out_dir)       \
-  X(train_subset) X(test_subset) X(synthetic_size) X(synthetic_noise) X(distance_per_decade) X(probe_size) X(augment) X(resume) X(progress) \
+  X(train_subset) X(test_subset) X(synthetic_size) X(synthetic_noise) X(distance_per_decade) X(probe_size) X(noise_scale) X(snapshot_iterations) X(augment) X(resume) X(progress) \
   X(world_size) X(rank) X(master_addr) X(master_port) X(dist_timeout)
 
 void to_json(json& j, const TrainConfig& c) {

@@ -191,10 +191,16 @@ struct GradientAllReduce::Impl {
   std::vector<Bucket> buckets;
   std::vector<std::pair<std::size_t, std::size_t>> where;  // param -> (bucket, slot)
   std::size_t next_launch = 0;
+  torch::Tensor local_sq;  // this worker's |g|^2 of the last backward (undefined before the first bucket)
 
   void launch_ready() {
     // Buckets start strictly in order, so that every worker issues the same sequence of collectives.
     while (next_launch < buckets.size() && buckets[next_launch].remaining == 0) {
+      {
+        torch::NoGradGuard ng;
+        const torch::Tensor sq = buckets[next_launch].flat.to(torch::kDouble).square().sum();
+        local_sq = local_sq.defined() ? local_sq + sq : sq;
+      }
       std::vector<torch::Tensor> t{buckets[next_launch].flat};
       buckets[next_launch].work = comm->pg->allreduce(t);
       ++next_launch;
@@ -249,6 +255,7 @@ GradientAllReduce::~GradientAllReduce() {
 }
 
 void GradientAllReduce::prepare() {
+  impl_->local_sq = torch::Tensor();
   for (auto& b : impl_->buckets) {
     b.remaining = b.params.size();
     b.work.reset();
@@ -275,6 +282,7 @@ double GradientAllReduce::finish() {
 }
 
 std::size_t GradientAllReduce::buckets() const noexcept { return impl_->buckets.size(); }
+double GradientAllReduce::local_grad_sq() const { return impl_->local_sq.defined() ? impl_->local_sq.item<double>() : 0.0; }
 
 #else  // no c10d with Gloo in this build
 
@@ -302,6 +310,7 @@ GradientAllReduce::~GradientAllReduce() = default;
 void GradientAllReduce::prepare() {}
 double GradientAllReduce::finish() { return 0; }
 std::size_t GradientAllReduce::buckets() const noexcept { return 0; }
+double GradientAllReduce::local_grad_sq() const { return 0; }
 
 #endif
 

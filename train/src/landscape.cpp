@@ -8,9 +8,11 @@
 #include <torch/nn/functional/loss.h>
 #include <torch/types.h>
 #include <torch/utils.h>
+#include <torch/nn/modules/dropout.h>
 
 #include "gengap/core/error.hpp"
 #include "gengap/core/philox.hpp"
+#include "gengap/train/ghost_batch_norm.hpp"
 
 namespace gengap::train {
 
@@ -121,31 +123,57 @@ std::vector<double> segment_losses(torch::nn::Module& model, const std::function
 }
 
 double fixed_probe_loss(torch::nn::Module& model, const std::function<torch::Tensor(const torch::Tensor&)>& forward,
-                        const torch::Tensor& images, const torch::Tensor& labels) {
+                        const torch::Tensor& images, const torch::Tensor& labels, ProbeNorm mode) {
   core::require(images.size(0) == labels.size(0) && images.size(0) > 0, "probe", images.size(0), "must hold as many labels as images, > 0");
   torch::NoGradGuard ng;
-  const bool training = model.is_training();
-  model.eval();
   torch::Device dev = torch::kCPU;
   for (const auto& p : model.parameters()) {
     dev = p.device();
     break;
   }
-  double sum = 0;
   const int64_t n = images.size(0);
-  try {
-    for (int64_t s = 0; s < n; s += 1000) {
-      const int64_t m = std::min<int64_t>(1000, n - s);
-      const torch::Tensor out = forward(images.narrow(0, s, m).to(dev));
-      sum += torch::nn::functional::cross_entropy(out, labels.narrow(0, s, m).to(dev),
-                                                  torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
-                 .item<double>();
+  // Everything the pass may change, restored on the way out (also when `forward` throws).
+  struct State {
+    torch::nn::Module& model;
+    bool training;
+    std::vector<std::pair<torch::nn::Module*, bool>> modes;
+    std::vector<torch::Tensor> buffers, saved;
+    std::vector<std::pair<GhostBatchNormOptions*, int64_t>> ghosts;
+    ~State() {
+      model.train(training);
+      for (auto& [m, t] : modes) m->train(t);
+      for (std::size_t i = 0; i < buffers.size(); ++i) buffers[i].copy_(saved[i]);
+      for (auto& [o, g] : ghosts) o->ghost_batch_size(g);
     }
-  } catch (...) {
-    model.train(training);
-    throw;
+  } st{model, model.is_training(), {}, {}, {}, {}};
+  for (const auto& m : model.modules(/*include_self=*/false)) st.modes.emplace_back(m.get(), m->is_training());
+  auto cross_entropy_sum = [&](int64_t s, int64_t k) {
+    const torch::Tensor out = forward(images.narrow(0, s, k).to(dev));
+    return torch::nn::functional::cross_entropy(out, labels.narrow(0, s, k).to(dev),
+                                                torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+        .item<double>();
+  };
+  double sum = 0;
+  if (mode == ProbeNorm::kRunning) {
+    model.eval();
+    for (int64_t s = 0; s < n; s += 1000) sum += cross_entropy_sum(s, std::min<int64_t>(1000, n - s));
+    return sum / static_cast<double>(n);
   }
-  model.train(training);
+  st.buffers = model.buffers();
+  for (const auto& b : st.buffers) st.saved.push_back(b.clone());
+  model.train(true);
+  for (const auto& m : model.modules(/*include_self=*/false)) {
+    if (dynamic_cast<torch::nn::DropoutImpl*>(m.get()) || dynamic_cast<torch::nn::Dropout2dImpl*>(m.get())) m->eval();
+    if (auto* g = dynamic_cast<GhostBatchNorm1dImpl*>(m.get())) {
+      st.ghosts.emplace_back(&g->options, g->options.ghost_batch_size());
+      g->options.ghost_batch_size(n);
+    }
+    if (auto* g = dynamic_cast<GhostBatchNorm2dImpl*>(m.get())) {
+      st.ghosts.emplace_back(&g->options, g->options.ghost_batch_size());
+      g->options.ghost_batch_size(n);
+    }
+  }
+  sum = cross_entropy_sum(0, n);
   return sum / static_cast<double>(n);
 }
 

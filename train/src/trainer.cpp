@@ -31,6 +31,8 @@
 #include "gengap/core/philox.hpp"
 #include "gengap/train/checkpoint.hpp"
 #include "gengap/train/distributed.hpp"
+#include "gengap/train/landscape.hpp"
+#include "gengap/train/noise_scale.hpp"
 #include "gengap/train/models.hpp"
 #include "gengap/train/regime.hpp"
 #include "gengap/train/run_log.hpp"
@@ -94,20 +96,21 @@ std::pair<double, double> evaluate(torch::nn::Sequential& model, const Dataset& 
   return {loss / static_cast<double>(d.size()), correct / static_cast<double>(d.size())};
 }
 
-/// Loss on a fixed batch in training mode, leaving the running statistics untouched.
+/// Loss on a fixed probe set, batch norm on the whole probe's statistics at the current weights
+/// (ProbeNorm::kProbeBatch), leaving the running statistics untouched.
 double probe_loss(torch::nn::Sequential& model, const Batch& probe) {
-  torch::NoGradGuard ng;
-  std::vector<torch::Tensor> saved;
-  for (auto& b : model->buffers()) saved.push_back(b.clone());
-  const double l = torch::nn::functional::cross_entropy(model->forward(probe.x), probe.y).item<double>();
-  std::size_t i = 0;
-  for (auto& b : model->buffers()) b.copy_(saved[i++]);
-  return l;
+  return fixed_probe_loss(*model, [&model](const torch::Tensor& x) { return model->forward(x); }, probe.x, probe.y, ProbeNorm::kProbeBatch);
 }
 
+/// The two probe sets (training, test) and their losses at w_0.
+struct Probes {
+  Batch train, test;
+  double train0 = 0, test0 = 0;
+};
+
 /// One row of distance.csv / distance_layers.jsonl at update `it` (run_log.hpp's columns).
-json distance_row(torch::nn::Sequential& model, const WeightDistance& dist, const Batch& probe, int64_t it, double epoch, double loss,
-                  double probe0, double grad_norm, int64_t clipped) {
+json distance_row(torch::nn::Sequential& model, const WeightDistance& dist, const Probes& probe, int64_t it, double epoch, double loss,
+                  double grad_norm, int64_t clipped) {
   json layers = json::object();
   double sq = 0;  // the total distance from the per-layer ones: one pass over the parameters
   for (const auto& [k, v] : dist.per_layer(*model)) {
@@ -120,7 +123,8 @@ json distance_row(torch::nn::Sequential& model, const WeightDistance& dist, cons
           {run_log::kEpoch, epoch},
           {run_log::kLoss, loss},
           {run_log::kDistance, std::sqrt(sq)},
-          {run_log::kProbeLossDelta, probe_loss(model, probe) - probe0},
+          {run_log::kProbeLossDelta, probe_loss(model, probe.train) - probe.train0},
+          {run_log::kProbeTestLossDelta, probe_loss(model, probe.test) - probe.test0},
           {run_log::kGradNorm, grad_norm},
           {run_log::kClipped, clipped},
           {"layers", layers},
@@ -155,8 +159,6 @@ std::unique_ptr<Checkpoint> open_resume(const TrainConfig& cfg, const fs::path& 
   return resumed;
 }
 
-/// The training and test sets, checked against each other, normalized by the training set's channel
-/// statistics, in the run's dtype.
 std::pair<Dataset, Dataset> prepare_data(const TrainConfig& cfg, torch::Dtype dtype) {
   Dataset train_set = load(cfg, true), test_set = load(cfg, false);
   if (train_set.size() < cfg.batch_size)
@@ -175,7 +177,6 @@ std::pair<Dataset, Dataset> prepare_data(const TrainConfig& cfg, torch::Dtype dt
   return {std::move(train_set), std::move(test_set)};
 }
 
-/// The model of `cfg` for these data, seeded, on `dev` in `dtype`, in training mode.
 torch::nn::Sequential build_model(const TrainConfig& cfg, const Dataset& train_set, const Dataset& test_set, const torch::Device& dev,
                                   torch::Dtype dtype) {
   torch::manual_seed(cfg.seed);
@@ -217,6 +218,14 @@ std::unique_ptr<Communicator> connect(const TrainConfig& cfg, const torch::Devic
 
 }  // namespace
 
+std::pair<Dataset, Dataset> training_data(const TrainConfig& cfg) {
+  return prepare_data(cfg, cfg.dtype == "float64" ? torch::kDouble : torch::kFloat);
+}
+
+torch::nn::Sequential run_model(const TrainConfig& cfg, const Dataset& train_set, const Dataset& test_set, const torch::Device& device) {
+  return build_model(cfg, train_set, test_set, device, cfg.dtype == "float64" ? torch::kDouble : torch::kFloat);
+}
+
 TrainSummary train(const TrainConfig& cfg) {
   cfg.validate();
   const auto t_start = std::chrono::steady_clock::now();
@@ -245,12 +254,17 @@ TrainSummary train(const TrainConfig& cfg) {
                                                  .momentum(regime.phases.front().momentum)
                                                  .nesterov(cfg.nesterov && regime.phases.front().momentum > 0));
   WeightDistance dist(*model);
-  const int64_t probe_n = std::min(cfg.probe_size, train_set.size());
-  const Batch probe{train_set.images.narrow(0, 0, probe_n).to(dev), train_set.labels.narrow(0, 0, probe_n).to(dev)};
-  double probe0 = probe_loss(model, probe);
+  Probes probe;
+  {
+    const int64_t n = std::min(cfg.probe_size, train_set.size()), nt = std::min(cfg.probe_size, test_set.size());
+    probe.train = {train_set.images.narrow(0, 0, n).to(dev), train_set.labels.narrow(0, 0, n).to(dev)};
+    probe.test = {test_set.images.narrow(0, 0, nt).to(dev), test_set.labels.narrow(0, 0, nt).to(dev)};
+    probe.train0 = probe_loss(model, probe.train);
+    probe.test0 = probe_loss(model, probe.test);
+  }
 
   int64_t it = 0, start_epoch = 0, resumed_clipped = 0;
-  json metrics = json::array(), distances = json::array();
+  json metrics = json::array(), distances = json::array(), noise = json::array();
   if (resumed) {
     std::map<std::string, torch::Tensor> w0 = dist.initial();
     resumed->restore(*model, opt, w0, dev);
@@ -258,7 +272,9 @@ TrainSummary train(const TrainConfig& cfg) {
     const CheckpointState& st = resumed->state();
     it = st.iteration;
     start_epoch = st.epoch;
-    probe0 = st.probe0;
+    probe.train0 = st.probe0;
+    probe.test0 = st.probe_test0;
+    noise = st.noise;
     metrics = st.metrics;
     distances = st.distances;
     resumed_clipped = st.clipped;
@@ -287,7 +303,9 @@ TrainSummary train(const TrainConfig& cfg) {
     CheckpointState st;
     st.iteration = it;
     st.epoch = epoch_done;
-    st.probe0 = probe0;
+    st.probe0 = probe.train0;
+    st.probe_test0 = probe.test0;
+    st.noise = noise;
     st.metrics = metrics;
     st.distances = distances;
     st.world_size = cfg.world_size;
@@ -298,7 +316,16 @@ TrainSummary train(const TrainConfig& cfg) {
     write_atomic(out / run_log::kLayersFile, run_log::layers_jsonl(distances));
     write_atomic(out / run_log::kMetricsJsonFile, run_log::metrics_jsonl(metrics));
     write_atomic(out / run_log::kMetricsFile, run_log::metrics_csv(metrics));
+    if (cfg.noise_scale) write_atomic(out / run_log::kNoiseFile, run_log::noise_csv(noise));
   };
+  // Snapshots of the weights after the listed updates (0: before the first).
+  auto snapshot_if_due = [&]() {
+    if (!lead || std::find(cfg.snapshot_iterations.begin(), cfg.snapshot_iterations.end(), it) == cfg.snapshot_iterations.end()) return;
+    fs::create_directories(out / run_log::kSnapshotDir);
+    write_atomic(out / run_log::kSnapshotDir / run_log::snapshot_file(it), snapshot_bytes(*model));
+  };
+  if (it == 0) snapshot_if_due();
+  size_t noise_epoch_start = noise.size();  // noise rows of the current epoch start here
 
   const bool tty = progress && isatty(STDERR_FILENO) != 0;
   std::unique_ptr<GradientAllReduce> grads;
@@ -329,6 +356,23 @@ TrainSummary train(const TrainConfig& cfg) {
       auto& o = static_cast<torch::optim::SGDOptions&>(opt.param_groups()[0].options());
       o.lr(last_lr).momentum(ph.momentum).weight_decay(ph.weight_decay).nesterov(cfg.nesterov && ph.momentum > 0);
       const torch::Tensor x = batch.x.to(dev, dtype), y = batch.y.to(dev);
+      // The noise scale at the weights this update starts from: one worker, from micro-batches of its
+      // batch (an extra forward and backward, before the update's own: outside its time); data-parallel,
+      // from the workers' gradients (below). A non-finite loss gives no row; the update's check stops the run.
+      json noise_row;
+      const bool noise_now = cfg.noise_scale && run_log::noise_due(it + 1);
+      if (noise_now && !grads && x.size(0) >= 2) {
+        const NoiseEstimate e = gradient_noise_scale(*model, [&model](const torch::Tensor& v) { return model->forward(v); }, x, y,
+                                                     noise_micro_batch(x.size(0), cfg.ghost_batch_size));
+        if (std::isfinite(e.trace) && std::isfinite(e.grad_sq))
+          noise_row = {{run_log::kIteration, it + 1},
+                     {run_log::kEpoch, static_cast<double>(it) / static_cast<double>(per_epoch)},
+                     {run_log::kTrace, e.trace},
+                     {run_log::kGradSq, e.grad_sq},
+                     {run_log::kGroupSize, e.group_size},
+                     {run_log::kGroups, e.groups}};
+        if (!noise_row.is_null() && std::isfinite(e.b_simple)) noise_row[run_log::kBSimple] = e.b_simple;
+      }
       const auto t_step = std::chrono::steady_clock::now();
       opt.zero_grad();
       const torch::Tensor loss = torch::nn::functional::cross_entropy(model->forward(x), y);
@@ -346,14 +390,29 @@ TrainSummary train(const TrainConfig& cfg) {
       const double grad_norm =
           torch::nn::utils::clip_grad_norm_(model->parameters(), cfg.clip_norm > 0 ? cfg.clip_norm : std::numeric_limits<double>::infinity());
       if (cfg.clip_norm > 0 && grad_norm > cfg.clip_norm) ++clipped;
+      if (noise_now && grads && std::isfinite(grad_norm)) {
+        // Data-parallel: the workers' gradients against the all-reduced one, at no extra pass (one scalar all-reduce).
+        const double local_sq = comm->allreduce_mean(grads->local_grad_sq());  // mean over workers of |g_k|^2
+        const int64_t w = cfg.world_size;
+        const NoiseEstimate e = noise_from_groups(local_sq * static_cast<double>(w), grad_norm * grad_norm, w, cfg.batch_size / w);
+        noise_row = {{run_log::kIteration, it + 1},
+                     {run_log::kEpoch, static_cast<double>(it) / static_cast<double>(per_epoch)},
+                     {run_log::kTrace, e.trace},
+                     {run_log::kGradSq, e.grad_sq},
+                     {run_log::kGroupSize, e.group_size},
+                     {run_log::kGroups, e.groups}};
+        if (std::isfinite(e.b_simple)) noise_row[run_log::kBSimple] = e.b_simple;
+      }
+      if (lead && !noise_row.is_null()) noise.push_back(noise_row);
       opt.step();
       step_time += std::chrono::duration<double>(std::chrono::steady_clock::now() - t_step).count();
       ++it;
+      snapshot_if_due();
       loss_sum += lv;
       ++n_batches;
       if (lead && distance_due(it, cfg.distance_per_decade))
         distances.push_back(distance_row(model, dist, probe, it, static_cast<double>(it) / static_cast<double>(per_epoch), lv,
-                                         probe0, grad_norm, clipped));
+                                         grad_norm, clipped));
       if (tty && (b % 10 == 0 || it == total_it)) {
         const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_run).count();
         const double rate = static_cast<double>(it - it_at_start) / std::max(el, 1e-9);
@@ -385,6 +444,16 @@ TrainSummary train(const TrainConfig& cfg) {
                        {run_log::kTestAccuracy, last_acc},
                        {run_log::kDistance, distance},
                        {run_log::kSeconds, secs}});
+    if (cfg.noise_scale) {
+      // The epoch's noise scale: mean trace over mean |G|^2 of its rows.
+      double tr = 0, g2 = 0;
+      for (size_t k = noise_epoch_start; k < noise.size(); ++k) {
+        tr += noise[k][run_log::kTrace].get<double>();
+        g2 += noise[k][run_log::kGradSq].get<double>();
+      }
+      metrics.back()[run_log::kNoiseScale] = noise.size() > noise_epoch_start && g2 > 0 ? json(tr / g2) : json(nullptr);
+      noise_epoch_start = noise.size();
+    }
     if (progress) {
       if (tty) std::fprintf(stderr, "\n");
       std::fprintf(stderr, "epoch %lld: train loss %.4f, test loss %.4f, test accuracy %.2f%%, ||w - w0|| %.3f\n",
@@ -394,6 +463,7 @@ TrainSummary train(const TrainConfig& cfg) {
     if (comm) comm->barrier(std::max(3600.0, cfg.dist_timeout));
   }
   TrainSummary s;
+  if (lead) std::tie(s.train_loss, s.train_accuracy) = evaluate(model, train_set, dev);
   s.iterations = it;
   s.epochs = static_cast<double>(it) / static_cast<double>(per_epoch);
   s.final_train_loss = epoch_loss;
@@ -418,6 +488,8 @@ void write_summary(const fs::path& file, const TrainSummary& s, int64_t batch_si
   const json sj = {{"iterations", s.iterations},
                    {"epochs", s.epochs},
                    {"final_train_loss", s.final_train_loss},
+                   {"train_accuracy", s.train_accuracy},
+                   {"train_loss", s.train_loss},
                    {"test_accuracy", s.test_accuracy},
                    {"test_loss", s.test_loss},
                    {"final_distance", s.final_distance},

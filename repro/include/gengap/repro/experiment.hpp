@@ -66,8 +66,10 @@ bool training_available();
 
 /// A walk on an fBm landscape of exponent `alpha`, set up by the object `walk` of a config
 /// (sigma, environments, walkers, temperature, dynamics, seed, t_max, per_decade, fit_tmin): the
-/// distance sqrt(<x^2>) fitted like the weight distances. Returns the fit and writes walk.csv into `dir`.
+/// distance sqrt(<x^2>) fitted like the weight distances. With `window_ratio` > 1 (the training
+/// window's T/t0) the walk runs to fit_tmin x window_ratio, so its fit spans as many decades of its own
+/// time as the training window (one walk step = one update). Returns the fit and writes walk.csv into `dir`.
 nlohmann::json run_walk_check(const nlohmann::json& walk, double alpha, const std::string& file,
-                              const std::filesystem::path& dir);
+                              const std::filesystem::path& dir, double window_ratio = 0);
 
 }  // namespace gengap::repro

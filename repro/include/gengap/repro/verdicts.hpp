@@ -73,9 +73,23 @@ Verdict undecided_verdict(const std::string& experiment, const std::string& clai
                           const std::string& measured, const std::string& rule, const std::string& reason);
 
 /// The overlap claim (decide_overlap()): `scaled` the deviation of the sqrt-scaled curves from the
-/// reference, `controls` those of the other learning-rate rules.
+/// reference, `controls` those of the other learning-rate rules; `quantity` names the ratio in the
+/// measured text (the weight distances by default).
 Verdict overlap_verdict(const std::string& experiment, const std::string& claim, const sim::Deviation& scaled,
-                        const std::vector<std::pair<std::string, sim::Deviation>>& controls, double max_deviation);
+                        const std::vector<std::pair<std::string, sim::Deviation>>& controls, double max_deviation,
+                        const std::string& quantity = "d_B/d_ref");
+
+/// One measured value with its interval and a label (e.g. "B = 64, t = 355").
+struct Labelled {
+  std::string label;   ///< what was measured
+  double value = 0;    ///< the point estimate
+  sim::Interval ci;    ///< its interval
+};
+
+/// A claim that every value lies below `bound`: SUPPORTED when every interval's upper end is below
+/// it, FALSIFIED when some interval lies wholly at or above it, UNDECIDED otherwise (also when a value
+/// or interval is not finite, or there are none). The reason names the deciding value.
+Verdict below_bound_verdict(const std::string& experiment, const std::string& claim, const std::vector<Labelled>& values, double bound);
 
 /// A difference of accuracies (percent) over seeds: mean and Welch t interval (level 95%); with one
 /// seed on either side, the point alone.

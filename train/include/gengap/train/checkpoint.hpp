@@ -19,7 +19,9 @@ namespace gengap::train {
 struct CheckpointState {
   int64_t iteration = 0;                              ///< updates done
   int64_t epoch = 0;                                  ///< epochs done
-  double probe0 = 0;                                  ///< L(w_0) on the probe set
+  double probe0 = 0;                                  ///< L(w_0) on the training probe set
+  double probe_test0 = 0;                             ///< L(w_0) on the test probe set
+  nlohmann::json noise = nlohmann::json::array();     ///< noise.csv's rows so far (run_log.hpp)
   nlohmann::json metrics = nlohmann::json::array();   ///< metrics.jsonl's rows so far
   nlohmann::json distances = nlohmann::json::array(); ///< distance records so far
   int world_size = 1;                                 ///< workers that wrote it
@@ -67,5 +69,14 @@ class Checkpoint {
   CheckpointState state_;
   std::string file_;
 };
+
+/// A snapshot: the model's state (parameters and buffers) alone, in the same checked container as a
+/// checkpoint (magic "GENGAPSN"): the weights of one iterate, for measurements after the run.
+std::string snapshot_bytes(const torch::nn::Module& model);
+
+/// Loads a snapshot's bytes (read from `file`, named in errors) into `model`, tensors on `device`;
+/// every tensor is checked (name, size, dtype) before any is copied, so a refused snapshot leaves the model as it was.
+/// @throws core::InvalidArgument ("snapshot = FILE: ...") for damaged or foreign data, or a snapshot of another model
+void load_snapshot(torch::nn::Module& model, const std::string& bytes, const std::string& file, const torch::Device& device);
 
 }  // namespace gengap::train

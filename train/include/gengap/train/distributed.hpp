@@ -92,6 +92,9 @@ class GradientAllReduce {
   double finish();
   /// Number of buckets.
   std::size_t buckets() const noexcept;
+  /// |g_k|^2 of this worker's own gradient in the last backward (before averaging), summed over the
+  /// buckets as each was launched: the per-worker term of the noise scale (noise_scale.hpp).
+  double local_grad_sq() const;
 
   /// Internal state.
   struct Impl;

@@ -44,9 +44,18 @@ std::vector<std::vector<double>> loss_increments(torch::nn::Module& model, const
 std::vector<double> segment_losses(torch::nn::Module& model, const std::function<double()>& loss, const std::vector<torch::Tensor>& a,
                                    const std::vector<torch::Tensor>& b, int points);
 
-/// The mean cross-entropy of `model` on (images, labels) with batch norm on its running statistics
-/// (eval mode; the module's mode is restored), in chunks of 1000 on the parameters' device.
+/// How batch norm is evaluated on a probe set.
+enum class ProbeNorm {
+  kRunning,     ///< eval mode: the running statistics (meaningless at w_0, where they are still 0 and 1)
+  kProbeBatch,  ///< the statistics of the whole probe set at the current weights: normalization layers in
+                ///< training mode on the probe as one batch (a ghost batch norm's ghost size set to the
+                ///< probe's size for the pass), dropout off, running statistics left untouched
+};
+
+/// The mean cross-entropy of `model` on (images, labels), batch norm evaluated as `mode` says; the
+/// module's modes, buffers and ghost sizes are as before afterwards. kRunning evaluates in chunks of
+/// 1000; kProbeBatch in one pass (the statistics are the whole probe's). On the parameters' device.
 double fixed_probe_loss(torch::nn::Module& model, const std::function<torch::Tensor(const torch::Tensor&)>& forward,
-                        const torch::Tensor& images, const torch::Tensor& labels);
+                        const torch::Tensor& images, const torch::Tensor& labels, ProbeNorm mode = ProbeNorm::kRunning);
 
 }  // namespace gengap::train

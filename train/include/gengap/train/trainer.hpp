@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
+#include <torch/nn/modules/container/sequential.h>
 
 #include "gengap/train/data.hpp"
 #include "gengap/train/regime.hpp"
@@ -42,7 +43,10 @@ struct TrainConfig {
   int64_t synthetic_size = 2048;              ///< training samples of the synthetic set
   double synthetic_noise = 1.0;               ///< noise std of the synthetic sets (class patterns have std 1)
   int distance_per_decade = 20;               ///< log-spaced distance records per decade after t = 100
-  int64_t probe_size = 256;                   ///< samples of the fixed batch for L(w_t) - L(w_0)
+  int64_t probe_size = 2048;                  ///< samples of the fixed probe sets (the first of the training and of the test
+                                              ///< set) for L(w_t) - L(w_0), batch norm on the whole probe's statistics at w
+  bool noise_scale = true;                    ///< measure the gradient noise scale (noise_scale.hpp) at run_log::noise_due() updates
+  std::vector<int64_t> snapshot_iterations;   ///< save the weights after these updates (0 = w_0) to out_dir/snapshots
   bool augment = true;                        ///< CIFAR crop + flip (ignored for other data sets)
   bool resume = false;                        ///< continue from out_dir/checkpoint.pt (it must exist and match: resume_mismatches)
   bool progress = true;                       ///< progress on stderr
@@ -95,6 +99,8 @@ struct TrainSummary {
   int64_t iterations = 0;        ///< updates done
   double epochs = 0;             ///< epochs done
   double final_train_loss = 0;   ///< mean training loss of the last epoch
+  double train_accuracy = 0;     ///< accuracy on the whole training set after the last update (eval mode), in [0, 1]
+  double train_loss = 0;         ///< mean loss on the whole training set after the last update (eval mode)
   double test_accuracy = 0;      ///< accuracy on the test set after the last epoch, in [0, 1]
   double test_loss = 0;          ///< mean test loss after the last epoch
   double final_distance = 0;     ///< ||w - w_0|| at the end
@@ -105,14 +111,26 @@ struct TrainSummary {
   double allreduce_seconds = 0;  ///< of which: mean time waiting for the gradient all-reduce after backward
 };
 
+/// The training and test sets of a config as train() sees them: loaded (subsets applied), checked
+/// against each other, normalized by the training set's channel statistics, in the config's dtype.
+/// The probe sets are their first probe_size samples. @throws DataError / core::InvalidArgument
+std::pair<Dataset, Dataset> training_data(const TrainConfig& cfg);
+
+/// The model of a config for these data, as train() builds it (seeded, on `device`, in the config's
+/// dtype, in training mode): load a snapshot (load_snapshot()) into it to evaluate an iterate.
+torch::nn::Sequential run_model(const TrainConfig& cfg, const Dataset& train_set, const Dataset& test_set, const torch::Device& device);
+
 /// Runs training. Every setting, the output folder, the data and (with resume) the checkpoint are
 /// checked before anything is written: a checkpoint that is missing, truncated, not a gengap
 /// checkpoint, or made with other settings (resume_mismatches) is a core::InvalidArgument naming
 /// the file and the differing fields. Files are written atomically (core::write_file_atomic): a
 /// full disk stops the run with core::RuntimeError and leaves the previous files intact.
 /// Files in out_dir: config.json, metrics.jsonl and metrics.csv (per epoch),
-/// distance.csv and distance_layers.jsonl (iteration, epoch, loss, ||w - w_0||, L(w_t) - L(w_0)),
-/// checkpoint.pt (written atomically at each epoch's end), summary.json.
+/// distance.csv and distance_layers.jsonl (iteration, epoch, loss, ||w - w_0||, L(w_t) - L(w_0) on the
+/// training and the test probe), noise.csv (the gradient noise scale), snapshots/w_<t>.pt (the weights
+/// after the updates in snapshot_iterations), checkpoint.pt (written atomically at each epoch's end),
+/// summary.json (with the final accuracy and loss on the whole training set, batch norm on running
+/// statistics).
 /// A NaN or Inf loss stops the run with std::runtime_error; the last good checkpoint is kept.
 /// With world_size > 1 every worker calls train() with its rank: they meet at master_addr:master_port,
 /// take their slice of each global batch (the global order is the single-process order for the same
