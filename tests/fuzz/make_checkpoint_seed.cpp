@@ -23,7 +23,10 @@ int main(int argc, char** argv) {
   st.metrics = nlohmann::json::array({{{"epoch", 1.0}, {"iteration", 3}, {"lr", 0.1}, {"train_loss", 1.0}, {"test_loss", 1.1},
                                        {"test_accuracy", 0.5}, {"distance", 0.2}, {"seconds", 1.0}}});
   st.distances = nlohmann::json::array({{{"iteration", 1}, {"epoch", 0.3}, {"loss", 2.0}, {"distance", 0.1}, {"probe_loss_delta", -0.1},
-                                         {"layers", {{"0", 0.1}}}}});
+                                         {"probe_test_loss_delta", -0.05}, {"grad_norm", 1.5}, {"clipped", 0},
+                                         {"layers", {{"0", 0.1}}}, {"weights", {{"0.weight", 0.1}}}}});
+  st.noise = nlohmann::json::array({{{"iteration", 1}, {"epoch", 0.3}, {"trace", 4.0}, {"grad_sq", 1.0}, {"group_size", 1},
+                                     {"groups", 2}}});
   st.config = gengap::train::TrainConfig{};
   const std::string good = gengap::train::checkpoint_bytes(*m, opt, w0, st);
   const std::string dir = argv[1];

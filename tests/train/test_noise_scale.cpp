@@ -154,7 +154,7 @@ TEST_CASE("probe loss: whole-probe statistics, ghost or plain batch norm alike, 
   CHECK(fixed_probe_loss(*plain, fp, x, y, ProbeNorm::kRunning) != Approx(lp).epsilon(1e-6));
 }
 
-TEST_CASE("snapshots: the weights round-trip; damaged or foreign bytes are refused", "[checkpoint]") {
+TEST_CASE("snapshots: the weights round-trip, and damaged or foreign bytes are refused", "[checkpoint]") {
   torch::nn::Sequential a = small_net(11, true), b = small_net(12, true);
   const std::string bytes = snapshot_bytes(*a);
   load_snapshot(*b, bytes, "w.pt", torch::kCPU);

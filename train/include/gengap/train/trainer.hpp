@@ -127,7 +127,7 @@ torch::nn::Sequential run_model(const TrainConfig& cfg, const Dataset& train_set
 /// full disk stops the run with core::RuntimeError and leaves the previous files intact.
 /// Files in out_dir: config.json, metrics.jsonl and metrics.csv (per epoch),
 /// distance.csv and distance_layers.jsonl (iteration, epoch, loss, ||w - w_0||, L(w_t) - L(w_0) on the
-/// training and the test probe), noise.csv (the gradient noise scale), snapshots/w_<t>.pt (the weights
+/// training and the test probe), noise.csv (the gradient noise scale), snapshots/w_\<t\>.pt (the weights
 /// after the updates in snapshot_iterations), checkpoint.pt (written atomically at each epoch's end),
 /// summary.json (with the final accuracy and loss on the whole training set, batch norm on running
 /// statistics).
