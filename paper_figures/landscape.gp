@@ -29,10 +29,11 @@ do for [fmt in "pngcairo pdfcairo"] {
     set ylabel "alpha(r)"
     set yrange [0:4]
     if (n_alpha == 0) { unset logscale; set label 1 "alpha(r) undefined at every radius" at graph 0.1, graph 0.5; plot [0:1][0:1] -1 notitle; unset label 1 } else {
-    # One curve per (B, checkpoint), k = 0 .. nb nt - 1; the band takes its curve's colour.
+    # One curve per (B, checkpoint), k = 0 .. nb nt - 1: the colour tells B, the dash and point type the
+    # checkpoint (the default cycle has only 8 colours); the band takes its curve's colour.
     nb = words(batches); nt = words(alpha_ts)
-    plot for [k=0:nb*nt-1] datadir."/alpha_curve.csv" every ::1 using ($1 == word(batches, k/nt+1)+0 && $2 == alpha_seed && $3 == word(alpha_ts, k%nt+1)+0 ? $4 : NaN):6:7 with filledcurves fs transparent solid 0.12 lc k+1 notitle, \
-         for [k=0:nb*nt-1] "" every ::1 using ($1 == word(batches, k/nt+1)+0 && $2 == alpha_seed && $3 == word(alpha_ts, k%nt+1)+0 ? $4 : NaN):5 with linespoints pt 7 ps 0.5 lc k+1 title "B = ".word(batches, k/nt+1).", t = ".word(alpha_ts, k%nt+1), \
+    plot for [k=0:nb*nt-1] datadir."/alpha_curve.csv" every ::1 using ($1 == word(batches, k/nt+1)+0 && $2 == alpha_seed && $3 == word(alpha_ts, k%nt+1)+0 ? $4 : NaN):6:7 with filledcurves fs transparent solid 0.12 lc ((k/nt)+1) notitle, \
+         for [k=0:nb*nt-1] "" every ::1 using ($1 == word(batches, k/nt+1)+0 && $2 == alpha_seed && $3 == word(alpha_ts, k%nt+1)+0 ? $4 : NaN):5 with linespoints pt (5 + 2*(k%nt)) ps 0.6 dt k%nt+1 lc ((k/nt)+1) title "B = ".word(batches, k/nt+1).", t = ".word(alpha_ts, k%nt+1), \
          2 with lines dt 2 lc rgb "black" title "alpha = 2 (smooth)"
     }
     set autoscale y
