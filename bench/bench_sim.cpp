@@ -1,5 +1,6 @@
 // Walker-steps per second for Sinai walks: the ensemble runner (1 and 2 threads) against the
 // plainest correct loop (one walker at a time, acceptance computed with exp at every step).
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <random>
@@ -35,6 +36,41 @@ void BM_EnsembleSinai(benchmark::State& state) {
 }
 BENCHMARK(BM_EnsembleSinai)->Args({1, 64})->Args({2, 64})->Args({1, 1})->Args({2, 1})->ArgNames({"threads", "walkers"})
     ->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// The runner on each inner-loop path (1 thread, 64 walkers per environment): scalar, AVX2, AVX-512.
+// A path this CPU lacks is reported as skipped.
+void BM_EnsembleSinaiPath(benchmark::State& state) {
+  const auto path = static_cast<sim::SimdPath>(state.range(0));
+  state.SetLabel(sim::simd_path_name(path));
+  const auto have = sim::available_simd_paths();
+  if (std::find(have.begin(), have.end(), path) == have.end()) {
+    state.SkipWithError("this CPU lacks the path");
+    return;
+  }
+  sim::EnsembleConfig cfg;
+  cfg.environments = 64;
+  cfg.walkers_per_env = 64;
+  cfg.times = {1u << 16};
+  cfg.threads = 1;
+  cfg.quantile_levels.clear();
+  cfg.simd = path;
+  const sim::SinaiPotential pot;
+  const sim::Metropolis dyn;
+  std::uint64_t steps = 0;
+  for (auto _ : state) {
+    const auto r = sim::run_ensemble(pot, dyn, cfg);
+    benchmark::DoNotOptimize(r.msd.back());
+    steps += r.walker_steps;
+  }
+  state.counters["steps_per_s"] = benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_EnsembleSinaiPath)
+    ->Arg(static_cast<int>(sim::SimdPath::kScalar))
+    ->Arg(static_cast<int>(sim::SimdPath::kAvx2))
+    ->Arg(static_cast<int>(sim::SimdPath::kAvx512))
+    ->ArgName("path")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 // The plainest correct loop: one walker, one uniform double per step, Metropolis with exp.
 void BM_PlainLoop(benchmark::State& state) {

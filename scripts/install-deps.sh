@@ -7,7 +7,7 @@ pkgs=(
   nlohmann-json3-dev libcli11-dev libfmt-dev zlib1g-dev
   catch2 libbenchmark-dev
   libtorch-dev libopenblas0-pthread libgloo-dev
-  doxygen libjs-mathjax graphviz gnuplot-nox
+  doxygen libjs-mathjax graphviz gnuplot-nox python3
   clang-14 libfuzzer-14-dev libclang-rt-14-dev util-linux
   dataset-fashion-mnist
 )

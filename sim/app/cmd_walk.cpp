@@ -21,6 +21,7 @@ struct WalkParams {
   int per_decade = 10;
   std::uint64_t seed = 1;
   int threads = 0;
+  std::string simd = "auto";
   std::int64_t half_width = 0;
   std::int64_t max_half_width = std::int64_t{1} << 26;
   std::vector<double> quantiles{0.05, 0.25, 0.5, 0.75, 0.95};
@@ -68,6 +69,7 @@ EnsembleConfig ensemble_config(const WalkParams& w) {
   cfg.half_width = w.half_width;
   cfg.max_half_width = w.max_half_width;
   cfg.threads = static_cast<unsigned>(w.threads);
+  cfg.simd = parse_simd_path(w.simd);
   cfg.quantile_levels = w.quantiles;
   cfg.keep_positions = w.positions;
   return cfg;
@@ -129,6 +131,7 @@ int run(const WalkParams& w) {
   if (w.positions) j["positions"] = r.final_positions;
   j["stats"] = {{"walker_steps", r.walker_steps},
                 {"seconds", r.seconds},
+                {"simd", simd_path_name(r.simd)},
                 {"steps_per_second", r.seconds > 0 ? static_cast<double>(r.walker_steps) / r.seconds : 0.0},
                 {"largest_half_width", r.largest_half_width}};
   const bool sinai = pot->name().rfind("sinai", 0) == 0;
@@ -171,6 +174,7 @@ Command walk_command() {
             o.add("--per-decade", "per_decade", w->per_decade, "recording times per decade (log-spaced)");
             o.add("-s,--seed", "seed", w->seed, "master seed");
             o.add("-j,--threads", "threads", w->threads, "threads (0 = all); results do not depend on it");
+            o.add("--simd", "simd", w->simd, "inner loop: auto | scalar | avx2 | avx512; results do not depend on it");
             o.add("--half-width", "half_width", w->half_width, "initial window half-width (0 = automatic)");
             o.add("--max-half-width", "max_half_width", w->max_half_width, "largest window half-width");
             o.add("--quantiles", "quantiles", w->quantiles, "quantile levels of x");

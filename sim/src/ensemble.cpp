@@ -10,20 +10,17 @@
 #include <mutex>
 #include <thread>
 
-#if defined(__AVX2__)
-#include <immintrin.h>
-#endif
-
 #include "gengap/core/memory.hpp"
 #include "gengap/sim/error.hpp"
 #include "gengap/sim/hop_table.hpp"
 #include "gengap/sim/philox.hpp"
 #include "gengap/sim/times.hpp"
+#include "walk_kernels.hpp"
 
 namespace gengap::sim {
 namespace {
 
-constexpr int kLanes = 8;                  // walkers stepped together (hides load latency)
+using detail::kMaxLanes;                   // walkers a kernel steps together: at most this many
 constexpr std::int64_t kMinMargin = 256;   // grow a window when a walker gets this close to its edge
 constexpr std::uint64_t kMaxTime = std::uint64_t{1} << 32;
 
@@ -35,6 +32,15 @@ struct Env {
 };
 
 double window_bytes(std::int64_t hw);
+
+/// Environments per work item: enough to fill the kernel's lanes, but never so many that a thread
+/// is left without work (the grouping does not change the results, only the speed).
+std::uint32_t group_size(int lanes, const EnsembleConfig& cfg) {
+  const unsigned threads = cfg.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : cfg.threads;
+  const std::uint32_t fill = static_cast<std::uint32_t>(lanes) / cfg.walkers_per_env;
+  const std::uint32_t share = (cfg.environments + threads - 1) / threads;
+  return std::max<std::uint32_t>(1, std::min(fill, share));
+}
 
 void build(Env& env, const Potential& pot, const Dynamics& dyn, const EnsembleConfig& cfg, std::int64_t hw) {
   if (hw > cfg.max_half_width) {
@@ -49,71 +55,12 @@ void build(Env& env, const Potential& pot, const Dynamics& dyn, const EnsembleCo
   env.table = HopTable(pot.sample(cfg.seed, env.index, hw), dyn, cfg.temperature);
 }
 
-/// Philox4x32-10 for all lanes at once: lanes differ only in counter words 2 and 3 (walker, env).
-/// With AVX2 the eight lanes are one vector; otherwise a scalar loop (bit-identical results).
-struct LaneRng {
-  std::uint32_t key0, key1, purpose;
-  alignas(32) std::uint32_t walker[kLanes];
-  alignas(32) std::uint32_t env[kLanes];
-
-  // out[w][l]: word w of block `blk` of lane l.
-  void block(std::uint64_t blk, std::uint32_t (&out)[4][kLanes]) const noexcept {
-    const auto b0 = static_cast<std::uint32_t>(blk);
-    const auto b1 = (static_cast<std::uint32_t>(blk >> 32) & 0x00FFFFFFu) | purpose;
-#if defined(__AVX2__)
-    static_assert(kLanes == 8, "the AVX2 path holds the lanes in one vector");
-    const __m256i m0 = _mm256_set1_epi32(static_cast<int>(0xD2511F53u));
-    const __m256i m1 = _mm256_set1_epi32(static_cast<int>(0xCD9E8D57u));
-    __m256i c0 = _mm256_set1_epi32(static_cast<int>(b0));
-    __m256i c1 = _mm256_set1_epi32(static_cast<int>(b1));
-    __m256i c2 = _mm256_load_si256(reinterpret_cast<const __m256i*>(walker));
-    __m256i c3 = _mm256_load_si256(reinterpret_cast<const __m256i*>(env));
-    std::uint32_t k0 = key0, k1 = key1;
-    for (int r = 0; r < 10; ++r) {
-      // 32x32 -> 64-bit products of even and odd lanes, split into high and low words.
-      const __m256i e0 = _mm256_mul_epu32(c0, m0), o0 = _mm256_mul_epu32(_mm256_srli_epi64(c0, 32), m0);
-      const __m256i e1 = _mm256_mul_epu32(c2, m1), o1 = _mm256_mul_epu32(_mm256_srli_epi64(c2, 32), m1);
-      const __m256i lo0 = _mm256_blend_epi32(e0, _mm256_slli_epi64(o0, 32), 0xAA);
-      const __m256i hi0 = _mm256_blend_epi32(_mm256_srli_epi64(e0, 32), o0, 0xAA);
-      const __m256i lo1 = _mm256_blend_epi32(e1, _mm256_slli_epi64(o1, 32), 0xAA);
-      const __m256i hi1 = _mm256_blend_epi32(_mm256_srli_epi64(e1, 32), o1, 0xAA);
-      c0 = _mm256_xor_si256(_mm256_xor_si256(hi1, c1), _mm256_set1_epi32(static_cast<int>(k0)));
-      c2 = _mm256_xor_si256(_mm256_xor_si256(hi0, c3), _mm256_set1_epi32(static_cast<int>(k1)));
-      c1 = lo1;
-      c3 = lo0;
-      k0 += 0x9E3779B9u;
-      k1 += 0xBB67AE85u;
-    }
-    _mm256_store_si256(reinterpret_cast<__m256i*>(out[0]), c0);
-    _mm256_store_si256(reinterpret_cast<__m256i*>(out[1]), c1);
-    _mm256_store_si256(reinterpret_cast<__m256i*>(out[2]), c2);
-    _mm256_store_si256(reinterpret_cast<__m256i*>(out[3]), c3);
-#else
-    for (int l = 0; l < kLanes; ++l) {
-      const Block4x32 b = philox4x32_10({b0, b1, walker[l], env[l]}, {key0, key1});
-      for (int w = 0; w < 4; ++w) out[w][l] = b[static_cast<std::size_t>(w)];
-    }
-#endif
-  }
-};
-
-/// Steps every lane `words` times with the uniform words u[w0 .. w0+words).
-template <unsigned words>
-inline void step_lanes(const HopThresholds* (&p)[kLanes], const std::uint32_t (&u)[4][kLanes], unsigned w0) noexcept {
-  for (unsigned w = w0; w < w0 + words; ++w) {
-#pragma GCC unroll 8
-    for (int l = 0; l < kLanes; ++l) {
-      const HopThresholds h = *p[l];
-      p[l] += static_cast<std::ptrdiff_t>(u[w][l] > h.right) - static_cast<std::ptrdiff_t>(u[w][l] < h.left);
-    }
-  }
-}
-
 /// Per-run shared state.
 struct Run {
   const Potential& pot;
   const Dynamics& dyn;
   const EnsembleConfig& cfg;
+  detail::WalkKernel kernel;  // the inner loop, chosen from cfg.simd and the CPU
   std::size_t n_times;
   std::int64_t hw0;
   // Per (env, time) sums over the env's walkers; written by the one thread owning the env.
@@ -136,17 +83,19 @@ void simulate_group(Run& run, std::uint32_t e0, std::uint32_t e1) {
   }
   const std::uint64_t total = std::uint64_t{e1 - e0} * W;
   const std::uint64_t n_walkers_all = std::uint64_t{cfg.environments} * W;
-  LaneRng rng{};
+  const int lanes = run.kernel.lanes;
+  detail::LaneStreams rng;
   rng.key0 = static_cast<std::uint32_t>(cfg.seed);
   rng.key1 = static_cast<std::uint32_t>(cfg.seed >> 32);
   rng.purpose = static_cast<std::uint32_t>(StreamPurpose::kWalk) << 24;
 
-  for (std::uint64_t first = 0; first < total; first += kLanes) {
-    const int active = static_cast<int>(std::min<std::uint64_t>(kLanes, total - first));
-    int env_of[kLanes];
-    std::int32_t pos[kLanes];
-    const HopThresholds* origin[kLanes];
-    for (int l = 0; l < kLanes; ++l) {
+  for (std::uint64_t first = 0; first < total; first += static_cast<std::uint64_t>(lanes)) {
+    // Lanes past the last walker repeat it (same stream, same path); only `active` lanes are recorded.
+    const int active = static_cast<int>(std::min<std::uint64_t>(static_cast<std::uint64_t>(lanes), total - first));
+    int env_of[kMaxLanes];
+    std::int32_t pos[kMaxLanes];
+    const HopThresholds* origin[kMaxLanes];
+    for (int l = 0; l < lanes; ++l) {
       const std::uint64_t id = first + static_cast<std::uint64_t>(std::min(l, active - 1));
       env_of[l] = static_cast<int>(id / W);
       rng.walker[l] = static_cast<std::uint32_t>(id % W);
@@ -155,7 +104,6 @@ void simulate_group(Run& run, std::uint32_t e0, std::uint32_t e1) {
       origin[l] = envs[static_cast<std::size_t>(env_of[l])].table.origin();
     }
     std::uint64_t t = 0;
-    alignas(32) std::uint32_t u[4][kLanes];
     for (std::size_t r = 0; r < run.n_times; ++r) {
       const std::uint64_t target = cfg.times[r];
       while (t < target) {
@@ -176,7 +124,7 @@ void simulate_group(Run& run, std::uint32_t e0, std::uint32_t e1) {
             std::int64_t hw = env.hw;
             while (hw - std::abs(static_cast<std::int64_t>(pos[l])) < 4 * kMinMargin) hw *= 2;
             build(env, run.pot, run.dyn, cfg, hw);
-            for (int m = 0; m < kLanes; ++m) origin[m] = envs[static_cast<std::size_t>(env_of[m])].table.origin();
+            for (int m = 0; m < lanes; ++m) origin[m] = envs[static_cast<std::size_t>(env_of[m])].table.origin();
             d = env.hw - std::abs(static_cast<std::int64_t>(pos[l]));
           }
           margin = std::min(margin, d - 1);
@@ -184,20 +132,11 @@ void simulate_group(Run& run, std::uint32_t e0, std::uint32_t e1) {
         const std::uint64_t n = std::min<std::uint64_t>(target - t, static_cast<std::uint64_t>(margin));
         const std::uint64_t end = t + n;
         // Each lane holds a pointer to its current site's thresholds: one load and two compares a step.
-        const HopThresholds* p[kLanes];
-        for (int l = 0; l < kLanes; ++l) p[l] = origin[l] + pos[l];
-        while (t < end) {
-          const unsigned w0 = static_cast<unsigned>(t & 3);
-          const unsigned w1 = static_cast<unsigned>(std::min<std::uint64_t>(4, w0 + (end - t)));
-          rng.block(t >> 2, u);
-          if (w0 == 0 && w1 == 4) {
-            step_lanes<4>(p, u, 0);
-          } else {
-            for (unsigned w = w0; w < w1; ++w) step_lanes<1>(p, u, w);
-          }
-          t += w1 - w0;
-        }
-        for (int l = 0; l < kLanes; ++l) pos[l] = static_cast<std::int32_t>(p[l] - origin[l]);
+        const HopThresholds* p[kMaxLanes];
+        for (int l = 0; l < lanes; ++l) p[l] = origin[l] + pos[l];
+        if (n > 0) run.kernel.advance(rng, p, t, end);
+        t = end;
+        for (int l = 0; l < lanes; ++l) pos[l] = static_cast<std::int32_t>(p[l] - origin[l]);
         run.steps_done.fetch_add(n * static_cast<std::uint64_t>(active), std::memory_order_relaxed);
       }
       for (int l = 0; l < active; ++l) {
@@ -281,7 +220,7 @@ std::int64_t prepare(const Potential& potential, const EnsembleConfig& cfg) {
   const double cells = static_cast<double>(cfg.environments) * n_t * 32.0;
   const double recorded = cfg.quantile_levels.empty() ? 0.0 : n_t * static_cast<double>(n_walkers) * 8.0;
   const double positions = cfg.keep_positions ? static_cast<double>(n_walkers) * 8.0 : 0.0;
-  const std::uint32_t per_group = std::max<std::uint32_t>(1, kLanes / cfg.walkers_per_env);
+  const std::uint32_t per_group = group_size(detail::walk_kernel(cfg.simd).lanes, cfg);
   const unsigned hw_threads = std::max(1u, std::thread::hardware_concurrency());
   const double groups = std::ceil(static_cast<double>(cfg.environments) / per_group);
   const double threads = std::min<double>(cfg.threads == 0 ? hw_threads : cfg.threads, groups);
@@ -302,7 +241,7 @@ void check_ensemble(const Potential& potential, const EnsembleConfig& cfg) { (vo
 EnsembleResult run_ensemble(const Potential& potential, const Dynamics& dynamics, const EnsembleConfig& cfg) {
   const std::int64_t hw0 = prepare(potential, cfg);
   const std::uint64_t n_walkers = std::uint64_t{cfg.environments} * cfg.walkers_per_env;
-  Run run{potential, dynamics, cfg, cfg.times.size(), hw0, {}, {}, {}, {}, {}, {}, {}, {}};
+  Run run{potential, dynamics, cfg, detail::walk_kernel(cfg.simd), cfg.times.size(), hw0, {}, {}, {}, {}, {}, {}, {}, {}};
   const std::size_t cells = std::size_t{cfg.environments} * run.n_times;
   run.sum_x.assign(cells, 0);
   run.sum_x2.assign(cells, 0);
@@ -310,8 +249,8 @@ EnsembleResult run_ensemble(const Potential& potential, const Dynamics& dynamics
   if (!cfg.quantile_levels.empty()) run.recorded.assign(run.n_times * n_walkers, 0);
   if (cfg.keep_positions) run.final_pos.assign(n_walkers, 0);
 
-  // Work items: groups of environments holding at least kLanes walkers, handed out in order.
-  const std::uint32_t per_group = std::max<std::uint32_t>(1, kLanes / cfg.walkers_per_env);
+  // Work items: groups of environments holding at least one kernel's lanes of walkers, handed out in order.
+  const std::uint32_t per_group = group_size(run.kernel.lanes, cfg);
   const std::uint32_t n_groups = (cfg.environments + per_group - 1) / per_group;
   std::atomic<std::uint32_t> next{0};
   std::exception_ptr error;
@@ -358,6 +297,7 @@ EnsembleResult run_ensemble(const Potential& potential, const Dynamics& dynamics
   res.sigma2 = theory_sigma2(potential, cfg.temperature);
   res.alpha = potential.alpha();
   res.walker_steps = run.steps_done.load();
+  res.simd = run.kernel.path;
   res.largest_half_width = run.largest_hw.load();
   const double W = cfg.walkers_per_env;
   const double N = static_cast<double>(n_walkers);

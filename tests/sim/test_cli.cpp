@@ -51,6 +51,20 @@ TEST_CASE("gengap-sim walk takes a JSON config, and flags override it", "[cli]")
   CHECK(doc["sigma2"].get<double>() == Approx(0.25));
 }
 
+TEST_CASE("gengap-sim walk --simd: every path writes the same numbers and names itself", "[cli][simd]") {
+  std::string first;
+  for (const char* path : {"scalar", "auto"}) {
+    const std::string j = (tmp_dir() / (std::string("simd_") + path + ".json")).string();
+    REQUIRE(run(std::string("walk -e 40 -w 3 -t 3001 --bootstrap 0 -q --simd ") + path + " --json " + j).code == 0);
+    std::ifstream in(j);
+    const auto doc = nlohmann::json::parse(in);
+    CHECK(doc["stats"]["simd"].get<std::string>() != "auto");
+    if (std::string(path) == "scalar") CHECK(doc["stats"]["simd"].get<std::string>() == "scalar");
+    const std::string msd = doc["msd"].dump() + doc["quantiles"].dump();
+    if (first.empty()) first = msd; else CHECK(msd == first);
+  }
+}
+
 TEST_CASE("gengap-sim valley writes the bottoms", "[cli]") {
   const std::string j = (tmp_dir() / "valley.json").string();
   REQUIRE(run("valley --gamma 5 --samples 30 --sigma 1 --seed 3 --json " + j).code == 0);
@@ -168,6 +182,7 @@ TEST_CASE("bad input: one-line error naming the field, exit code 2", "[cli][erro
   expect_error("walk -w 0 -q", "walkers = 0");
   expect_error("walk -e 0 -q", "environments = 0");
   expect_error("walk --dynamics glauber -q", "dynamics = glauber");
+  expect_error("walk --simd sse4 -q", "simd = sse4");
   expect_error("walk --potential levy -q", "potential = levy");
   expect_error("walk --config " + write("unknown.json", R"({"walkers": 3, "temprature": 1})"), "temprature");
   expect_error("walk --config " + write("bad.json", R"({"walkers": 3,)"), "malformed JSON");

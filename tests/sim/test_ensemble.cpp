@@ -1,5 +1,6 @@
 // The ensemble runner: determinism, an independent scalar reference, window growth, errors, and
 // Sinai's walk against Kesten's 61/45.
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -65,6 +66,71 @@ TEST_CASE("runner equals a plain scalar walk on the same streams", "[ensemble]")
       for (std::uint64_t t = 0; t < t_max; ++t) x = hop(table.origin(), x, st(t >> 2)[t & 3]);
       REQUIRE(r.final_positions[e * c.walkers_per_env + w] == x);
     }
+  }
+}
+
+TEST_CASE("every SIMD path gives bitwise the same walk", "[ensemble][simd]") {
+  const std::vector<SimdPath> paths = available_simd_paths();
+  REQUIRE(paths.front() == SimdPath::kScalar);
+  for (SimdPath p : {SimdPath::kAvx2, SimdPath::kAvx512}) {
+    if (std::find(paths.begin(), paths.end(), p) == paths.end()) WARN(simd_path_name(p) << ": not on this CPU, not compared");
+  }
+  const SinaiPotential sinai;
+  const FbmPotential fbm(1.0);
+  struct Case {
+    const char* name;
+    const Potential* pot;
+    bool heat_bath;
+    std::uint32_t envs, walkers;
+    double temperature;
+    std::int64_t half_width;
+  };
+  // Lanes that straddle environments (5, 1 walker per env), whole 16-lane groups (64), a partial last
+  // group, windows that grow mid-run (half_width 300, T = 3), a potential that cannot grow.
+  const std::vector<Case> cases = {{"sinai W=5", &sinai, true, 37, 5, 1.0, 0},
+                                   {"sinai W=1", &sinai, false, 23, 1, 1.0, 0},
+                                   {"sinai W=64 growing", &sinai, false, 3, 64, 3.0, 300},
+                                   {"fbm W=20", &fbm, false, 5, 20, 1.0, 0}};
+  const HeatBath hb;
+  const Metropolis metro;
+  for (const Case& k : cases) {
+    EnsembleConfig c = small_config();
+    c.environments = k.envs;
+    c.walkers_per_env = k.walkers;
+    c.temperature = k.temperature;
+    c.half_width = k.half_width;
+    c.times = {1, 2, 3, 7, 1001, 4099, 20001};  // recording times off the 4-step Philox blocks
+    const Dynamics& dyn = k.heat_bath ? static_cast<const Dynamics&>(hb) : static_cast<const Dynamics&>(metro);
+    c.simd = SimdPath::kScalar;
+    const auto ref = run_ensemble(*k.pot, dyn, c);
+    CHECK(ref.simd == SimdPath::kScalar);
+    for (SimdPath p : paths) {
+      INFO(k.name << ", path " << simd_path_name(p));
+      c.simd = p;
+      const auto r = run_ensemble(*k.pot, dyn, c);
+      CHECK(r.simd == p);
+      CHECK(r.final_positions == ref.final_positions);
+      CHECK(r.msd == ref.msd);
+      CHECK(r.mean_x == ref.mean_x);
+      CHECK(r.quantiles == ref.quantiles);
+      CHECK(r.walker_steps == ref.walker_steps);
+    }
+    c.simd = SimdPath::kAuto;
+    CHECK(run_ensemble(*k.pot, dyn, c).simd == paths.back());
+  }
+}
+
+TEST_CASE("SIMD path names and a path the CPU lacks", "[ensemble][simd][errors]") {
+  for (SimdPath p : {SimdPath::kAuto, SimdPath::kScalar, SimdPath::kAvx2, SimdPath::kAvx512}) {
+    CHECK(parse_simd_path(simd_path_name(p)) == p);
+  }
+  CHECK_THROWS_AS(parse_simd_path("sse9"), InvalidArgument);
+  CHECK_THROWS_WITH(parse_simd_path("AVX512"), "simd = AVX512: must be auto, scalar, avx2 or avx512");
+  const std::vector<SimdPath> paths = available_simd_paths();
+  if (paths.back() != SimdPath::kAvx512) {
+    EnsembleConfig c = small_config();
+    c.simd = SimdPath::kAvx512;
+    CHECK_THROWS_WITH(run_ensemble(SinaiPotential{}, Metropolis{}, c), Catch::StartsWith("simd = avx512: this CPU cannot run it"));
   }
 }
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include <Eigen/Core>
@@ -13,6 +14,26 @@
 #include "gengap/sim/potential.hpp"
 
 namespace gengap::sim {
+
+/// The instruction set of the runner's inner loop (Philox draws and hops). Every path gives bitwise
+/// the same results; they differ only in speed. The choice is made at run time from the CPU, so a
+/// binary built on one machine runs right on another.
+enum class SimdPath {
+  kAuto,    ///< the widest path this CPU runs
+  kScalar,  ///< portable C++, 8 walkers per group
+  kAvx2,    ///< 8-lane AVX2 Philox, 8 walkers per group
+  kAvx512,  ///< 16-lane AVX-512 Philox and gathered hops, 16 walkers per group
+};
+
+/// The path's name: "auto", "scalar", "avx2" or "avx512".
+std::string simd_path_name(SimdPath path);
+
+/// The path named `name` (as simd_path_name() writes it).
+/// @throws InvalidArgument for any other name
+SimdPath parse_simd_path(const std::string& name);
+
+/// The paths this CPU (and its operating system) can run, narrowest first; always starts with kScalar.
+std::vector<SimdPath> available_simd_paths();
 
 /// What to simulate and record. Every field is checked by run_ensemble().
 struct EnsembleConfig {
@@ -26,6 +47,7 @@ struct EnsembleConfig {
   unsigned threads = 0;                    ///< worker threads; 0 = all hardware threads
   std::vector<double> quantile_levels{0.05, 0.25, 0.5, 0.75, 0.95};  ///< levels in (0,1) of x; empty: none
   bool keep_positions = false;             ///< keep every walker's position at the last time
+  SimdPath simd = SimdPath::kAuto;         ///< inner-loop instruction set (results do not depend on it)
   /// Called on the calling thread about 5 times a second with the fraction of steps done.
   std::function<void(double)> progress;
 };
@@ -45,15 +67,17 @@ struct EnsembleResult {
   std::uint64_t walker_steps = 0;      ///< steps simulated, all walkers together
   std::int64_t largest_half_width = 0; ///< the largest window any environment needed
   double seconds = 0;                  ///< wall-clock time of the run
+  SimdPath simd = SimdPath::kScalar;   ///< the inner-loop path that ran (never kAuto)
 };
 
 /// Simulates the ensemble. Walker w of environment e uses its own Philox stream
 /// (seed, e, w); the potential of environment e is potential.sample(seed, e, hw). Results are
-/// therefore bitwise identical for any number of threads.
+/// therefore bitwise identical for any number of threads and any SimdPath.
 ///
 /// A walker never leaves its window: when it comes within reach of the edge the window grows
 /// (extendable potentials, the environment unchanged), or the run stops with RuntimeError.
-/// @throws InvalidArgument for a bad configuration, RuntimeError when a window cannot grow
+/// @throws InvalidArgument for a bad configuration (including a SimdPath this CPU cannot run),
+/// RuntimeError when a window cannot grow
 EnsembleResult run_ensemble(const Potential& potential, const Dynamics& dynamics, const EnsembleConfig& config);
 
 /// Checks everything run_ensemble() checks before it starts, without simulating: the configuration,
