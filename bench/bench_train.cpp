@@ -10,6 +10,7 @@
 #include <torch/nn/functional/loss.h>
 #include <torch/optim/sgd.h>
 
+#include "gengap/core/memory.hpp"
 #include "gengap/train/ghost_batch_norm.hpp"
 #include "gengap/train/models.hpp"
 
@@ -131,6 +132,11 @@ void BM_ResNet44Step_B4096_GBN128(benchmark::State& state) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // As gengap-train and gengap-repro do: keep freed memory for reuse (docs/pages/performance.md).
+  // GENGAP_BENCH_DEFAULT_MALLOC=1 measures with the C library's defaults instead.
+  const char* dflt = std::getenv("GENGAP_BENCH_DEFAULT_MALLOC");
+  const bool kept = (dflt == nullptr || std::string(dflt) != "1") && gengap::core::keep_freed_memory();
+  benchmark::AddCustomContext("keep_freed_memory", kept ? "yes" : "no");
   if (device().is_cuda()) {
     benchmark::RegisterBenchmark("BM_ResNet44Step_B4096_GBN128", BM_ResNet44Step_B4096_GBN128)
         ->Unit(benchmark::kMillisecond)

@@ -14,6 +14,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "gengap/core/memory.hpp"
 #include "cli.hpp"
 #include "gengap/core/io.hpp"
 #include "gengap/core/json.hpp"
@@ -51,6 +52,7 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  gengap::core::keep_freed_memory();  // reuse freed tensors' memory (no page-fault storm per step)
   CLI::App app{"gengap-repro: run the reproduction's experiments and write the verdict table"};
   std::string profile = "default", out_dir = "repro-out", summary_path, data_root;
   std::vector<std::string> configs;

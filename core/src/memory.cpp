@@ -2,6 +2,9 @@
 #include "gengap/core/memory.hpp"
 
 #include <unistd.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <cmath>
 #include <cstdio>
@@ -57,6 +60,19 @@ void require_memory(const std::string& field, const std::string& value, double b
   const std::string limit = (env != nullptr && *env != '\0') ? " allowed by GENGAP_MEMORY_LIMIT" : " this machine has";
   throw InvalidArgument(field, value, "needs about " + format_bytes(bytes) + " of memory (" + what + "), more than the " +
                                           format_bytes(budget) + limit);
+}
+
+bool keep_freed_memory() noexcept {
+#if defined(__GLIBC__)
+  // M_MMAP_THRESHOLD's largest accepted value on 64-bit glibc is 32 MiB; setting it (or the trim
+  // threshold) also stops glibc from adjusting the threshold on its own.
+  const bool a = mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024) == 1;
+  const bool b = mallopt(M_TRIM_THRESHOLD, 1024 * 1024 * 1024) == 1;
+  const bool c = mallopt(M_TOP_PAD, 64 * 1024 * 1024) == 1;
+  return a && b && c;
+#else
+  return false;
+#endif
 }
 
 }  // namespace gengap::core

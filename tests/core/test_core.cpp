@@ -4,6 +4,9 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <cstdlib>
 #include <filesystem>
@@ -148,6 +151,24 @@ TEST_CASE("parse_csv reads finite numbers under a header and names the line of a
   CHECK_THROWS_WITH(gengap::core::parse_csv("t,d,e\n1,2\n", "x.csv"), Catch::StartsWith("x.csv:2"));
   CHECK_THROWS_WITH(gengap::core::parse_csv("t,d\n", "x.csv"), "csv = x.csv: holds no data rows");
   CHECK_THROWS_WITH(gengap::core::parse_csv("t,d\n1,2\nx,y\n", "x.csv"), Catch::Contains("expected comma-separated numbers"));
+}
+
+TEST_CASE("keep_freed_memory: a freed 8 MiB block stays with the process, not a fresh mmap", "[core][memory]") {
+#if defined(__GLIBC__)
+  REQUIRE(gengap::core::keep_freed_memory());
+  const std::size_t size = std::size_t{8} << 20;
+  const auto before = mallinfo2();
+  auto* p = static_cast<volatile char*>(std::malloc(size));
+  REQUIRE(p != nullptr);
+  for (std::size_t i = 0; i < size; i += 4096) p[i] = 1;
+  const auto during = mallinfo2();
+  std::free(const_cast<char*>(p));
+  const auto after = mallinfo2();
+  CHECK(during.hblkhd == before.hblkhd);  // from the heap, not mmap
+  CHECK(after.fordblks >= size);          // kept for reuse, not trimmed
+#else
+  CHECK_FALSE(gengap::core::keep_freed_memory());
+#endif
 }
 
 TEST_CASE("require_memory refuses estimates beyond the machine's memory or GENGAP_MEMORY_LIMIT", "[core][memory]") {

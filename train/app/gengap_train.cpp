@@ -21,6 +21,7 @@
 
 #include <c10/util/Exception.h>
 
+#include "gengap/core/memory.hpp"
 #include "cli.hpp"
 #include "gengap/core/error.hpp"
 #include "gengap/core/json.hpp"
@@ -138,6 +139,7 @@ int launch_local(int nproc, const std::vector<std::string>& args, int port, doub
 }  // namespace
 
 int main(int argc, char** argv) {
+  gengap::core::keep_freed_memory();  // reuse freed tensors' memory (no page-fault storm per step)
   using gengap::train::TrainConfig;
   CLI::App app{"gengap-train: large-batch training with ghost batch norm, lr scaling and regime adaptation (Hoffer et al. 2017)"};
   TrainConfig c;

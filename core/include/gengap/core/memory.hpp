@@ -21,4 +21,13 @@ std::string format_bytes(double bytes);
 /// Non-finite estimates (overflow) are refused too.
 void require_memory(const std::string& field, const std::string& value, double bytes, const std::string& what);
 
+/// Makes the C allocator keep freed memory for reuse instead of handing it back to the operating
+/// system at once (glibc: blocks up to 32 MiB come from the heap, the heap is trimmed only when more
+/// than 1 GiB sits free at its top). A training step allocates and frees tensors of several MiB; with
+/// the defaults each becomes a fresh mmap whose pages fault in one by one, which on virtual machines
+/// made LibTorch's BatchNorm forward+backward 5-20x slower (see docs/pages/performance.md). The price
+/// is that the process keeps its peak memory. Call once, early, from a program's main(); a no-op
+/// where the C library is not glibc. Returns true when the settings took effect.
+bool keep_freed_memory() noexcept;
+
 }  // namespace gengap::core
