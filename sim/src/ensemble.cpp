@@ -34,12 +34,14 @@ struct Env {
 double window_bytes(std::int64_t hw);
 
 /// Environments per work item: enough to fill the kernel's lanes, but never so many that a thread
-/// is left without work (the grouping does not change the results, only the speed).
-std::uint32_t group_size(int lanes, const EnsembleConfig& cfg) {
+/// is left without work, nor that one work item's windows (half-width hw0) hold more than 256 MiB.
+/// The grouping does not change the results, only the speed.
+std::uint32_t group_size(int lanes, const EnsembleConfig& cfg, std::int64_t hw0) {
   const unsigned threads = cfg.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : cfg.threads;
   const std::uint32_t fill = static_cast<std::uint32_t>(lanes) / cfg.walkers_per_env;
   const std::uint32_t share = (cfg.environments + threads - 1) / threads;
-  return std::max<std::uint32_t>(1, std::min(fill, share));
+  const auto memory = static_cast<std::uint32_t>(std::min(1e6, 256.0 * 1024 * 1024 / window_bytes(hw0)));
+  return std::max<std::uint32_t>(1, std::min({fill, share, memory}));
 }
 
 void build(Env& env, const Potential& pot, const Dynamics& dyn, const EnsembleConfig& cfg, std::int64_t hw) {
@@ -220,7 +222,7 @@ std::int64_t prepare(const Potential& potential, const EnsembleConfig& cfg) {
   const double cells = static_cast<double>(cfg.environments) * n_t * 32.0;
   const double recorded = cfg.quantile_levels.empty() ? 0.0 : n_t * static_cast<double>(n_walkers) * 8.0;
   const double positions = cfg.keep_positions ? static_cast<double>(n_walkers) * 8.0 : 0.0;
-  const std::uint32_t per_group = group_size(detail::walk_kernel(cfg.simd).lanes, cfg);
+  const std::uint32_t per_group = group_size(detail::walk_kernel(cfg.simd).lanes, cfg, hw0);
   const unsigned hw_threads = std::max(1u, std::thread::hardware_concurrency());
   const double groups = std::ceil(static_cast<double>(cfg.environments) / per_group);
   const double threads = std::min<double>(cfg.threads == 0 ? hw_threads : cfg.threads, groups);
@@ -250,7 +252,7 @@ EnsembleResult run_ensemble(const Potential& potential, const Dynamics& dynamics
   if (cfg.keep_positions) run.final_pos.assign(n_walkers, 0);
 
   // Work items: groups of environments holding at least one kernel's lanes of walkers, handed out in order.
-  const std::uint32_t per_group = group_size(run.kernel.lanes, cfg);
+  const std::uint32_t per_group = group_size(run.kernel.lanes, cfg, hw0);
   const std::uint32_t n_groups = (cfg.environments + per_group - 1) / per_group;
   std::atomic<std::uint32_t> next{0};
   std::exception_ptr error;
