@@ -160,7 +160,8 @@ GENGAP_TARGET_AVX2 void advance_avx2(const LaneStreams& s, const HopThresholds**
   std::copy_n(q, L, p);
 }
 
-// ---- AVX-512: 16 lanes' Philox in one vector, hops as gathers of each lane's thresholds -------
+// ---- AVX-512: Philox for 16 lanes per vector, hops as gathers of the lanes' thresholds; 64 lanes --
+// (8 independent gather chains: with 16 lanes the loop waited on the gathers' latency).
 #define GENGAP_TARGET_AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl")))
 constexpr int kAvx512Vectors = 4;
 constexpr int kAvx512Lanes = 16 * kAvx512Vectors;
@@ -249,35 +250,6 @@ GENGAP_TARGET_AVX512 void advance_avx512(const LaneStreams& s, const HopThreshol
     t += w1 - w0;
   }
   for (int h = 0; h < 2 * V; ++h) _mm512_storeu_si512(p + 8 * h, P[h]);
-}
-
-template <int V>  // scalar hops
-GENGAP_TARGET_AVX512 void advance_avx512s(const LaneStreams& s, const HopThresholds** p, std::uint64_t t, std::uint64_t end) {
-  constexpr int L = 16 * V;
-  const HopThresholds* q[L];
-  std::copy_n(p, L, q);
-  Philox16Consts consts[V];
-  for (int v = 0; v < V; ++v) philox16_consts(s, 16 * v, consts[v]);
-  alignas(64) std::uint32_t uu[4][L];
-  __m512i u[4];
-  while (t < end) {
-    const unsigned w0 = static_cast<unsigned>(t & 3);
-    const unsigned w1 = static_cast<unsigned>(std::min<std::uint64_t>(4, w0 + (end - t)));
-    for (int v = 0; v < V; ++v) {
-      philox16(consts[v], s, t >> 2, u);
-      for (int w = 0; w < 4; ++w) _mm512_store_si512(uu[w] + 16 * v, u[w]);
-    }
-    if (w0 == 0 && w1 == 4) {
-      hop_lanes<L>(q, uu[0]);
-      hop_lanes<L>(q, uu[1]);
-      hop_lanes<L>(q, uu[2]);
-      hop_lanes<L>(q, uu[3]);
-    } else {
-      for (unsigned w = w0; w < w1; ++w) hop_lanes<L>(q, uu[w]);
-    }
-    t += w1 - w0;
-  }
-  std::copy_n(q, L, p);
 }
 
 #endif  // GENGAP_X86_KERNELS

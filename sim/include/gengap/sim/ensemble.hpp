@@ -22,7 +22,7 @@ enum class SimdPath {
   kAuto,    ///< the widest path this CPU runs
   kScalar,  ///< portable C++, 8 walkers per group
   kAvx2,    ///< 8-lane AVX2 Philox, 8 walkers per group
-  kAvx512,  ///< 16-lane AVX-512 Philox and gathered hops, 16 walkers per group
+  kAvx512,  ///< 16-lane AVX-512 Philox and gathered hops, 64 walkers per group
 };
 
 /// The path's name: "auto", "scalar", "avx2" or "avx512".
