@@ -14,14 +14,15 @@ namespace sim = gengap::sim;
 
 namespace {
 
-// The runner: 64 environments x 64 walkers, t = 2^16 steps.
-void BM_EnsembleSinai(benchmark::State& state) {
+// The runner on 64 Sinai environments, t = 2^16 steps, Metropolis at T = 1: walker-steps per second.
+void time_sinai_runner(benchmark::State& state, unsigned threads, std::uint32_t walkers, sim::SimdPath path) {
   sim::EnsembleConfig cfg;
   cfg.environments = 64;
-  cfg.walkers_per_env = static_cast<std::uint32_t>(state.range(1));
+  cfg.walkers_per_env = walkers;
   cfg.times = {1u << 16};
-  cfg.threads = static_cast<unsigned>(state.range(0));
+  cfg.threads = threads;
   cfg.quantile_levels.clear();
+  cfg.simd = path;
   const sim::SinaiPotential pot;
   const sim::Metropolis dyn;
   std::uint64_t steps = 0;
@@ -32,7 +33,12 @@ void BM_EnsembleSinai(benchmark::State& state) {
   }
   state.counters["steps_per_s"] = benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kIsRate);
   state.counters["steps_per_s_per_thread"] =
-      benchmark::Counter(static_cast<double>(steps) / static_cast<double>(state.range(0)), benchmark::Counter::kIsRate);
+      benchmark::Counter(static_cast<double>(steps) / static_cast<double>(threads), benchmark::Counter::kIsRate);
+}
+
+// The runner on the CPU's widest path, 1 and 2 threads, 64 or 1 walkers per environment.
+void BM_EnsembleSinai(benchmark::State& state) {
+  time_sinai_runner(state, static_cast<unsigned>(state.range(0)), static_cast<std::uint32_t>(state.range(1)), sim::SimdPath::kAuto);
 }
 BENCHMARK(BM_EnsembleSinai)->Args({1, 64})->Args({2, 64})->Args({1, 1})->Args({2, 1})->ArgNames({"threads", "walkers"})
     ->Unit(benchmark::kMillisecond)->UseRealTime();
@@ -47,22 +53,7 @@ void BM_EnsembleSinaiPath(benchmark::State& state) {
     state.SkipWithError("this CPU lacks the path");
     return;
   }
-  sim::EnsembleConfig cfg;
-  cfg.environments = 64;
-  cfg.walkers_per_env = 64;
-  cfg.times = {1u << 16};
-  cfg.threads = 1;
-  cfg.quantile_levels.clear();
-  cfg.simd = path;
-  const sim::SinaiPotential pot;
-  const sim::Metropolis dyn;
-  std::uint64_t steps = 0;
-  for (auto _ : state) {
-    const auto r = sim::run_ensemble(pot, dyn, cfg);
-    benchmark::DoNotOptimize(r.msd.back());
-    steps += r.walker_steps;
-  }
-  state.counters["steps_per_s"] = benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kIsRate);
+  time_sinai_runner(state, 1, 64, path);
 }
 BENCHMARK(BM_EnsembleSinaiPath)
     ->Arg(static_cast<int>(sim::SimdPath::kScalar))
