@@ -9,6 +9,7 @@ pkgs=(
   libtorch-dev libopenblas0-pthread libgloo-dev
   doxygen libjs-mathjax graphviz gnuplot-nox python3
   clang-14 libfuzzer-14-dev libclang-rt-14-dev util-linux
+  pybind11-dev python3-dev python3-numpy
   dataset-fashion-mnist
 )
 missing=()

@@ -44,6 +44,7 @@ Options::Options(CLI::App* app) : app_(app) {
 CLI::Option* Options::flag(const std::string& flags, const std::string& key, bool& target, const std::string& help) {
   CLI::Option* o = app_->add_flag(flags, target, help);
   bind(key, target);
+  if (!key.empty()) help_[key] = help;
   return o;
 }
 
@@ -63,6 +64,21 @@ std::string Options::known() const {
   std::string s;
   for (const auto& [k, f] : setters_) s += (s.empty() ? "" : ", ") + k;
   return s;
+}
+
+nlohmann::json Options::values() const {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [k, get] : getters_) j[k] = get();
+  return j;
+}
+
+nlohmann::json Options::describe() const {
+  nlohmann::json j = nlohmann::json::array();
+  for (const auto& [k, get] : getters_) {
+    const auto h = help_.find(k);
+    j.push_back({{"key", k}, {"default", get()}, {"help", h == help_.end() ? std::string() : h->second}});
+  }
+  return j;
 }
 
 std::string find_config(int argc, char** argv) {

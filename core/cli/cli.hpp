@@ -39,6 +39,7 @@ class Options {
     o->capture_default_str();
     check<T>(o);
     bind(key, target);
+    if (!key.empty()) help_[key] = help;
     return o;
   }
   /// A boolean flag (with its negation when `flags` has one, e.g. "--augment,!--no-augment").
@@ -48,6 +49,7 @@ class Options {
   void bind(const std::string& key, T& target) {
     if (key.empty()) return;
     setters_[key] = [&target, key](const nlohmann::json& v, const std::string& where) { target = core::json_as<T>(v, key, where); };
+    getters_[key] = [&target] { return nlohmann::json(target); };
   }
   /// Applies a JSON object: every key must be known; values are converted strictly (core::json_as).
   void apply_json(const nlohmann::json& j, const std::string& where) const;
@@ -55,6 +57,10 @@ class Options {
   void apply_config_file(const std::string& path) const;
   /// The known config keys, comma-separated.
   std::string known() const;
+  /// Every config key with the value its variable holds now (the default before anything is applied).
+  nlohmann::json values() const;
+  /// Every config key as {"key", "default" (its value now), "help"}, in key order.
+  nlohmann::json describe() const;
   /// The app.
   CLI::App* app() const { return app_; }
 
@@ -76,6 +82,8 @@ class Options {
   CLI::App* app_;
   std::string config_;
   std::map<std::string, std::function<void(const nlohmann::json&, const std::string&)>> setters_;
+  std::map<std::string, std::function<nlohmann::json()>> getters_;
+  std::map<std::string, std::string> help_;
 };
 
 /// Finds `--config FILE` or `--config=FILE` in argv (before CLI parsing, so flags override it).

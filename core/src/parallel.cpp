@@ -37,14 +37,22 @@ void parallel_for(std::uint32_t n, unsigned threads, const std::function<void(st
   };
   std::vector<std::thread> pool;
   for (unsigned i = 0; i < threads; ++i) pool.emplace_back(worker);
+  std::exception_ptr stopped;  // thrown by progress: the caller asks to stop
   {
     std::unique_lock<std::mutex> lock(mu);
     while (done < n && !abort) {
       cv.wait_for(lock, std::chrono::milliseconds(200));
-      if (progress) progress(static_cast<double>(done) / n);
+      if (!progress) continue;
+      try {
+        progress(static_cast<double>(done) / n);
+      } catch (...) {
+        stopped = std::current_exception();
+        abort = true;
+      }
     }
   }
   for (auto& th : pool) th.join();
+  if (stopped) std::rethrow_exception(stopped);
   if (error) std::rethrow_exception(error);
 }
 

@@ -59,15 +59,31 @@ void validate(const ExactParams& p) {
   core::check_output_file("csv", p.csv_out);
 }
 
-int run(const ExactParams& p) {
+/// The exact ensemble and, for Sinai potentials, the approach to Kesten's 61/45.
+struct ExactRun {
+  ExactEnsembleResult r;
+  bool sinai = false;
+  KestenConvergence kc;
+};
+
+ExactRun solve(const ExactParams& p, const std::function<void(double)>& progress) {
   const auto pot = potential_of(p.pot);
   const auto dyn = make_dynamics(p.dynamics);
   ExactEnsembleConfig cfg = ensemble_config(p);
-  cli::Progress progress("exact");
-  if (!p.quiet) cfg.progress = [&progress](double f) { progress(f); };
-  const sim::ExactEnsembleResult r = sim::run_exact_ensemble(*pot, *dyn, cfg);
-  progress.done();
+  cfg.progress = progress;
+  ExactRun x;
+  x.r = sim::run_exact_ensemble(*pot, *dyn, cfg);
+  x.sinai = pot->alpha() == 1.0 && pot->increment_variance() > 0;
+  if (x.sinai)
+    x.kc = sim::kesten_convergence(x.r, *pot, p.seed, p.temperature, static_cast<std::uint32_t>(p.valley_samples), p.fit_from);
+  return x;
+}
 
+/// The result document (what the CLI writes as JSON).
+json document(const ExactParams& p, const ExactRun& x) {
+  const auto pot = potential_of(p.pot);
+  const auto dyn = make_dynamics(p.dynamics);
+  const sim::ExactEnsembleResult& r = x.r;
   json pj;
   pot->to_json(pj);
   json j;
@@ -87,10 +103,8 @@ int run(const ExactParams& p) {
                 {"seconds_per_environment", r.seconds / static_cast<double>(p.environments)},
                 {"squaring_defect", r.squaring_defect},
                 {"mass_defect", r.mass_defect}};
-  const bool sinai = pot->alpha() == 1.0 && pot->increment_variance() > 0;
-  sim::KestenConvergence kc;
-  if (sinai) {
-    kc = sim::kesten_convergence(r, *pot, p.seed, p.temperature, static_cast<std::uint32_t>(p.valley_samples), p.fit_from);
+  if (x.sinai) {
+    const sim::KestenConvergence& kc = x.kc;
     json pts = json::array();
     for (const auto& q : kc.points) {
       pts.push_back({{"ln_t", q.ln_t}, {"msd", q.msd}, {"msd_se", q.msd_se}, {"msd_cv", q.msd_cv},
@@ -107,6 +121,24 @@ int run(const ExactParams& p) {
                    {"valley_environments", kc.valley_environments},
                    {"points", pts}};
   }
+  return j;
+}
+
+json compute(const ExactParams& p, const RunHooks& hooks) {
+  const ExactRun x = solve(p, hooks.progress);
+  json j = document(p, x);
+  if (hooks.arrays) j["env_msd"] = matrix_rows(x.r.env_msd);
+  return j;
+}
+
+int run(const ExactParams& p) {
+  cli::Progress progress("exact");
+  const ExactRun x = solve(p, p.quiet ? std::function<void(double)>() : [&progress](double f) { progress(f); });
+  progress.done();
+  const json j = document(p, x);
+  const sim::ExactEnsembleResult& r = x.r;
+  const bool sinai = x.sinai;
+  const sim::KestenConvergence& kc = x.kc;
   if (!p.csv_out.empty()) {
     std::ostringstream os;
     os << std::setprecision(12) << "t,ln_t,msd,msd_se,edge_mass";
@@ -183,7 +215,7 @@ Command exact_command() {
             o.add("--json", "json", p->json_out, "write results as JSON here (default: stdout)");
             o.add("--csv", "csv", p->csv_out, "write the time series as CSV here");
             o.flag("-q,--quiet", "quiet", p->quiet, "no progress on stderr");
-            return Action{[p] { validate(*p); }, [p] { return run(*p); }};
+            return Action{[p] { validate(*p); }, [p] { return run(*p); }, [p](const RunHooks& h) { return compute(*p, h); }};
           }};
 }
 

@@ -87,8 +87,8 @@ FitInput select_fit_input(const core::CsvTable& table, const std::string& t_colu
 }
 
 namespace {
-int run(const FitParams& p) {
-  const core::CsvTable table = core::read_csv(p.csv);
+/// The result document of fitting `table` (what --json writes); the fits, best first, in `fits_out`.
+json document(const FitParams& p, const core::CsvTable& table, std::vector<FitResult>* fits_out = nullptr) {
   const FitInput in = select_fit_input(table, p.t_column, p.y_column, p.samples, p.tmin, p.tmax);
   json j;
   j["input"] = {{"csv", p.csv}, {"t_column", table.names[in.t_index]}, {"points", in.t.size()}, {"tmin", p.tmin}, {"tmax", p.tmax}};
@@ -109,9 +109,18 @@ int run(const FitParams& p) {
     j["claim"] = d;
     j["claim"]["rule"] = {{"k_max", p.rule.k_max}, {"q_flat", p.rule.q_flat}, {"min_window_ratio", p.rule.min_window_ratio},
                           {"level", p.rule.level}, {"min_samples", p.rule.min_samples}, {"min_points", p.rule.min_points}};
-    std::string v = outcome_name(d.outcome);
+  }
+  if (fits_out) *fits_out = fits;
+  return j;
+}
+
+int run(const FitParams& p) {
+  std::vector<FitResult> fits;
+  const json j = document(p, core::read_csv(p.csv), &fits);
+  if (j.contains("claim")) {
+    std::string v = j["claim"]["verdict"].get<std::string>();
     for (auto& ch : v) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-    std::cout << "log-time: " << v << ": " << d.reason << '\n';
+    std::cout << "log-time: " << v << ": " << j["claim"]["reason"].get<std::string>() << '\n';
   }
   std::cout << std::left << std::setw(11) << "model" << std::setw(12) << "AIC" << std::setw(12) << "BIC" << "parameters\n";
   for (const auto& f : fits) {
@@ -143,7 +152,11 @@ Command fit_command() {
             o.add("--q-flat", "q_flat", p->rule.q_flat, "log-time: |d ln(dd/d ln t)/d ln t| below this is a constant slope (a + b ln t)");
             o.add("--min-window-ratio", "min_window_ratio", p->rule.min_window_ratio, "log-time: tmax/tmin must reach this");
             o.add("--level", "level", p->rule.level, "log-time: level of the Student-t intervals over runs");
-            return Action{[p] { validate(*p); }, [p] { return run(*p); }};
+            auto compute = [p](const RunHooks& h) {
+              require(h.table != nullptr, "csv", p->csv, "in-process fits take their table from the caller (RunHooks::table)");
+              return document(*p, *h.table);
+            };
+            return Action{[p] { validate(*p); }, [p] { return run(*p); }, compute};
           }};
 }
 

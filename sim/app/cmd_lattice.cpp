@@ -67,10 +67,11 @@ void validate(const LatticeParams& p) {
   core::check_output_file("csv", p.csv_out);
 }
 
-int run(const LatticeParams& p) {
+/// Runs every dimension and returns the result document (what the CLI writes as JSON); the CSV rows
+/// go to `csv`. `progress(dimension index, fraction of that dimension)`; `arrays` adds env_msd per run.
+json document(const LatticeParams& p, const std::function<void(std::size_t, double)>& progress, bool arrays, std::ostringstream& csv) {
   const double k_pred = sim::predicted_msd_exponent(p.alpha);
   json runs = json::array(), by_dim = json::array();
-  std::ostringstream csv;
   csv << std::setprecision(12) << "dim,temperature,t,x,msd\n";
   for (std::size_t di = 0; di < p.dims.size(); ++di) {
     sim::LatticeFieldOptions fo;
@@ -83,11 +84,10 @@ int run(const LatticeParams& p) {
     std::vector<sim::Curve> curves;
     std::vector<double> ks;
     sim::LatticeWalkConfig cfg = walk_config(p);
-    cli::Progress progress("lattice d = " + std::to_string(fo.dim));
-    if (!p.quiet) cfg.progress = [&progress](double f) { progress(f); };
+    if (progress) cfg.progress = [&progress, di](double f) { progress(di, f); };
     // Every field is synthesized once and walked at all temperatures.
     const std::vector<sim::LatticeWalkResult> all = sim::run_lattice_walks(field, *make_dynamics(p.dynamics), cfg, p.temperatures);
-    progress.done();
+    if (progress) progress(di, 1.0);
     for (std::size_t k = 0; k < all.size(); ++k) {
       const double temp = p.temperatures[k];
       const sim::LatticeWalkResult& r = all[k];
@@ -131,6 +131,7 @@ int run(const LatticeParams& p) {
                       {"walker_steps", r.walker_steps},
                       {"seconds", r.seconds},
                       {"fit", fit}});
+      if (arrays) runs.back()["env_msd"] = matrix_rows(r.env_msd);
     }
     json dj = {{"dim", fo.dim},
                {"box", fo.box},
@@ -158,6 +159,25 @@ int run(const LatticeParams& p) {
                      {"per_decade", p.per_decade}, {"fit_tmin", p.fit_tmin}, {"seed", p.seed}};
   j["runs"] = runs;
   j["by_dim"] = by_dim;
+  return j;
+}
+
+int run(const LatticeParams& p) {
+  std::unique_ptr<cli::Progress> line;  // one progress line per dimension
+  std::function<void(std::size_t, double)> progress;
+  if (!p.quiet)
+    progress = [&line, &p](std::size_t di, double f) {
+      if (!line) line = std::make_unique<cli::Progress>("lattice d = " + std::to_string(p.dims[di]));
+      (*line)(f);
+      if (f >= 1) {
+        line->done();
+        line.reset();
+      }
+    };
+  std::ostringstream csv;
+  const json j = document(p, progress, false, csv);
+  const json& by_dim = j["by_dim"];
+  const double k_pred = sim::predicted_msd_exponent(p.alpha);
   if (!p.csv_out.empty()) core::write_file_atomic(p.csv_out, csv.str());
   emit(p.json_out, j.dump(2) + "\n");
   std::cerr << std::setprecision(3) << "lattice: fitted exponent k of <|x|^2> = B (ln t - c)^k (4/alpha = " << k_pred << "):";
@@ -198,7 +218,14 @@ Command lattice_command() {
             o.add("--json", "json", p->json_out, "write results as JSON here (default: stdout)");
             o.add("--csv", "csv", p->csv_out, "write the curves as CSV here (dim, temperature, t, x, msd)");
             o.flag("-q,--quiet", "quiet", p->quiet, "no progress on stderr");
-            return Action{[p] { validate(*p); }, [p] { return run(*p); }};
+            auto compute = [p](const RunHooks& h) {
+              std::ostringstream csv;
+              std::function<void(std::size_t, double)> progress;
+              const double n = static_cast<double>(p->dims.size());
+              if (h.progress) progress = [&h, n](std::size_t di, double f) { h.progress((static_cast<double>(di) + f) / n); };
+              return document(*p, progress, h.arrays, csv);
+            };
+            return Action{[p] { validate(*p); }, [p] { return run(*p); }, compute};
           }};
 }
 

@@ -1,5 +1,6 @@
 // gengap-sim sgd: noisy gradient descent on a high-dimensional random landscape, the batch-size
 // experiment in silico.
+#include <algorithm>
 #include <cmath>
 #include <iomanip>
 #include <iostream>
@@ -62,7 +63,9 @@ void validate(const SgdParams& p) {
   core::check_output_file("csv", p.csv_out);
 }
 
-int run(const SgdParams& p) {
+/// Runs the sweep and returns the result document (what the CLI writes as JSON); the CSV rows go to
+/// `csv`. `arrays` adds each batch's env_distance (row = landscape, column = time).
+json document(const SgdParams& p, const std::function<void(std::int64_t, double)>& progress, bool arrays, std::ostringstream& csv) {
   json j;
   j["parameters"] = {{"dim", p.field.dim},         {"modes", p.field.modes},     {"alpha", p.field.alpha},
                      {"k_min", p.field.k_min},     {"k_max", p.field.k_max},     {"strength", p.field.strength},
@@ -73,10 +76,8 @@ int run(const SgdParams& p) {
   j["saturation_distance"] = std::sqrt(static_cast<double>(p.field.dim)) / p.field.k_min;
   j["batches"] = json::array();
   std::vector<Curve> by_it, by_ep;
-  std::ostringstream csv;
   csv << std::setprecision(10) << "batch,t,epoch,distance\n";
-  const auto runs = run_batch_sweep(p.field, base_config(p), p.lr, p.small_batch, p.batch_sizes, p.lr_scaling == "sqrt",
-                                    cli::batch_progress("sgd"));
+  const auto runs = run_batch_sweep(p.field, base_config(p), p.lr, p.small_batch, p.batch_sizes, p.lr_scaling == "sqrt", progress);
   for (const auto& run : runs) {
     const auto b = run.batch;
     const SgdResult& r = run.result;
@@ -98,6 +99,7 @@ int run(const SgdParams& p) {
     by_it.push_back(ci);
     by_ep.push_back(ce);
     json bj = {{"batch", b}, {"lr", run.lr}, {"result", r}};
+    if (arrays) bj["env_distance"] = matrix_rows(r.env_distance);
     if (t.size() >= 5) {
       Eigen::MatrixXd rows(r.env_distance.rows(), static_cast<Eigen::Index>(cols.size()));
       for (std::size_t k = 0; k < cols.size(); ++k) rows.col(static_cast<Eigen::Index>(k)) = r.env_distance.col(cols[k]);
@@ -112,8 +114,16 @@ int run(const SgdParams& p) {
   if (by_it.size() >= 2) {
     const auto oi = curve_overlap(by_it), oe = curve_overlap(by_ep);
     j["overlap"] = {{"iterations", oi.spread}, {"epochs", oe.spread}};
-    std::cerr << "sgd: overlap spread " << oi.spread << " against iterations, " << oe.spread << " against epochs\n";
   }
+  return j;
+}
+
+int run(const SgdParams& p) {
+  std::ostringstream csv;
+  const json j = document(p, cli::batch_progress("sgd"), false, csv);
+  if (j.contains("overlap"))
+    std::cerr << "sgd: overlap spread " << j["overlap"]["iterations"].get<double>() << " against iterations, "
+              << j["overlap"]["epochs"].get<double>() << " against epochs\n";
   if (!p.csv_out.empty()) core::write_file_atomic(p.csv_out, csv.str());
   emit(p.json_out, j.dump(2) + "\n");
   return 0;
@@ -147,7 +157,24 @@ Command sgd_command() {
             o.add("-j,--threads", "threads", p->threads, "threads (0 = all)");
             o.add("--json", "json", p->json_out, "write results as JSON here (default: stdout)");
             o.add("--csv", "csv", p->csv_out, "write the distance curves as CSV here (batch, t, epoch, distance)");
-            return Action{[p] { validate(*p); }, [p] { return run(*p); }};
+            auto compute = [p](const RunHooks& h) {
+              std::ostringstream csv;
+              std::function<void(std::int64_t, double)> progress;
+              if (h.progress) {
+                // The sweep's fraction: batch sizes done (a fraction of 1 ends one) plus the current one's.
+                const double n = static_cast<double>(p->batch_sizes.size());
+                progress = [&h, n, finished = 0.0, ended = false](std::int64_t, double f) mutable {
+                  if (ended && f < 1) {
+                    finished += 1;
+                    ended = false;
+                  }
+                  if (f >= 1) ended = true;
+                  h.progress(std::min(1.0, (finished + std::min(f, 1.0)) / n));
+                };
+              }
+              return document(*p, progress, h.arrays, csv);
+            };
+            return Action{[p] { validate(*p); }, [p] { return run(*p); }, compute};
           }};
 }
 

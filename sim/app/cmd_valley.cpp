@@ -26,7 +26,8 @@ void validate(const ValleyParams& v) {
   core::check_output_file("json", v.json_out);
 }
 
-int run(const ValleyParams& v) {
+/// The result document (what the CLI writes as JSON).
+json document(const ValleyParams& v) {
   const auto pot = potential_of(v.pot);
   const auto b = sample_valley_bottoms(*pot, v.gamma, static_cast<std::uint32_t>(v.samples), v.seed, static_cast<unsigned>(v.threads));
   json pj;
@@ -54,8 +55,15 @@ int run(const ValleyParams& v) {
     st["ks_critical_1pct"] = 1.628 / std::sqrt(static_cast<double>(b.size()));
   }
   j["scaled"] = st;
+  return j;
+}
+
+int run(const ValleyParams& v) {
+  const json j = document(v);
   emit(v.json_out, j.dump(2) + "\n");
-  std::cerr << "valley: " << b.size() << " bottoms; E|b| = " << m1 << ", E b^2 = " << m2;
+  const json& st = j["scaled"];
+  std::cerr << "valley: " << j["bottoms"].size() << " bottoms; E|b| = " << st["mean_abs"].get<double>()
+            << ", E b^2 = " << st["second_moment"].get<double>();
   if (st.contains("ks_distance")) std::cerr << " (Kesten: 5/6, 61/45); KS distance " << st["ks_distance"].get<double>();
   std::cerr << '\n';
   return 0;
@@ -72,7 +80,8 @@ Command valley_command() {
             o.add("-s,--seed", "seed", v->seed, "master seed (environment i is walk environment i)");
             o.add("-j,--threads", "threads", v->threads, "threads (0 = all)");
             o.add("--json", "json", v->json_out, "write results as JSON here (default: stdout)");
-            return Action{[v] { validate(*v); }, [v] { return run(*v); }};
+            // No progress: the valley bottoms take O(window) each (seconds for the largest requests).
+            return Action{[v] { validate(*v); }, [v] { return run(*v); }, [v](const RunHooks&) { return document(*v); }};
           }};
 }
 

@@ -91,20 +91,13 @@ void validate(const WalkParams& w) {
   core::check_output_file("csv", w.csv_out);
 }
 
-int run(const WalkParams& w) {
-  const auto pot = potential_of(w.pot);
-  const auto dyn = make_dynamics(w.dynamics);
-  EnsembleConfig cfg = ensemble_config(w);
-  cli::Progress progress("walk");
-  if (!w.quiet) cfg.progress = [&progress](double f) { progress(f); };
-  const EnsembleResult r = run_ensemble(*pot, *dyn, cfg);
-  progress.done();
-
+/// The result document (what the CLI writes as JSON) of an ensemble run with these parameters.
+json document(const WalkParams& w, const Potential& pot, const Dynamics& dyn, const EnsembleResult& r) {
   json j;
   json pj;
-  pot->to_json(pj);
+  pot.to_json(pj);
   j["parameters"] = {{"potential", pj},
-                     {"dynamics", dyn->name()},
+                     {"dynamics", dyn.name()},
                      {"temperature", w.temperature},
                      {"environments", w.environments},
                      {"walkers", w.walkers},
@@ -115,27 +108,44 @@ int run(const WalkParams& w) {
                      {"max_half_width", w.max_half_width}};
   j["sigma2"] = r.sigma2;
   j["alpha"] = r.alpha;
-  const bool rough = pot->increment_variance() > 0;
+  const bool rough = pot.increment_variance() > 0;
   if (rough) j["predicted_msd_exponent"] = predicted_msd_exponent(r.alpha);
   j["times"] = r.times;
   j["mean_x"] = r.mean_x;
   j["msd"] = r.msd;
   j["mean_abs"] = r.mean_abs;
-  json q = json::array();
-  for (Eigen::Index i = 0; i < r.quantiles.rows(); ++i) {
-    std::vector<double> row(static_cast<std::size_t>(r.quantiles.cols()));
-    for (Eigen::Index c = 0; c < r.quantiles.cols(); ++c) row[static_cast<std::size_t>(c)] = r.quantiles(i, c);
-    q.push_back(row);
-  }
-  j["quantiles"] = {{"levels", r.quantile_levels}, {"values", q}};
+  j["quantiles"] = {{"levels", r.quantile_levels}, {"values", matrix_rows(r.quantiles)}};
   if (w.positions) j["positions"] = r.final_positions;
   j["stats"] = {{"walker_steps", r.walker_steps},
                 {"seconds", r.seconds},
                 {"simd", simd_path_name(r.simd)},
                 {"steps_per_second", r.seconds > 0 ? static_cast<double>(r.walker_steps) / r.seconds : 0.0},
                 {"largest_half_width", r.largest_half_width}};
-  const bool sinai = pot->name().rfind("sinai", 0) == 0;
+  const bool sinai = pot.name().rfind("sinai", 0) == 0;
   j["fit"] = fit_section(r, w.fit_tmin, w.bootstrap, w.seed, rough ? predicted_msd_exponent(r.alpha) : 4.0, sinai);
+  return j;
+}
+
+json compute(const WalkParams& w, const RunHooks& hooks) {
+  const auto pot = potential_of(w.pot);
+  const auto dyn = make_dynamics(w.dynamics);
+  EnsembleConfig cfg = ensemble_config(w);
+  cfg.progress = hooks.progress;
+  const EnsembleResult r = run_ensemble(*pot, *dyn, cfg);
+  json j = document(w, *pot, *dyn, r);
+  if (hooks.arrays) j["env_msd"] = matrix_rows(r.env_msd);
+  return j;
+}
+
+int run(const WalkParams& w) {
+  const auto pot = potential_of(w.pot);
+  const auto dyn = make_dynamics(w.dynamics);
+  EnsembleConfig cfg = ensemble_config(w);
+  cli::Progress progress("walk");
+  if (!w.quiet) cfg.progress = [&progress](double f) { progress(f); };
+  const EnsembleResult r = run_ensemble(*pot, *dyn, cfg);
+  progress.done();
+  const json j = document(w, *pot, *dyn, r);
 
   if (!w.csv_out.empty()) {
     std::ostringstream os;
@@ -184,7 +194,7 @@ Command walk_command() {
             o.add("--json", "json", w->json_out, "write results as JSON here (default: stdout)");
             o.add("--csv", "csv", w->csv_out, "write the time series as CSV here");
             o.flag("-q,--quiet", "quiet", w->quiet, "no progress on stderr");
-            return Action{[w] { validate(*w); }, [w] { return run(*w); }};
+            return Action{[w] { validate(*w); }, [w] { return run(*w); }, [w](const RunHooks& h) { return compute(*w, h); }};
           }};
 }
 

@@ -21,6 +21,16 @@ void add_potential_options(cli::Options& opts, PotentialParams& p) {
 
 std::unique_ptr<Potential> potential_of(const PotentialParams& p) { return make_potential(p.potential, p.alpha, p.sigma); }
 
+nlohmann::json matrix_rows(const Eigen::MatrixXd& m) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (Eigen::Index i = 0; i < m.rows(); ++i) {
+    std::vector<double> row(static_cast<std::size_t>(m.cols()));
+    for (Eigen::Index c = 0; c < m.cols(); ++c) row[static_cast<std::size_t>(c)] = m(i, c);
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
 void emit(const std::string& path, const std::string& text) {
   if (path.empty()) {
     std::cout << text;
@@ -29,7 +39,7 @@ void emit(const std::string& path, const std::string& text) {
   }
 }
 
-void check_config(const std::string& name, const nlohmann::json& config, const std::string& where) {
+nlohmann::json resolve_config(const std::string& name, const nlohmann::json& config, const std::string& where) {
   for (const Command& c : commands()) {
     if (name != c.name) continue;
     CLI::App app;
@@ -37,7 +47,37 @@ void check_config(const std::string& name, const nlohmann::json& config, const s
     const Action a = c.setup(opts);
     opts.apply_json(config, where);
     a.validate();
-    return;
+    return opts.values();
+  }
+  throw InvalidArgument("command", name, "no such gengap-sim command");
+}
+
+void check_config(const std::string& name, const nlohmann::json& config, const std::string& where) {
+  (void)resolve_config(name, config, where);
+}
+
+nlohmann::json compute_command(const std::string& name, const nlohmann::json& config, const std::string& where,
+                               const RunHooks& hooks) {
+  for (const Command& c : commands()) {
+    if (name != c.name) continue;
+    CLI::App app;
+    cli::Options opts(&app);
+    const Action a = c.setup(opts);
+    if (!a.compute) throw InvalidArgument("command", name, "computes nothing in-process (it reads files)");
+    opts.apply_json(config, where);
+    a.validate();
+    return a.compute(hooks);
+  }
+  throw InvalidArgument("command", name, "no such gengap-sim command");
+}
+
+nlohmann::json describe_config(const std::string& name) {
+  for (const Command& c : commands()) {
+    if (name != c.name) continue;
+    CLI::App app;
+    cli::Options opts(&app);
+    const Action a = c.setup(opts);  // holds the variables the options are bound to
+    return opts.describe();
   }
   throw InvalidArgument("command", name, "no such gengap-sim command");
 }

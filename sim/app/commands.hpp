@@ -16,10 +16,24 @@
 
 namespace gengap::sim::app {
 
+/// How a subcommand computing in-process (for the Python module) reports and what it returns.
+struct RunHooks {
+  /// Fraction of the whole command done, on the calling thread; an exception it throws stops the
+  /// work and is rethrown (the library runners' rule).
+  std::function<void(double)> progress;
+  /// Also return the per-sample arrays the CLI does not write (e.g. env_msd: row = environment).
+  bool arrays = false;
+  /// fit: the table to fit (the file named by `csv` is not read); required in-process.
+  const core::CsvTable* table = nullptr;
+};
+
 /// What a subcommand does once its options are parsed.
 struct Action {
   std::function<void()> validate;  ///< checks every value, output path and memory estimate; throws InvalidArgument
   std::function<int()> run;        ///< does the work (after validate)
+  /// The JSON document run() writes, computed without writing anything (after validate); empty for
+  /// collapse (it reads result files).
+  std::function<nlohmann::json(const RunHooks&)> compute;
 };
 
 /// A subcommand: its name, one-line description, and the function that declares its options on
@@ -37,6 +51,20 @@ const std::vector<Command>& commands();
 /// `gengap-sim NAME --config FILE` checks before any work). Throws InvalidArgument.
 void check_config(const std::string& name, const nlohmann::json& config, const std::string& where);
 
+/// The values of every config key of subcommand `name` once `config` is applied to the defaults,
+/// validated as check_config() validates them (`where` names the source in messages, e.g.
+/// "gengap.walk()"): what the Python module runs with. Throws InvalidArgument.
+nlohmann::json resolve_config(const std::string& name, const nlohmann::json& config, const std::string& where);
+
+/// Validates `config` for subcommand `name` (as resolve_config()) and computes its result document
+/// in-process (Action::compute): the JSON the CLI writes, bitwise, plus the arrays of `hooks`.
+/// Throws InvalidArgument for bad input or a command without compute.
+nlohmann::json compute_command(const std::string& name, const nlohmann::json& config, const std::string& where,
+                               const RunHooks& hooks);
+
+/// The config keys of subcommand `name`, each {"key", "default", "help"} (Options::describe()).
+nlohmann::json describe_config(const std::string& name);
+
 /// Runs gengap-sim with argv; returns the exit code (0, 1 failed, 2 bad input).
 int main_with(int argc, char** argv);
 
@@ -52,6 +80,9 @@ struct PotentialParams {
 void add_potential_options(cli::Options& opts, PotentialParams& p);
 /// The potential the options name (sim::make_potential).
 std::unique_ptr<Potential> potential_of(const PotentialParams& p);
+
+/// A matrix as a JSON array of its rows (an empty array for 0 rows).
+nlohmann::json matrix_rows(const Eigen::MatrixXd& m);
 
 /// Writes `text` to `path` atomically, or to stdout when `path` is empty.
 void emit(const std::string& path, const std::string& text);

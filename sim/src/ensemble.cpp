@@ -277,6 +277,7 @@ EnsembleResult run_ensemble(const Potential& potential, const Dynamics& dynamics
   std::vector<std::thread> pool;
   for (unsigned i = 0; i < n_threads; ++i) pool.emplace_back(worker);
   const double total_steps = static_cast<double>(n_walkers) * static_cast<double>(cfg.times.back());
+  std::exception_ptr stopped;  // thrown by progress: the caller asks to stop
   if (cfg.progress) {
     std::atomic<bool> finished{false};
     std::thread joiner([&] {
@@ -285,12 +286,19 @@ EnsembleResult run_ensemble(const Potential& potential, const Dynamics& dynamics
     });
     while (!finished.load()) {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
-      cfg.progress(static_cast<double>(run.steps_done.load()) / total_steps);
+      if (stopped) continue;
+      try {
+        cfg.progress(static_cast<double>(run.steps_done.load()) / total_steps);
+      } catch (...) {
+        stopped = std::current_exception();
+        run.abort = true;  // the walkers stop within one stretch of steps (at most a window's width)
+      }
     }
     joiner.join();
   } else {
     for (auto& th : pool) th.join();
   }
+  if (stopped) std::rethrow_exception(stopped);
   if (error) std::rethrow_exception(error);
 
   EnsembleResult res;

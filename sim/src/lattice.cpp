@@ -2,6 +2,7 @@
 #include "gengap/sim/lattice.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <thread>
@@ -190,6 +191,19 @@ std::vector<LatticeWalkResult> run_lattice_walks(const LatticeField& field, cons
   }
   std::vector<std::int64_t> reach(n_env * n_temp, 0);
   const auto t0 = std::chrono::steady_clock::now();
+  // An exception from cfg.progress (the caller asks to stop) also stops the walks under way, at their
+  // next recording time: an environment's walks can take minutes.
+  std::atomic<bool> stop{false};
+  std::function<void(double)> progress;
+  if (cfg.progress)
+    progress = [&](double f) {
+      try {
+        cfg.progress(f);
+      } catch (...) {
+        stop = true;
+        throw;
+      }
+    };
   core::parallel_for(
       n_env, cfg.threads,
       [&](std::uint32_t e) {
@@ -229,12 +243,13 @@ std::vector<LatticeWalkResult> run_lattice_walks(const LatticeField& field, cons
               }
               const double r2 = static_cast<double>(x[0] * x[0] + x[1] * x[1] + x[2] * x[2]);
               env_msd(e, static_cast<Eigen::Index>(r)) += r2 / W;
+              if (stop.load(std::memory_order_relaxed)) return;  // the result is discarded
             }
             far = std::max({far, std::abs(x[0]), std::abs(x[1]), std::abs(x[2])});
           }
         }
       },
-      cfg.progress);
+      progress);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   for (std::size_t k = 0; k < n_temp; ++k) {
     LatticeWalkResult& r = res[k];

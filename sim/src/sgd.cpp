@@ -97,7 +97,10 @@ SgdResult run_sgd(const FieldFactory& make_field, const SgdConfig& c) {
             coord(e, static_cast<Eigen::Index>(k)) = r2.sum() / d;
             ++k;
           }
-          if (t % 256 == 0) done += 256 * c.walkers;
+          if (t % 256 == 0) {
+            done += 256 * c.walkers;
+            if (failed) return;  // another landscape failed, or the caller asked to stop
+          }
         }
         done += (t_end % 256) * c.walkers;
       }
@@ -110,13 +113,20 @@ SgdResult run_sgd(const FieldFactory& make_field, const SgdConfig& c) {
   std::vector<std::thread> pool;
   for (unsigned i = 0; i < nth; ++i) pool.emplace_back(worker);
   const double total = static_cast<double>(t_end) * c.walkers * c.landscapes;
+  std::exception_ptr stopped;  // thrown by progress: the caller asks to stop
   if (c.progress) {
     while (done.load() < static_cast<std::uint64_t>(total) && !failed) {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
-      c.progress(static_cast<double>(done.load()) / total);
+      try {
+        c.progress(static_cast<double>(done.load()) / total);
+      } catch (...) {
+        stopped = std::current_exception();
+        failed = true;
+      }
     }
   }
   for (auto& th : pool) th.join();
+  if (stopped) std::rethrow_exception(stopped);
   if (error) std::rethrow_exception(error);
   SgdResult r;
   r.times = c.times;

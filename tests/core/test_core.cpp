@@ -8,7 +8,10 @@
 #include <malloc.h>
 #endif
 
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -18,6 +21,7 @@
 #include "gengap/core/error.hpp"
 #include "gengap/core/io.hpp"
 #include "gengap/core/json.hpp"
+#include "gengap/core/parallel.hpp"
 #include "gengap/core/memory.hpp"
 
 namespace {
@@ -183,4 +187,30 @@ TEST_CASE("require_memory refuses estimates beyond the machine's memory or GENGA
   CHECK_THROWS_WITH(gengap::core::memory_budget_bytes(), Catch::StartsWith("GENGAP_MEMORY_LIMIT = lots"));
   unsetenv("GENGAP_MEMORY_LIMIT");
   CHECK(gengap::core::format_bytes(1536) == "1.5 KiB");
+}
+
+TEST_CASE("parallel_for: every item once, the first error rethrown, a throwing progress stops the run", "[core][parallel]") {
+  std::vector<std::atomic<int>> hits(1000);
+  gengap::core::parallel_for(1000, 2, [&](std::uint32_t i) { ++hits[i]; }, {});
+  for (auto& h : hits) REQUIRE(h.load() == 1);
+
+  REQUIRE_THROWS_WITH(gengap::core::parallel_for(100, 2, [](std::uint32_t i) { if (i == 7) throw std::runtime_error("item 7"); }, {}),
+                      "item 7");
+
+  // A caller that asks to stop (its progress throws) gets its exception once the items under way end;
+  // no further item starts.
+  struct Stop {};
+  std::atomic<int> started{0};
+  const auto t0 = std::chrono::steady_clock::now();
+  REQUIRE_THROWS_AS(gengap::core::parallel_for(
+                        10000, 2,
+                        [&](std::uint32_t) {
+                          ++started;
+                          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                        },
+                        [](double) { throw Stop{}; }),
+                    Stop);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  CHECK(started.load() < 100);  // 10000 items of 20 ms would take 100 s on 2 threads
+  CHECK(seconds < 10);
 }

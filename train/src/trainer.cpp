@@ -226,7 +226,7 @@ torch::nn::Sequential run_model(const TrainConfig& cfg, const Dataset& train_set
   return build_model(cfg, train_set, test_set, device, cfg.dtype == "float64" ? torch::kDouble : torch::kFloat);
 }
 
-TrainSummary train(const TrainConfig& cfg) {
+TrainSummary train(const TrainConfig& cfg, const std::function<void(int64_t, int64_t)>& on_update) {
   cfg.validate();
   const auto t_start = std::chrono::steady_clock::now();
   const torch::Device dev = select_device(cfg);
@@ -420,6 +420,7 @@ TrainSummary train(const TrainConfig& cfg) {
                      static_cast<long long>(epoch + 1), static_cast<long long>(it), static_cast<long long>(total_it), lv, last_lr,
                      rate * static_cast<double>(cfg.batch_size), static_cast<double>(total_it - it) / std::max(rate, 1e-9));
       }
+      if (on_update) on_update(it, total_it);
     }
     epoch_loss = n_batches > 0 ? loss_sum / static_cast<double>(n_batches) : 0;
     if (comm) {

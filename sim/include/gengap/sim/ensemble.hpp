@@ -48,7 +48,9 @@ struct EnsembleConfig {
   std::vector<double> quantile_levels{0.05, 0.25, 0.5, 0.75, 0.95};  ///< levels in (0,1) of x; empty: none
   bool keep_positions = false;             ///< keep every walker's position at the last time
   SimdPath simd = SimdPath::kAuto;         ///< inner-loop instruction set (results do not depend on it)
-  /// Called on the calling thread about 5 times a second with the fraction of steps done.
+  /// Called on the calling thread about 5 times a second with the fraction of steps done. An
+  /// exception it throws stops the run (the walkers stop within one stretch of steps, at most a
+  /// window's width) and is rethrown by run_ensemble(): how a caller cancels (e.g. Ctrl-C in Python).
   std::function<void(double)> progress;
 };
 

@@ -99,7 +99,9 @@ struct ExactEnsembleConfig {
   int octaves = 58;                 ///< t_max = 2^octaves
   int per_octave = 4;               ///< see ExactOptions
   unsigned threads = 0;             ///< environments in parallel; 0 = all hardware threads
-  std::function<void(double)> progress;  ///< fraction of environments done, on the calling thread
+  /// Fraction of environments done, on the calling thread; an exception it throws stops the run
+  /// once the environments being solved are done, and is rethrown (core::parallel_for).
+  std::function<void(double)> progress;
 };
 
 /// What run_exact_ensemble() measured.

@@ -69,7 +69,9 @@ struct LatticeWalkConfig {
   double temperature = 1.0;           ///< T > 0
   std::vector<std::uint64_t> times;   ///< recording times (steps), increasing, 1 ... 2^40
   unsigned threads = 0;               ///< 0 = all hardware threads; results do not depend on it
-  std::function<void(double)> progress;  ///< fraction of environments done, on the calling thread
+  /// Fraction of environments done, on the calling thread; an exception it throws stops the run
+  /// once the environments being walked are done, and is rethrown (core::parallel_for).
+  std::function<void(double)> progress;
 };
 
 /// What run_lattice_walk() measured.

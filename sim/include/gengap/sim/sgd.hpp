@@ -33,7 +33,8 @@ struct SgdConfig {
   std::vector<std::uint64_t> times;  ///< recording times (steps), increasing, >= 1
   std::uint64_t seed = 1;         ///< seeds the noise (the landscapes have their own seed)
   unsigned threads = 0;           ///< worker threads; 0 = all hardware threads
-  /// Called on the calling thread about 5 times a second with the fraction of steps done.
+  /// Called on the calling thread about 5 times a second with the fraction of steps done. An
+  /// exception it throws stops the run (within 256 steps) and is rethrown by run_sgd().
   std::function<void(double)> progress;
 };
 

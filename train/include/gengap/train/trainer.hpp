@@ -136,6 +136,10 @@ torch::nn::Sequential run_model(const TrainConfig& cfg, const Dataset& train_set
 /// take their slice of each global batch (the global order is the single-process order for the same
 /// seed), average gradients by all-reduce before clipping and the step, and rank 0 alone evaluates and
 /// writes files; a worker that stops makes the others fail with DistributedError within dist_timeout.
-TrainSummary train(const TrainConfig& config);
+/// `on_update(updates done, updates planned)` is called on the calling thread after every update. An
+/// exception it throws stops training there and is rethrown (how a caller cancels, e.g. Ctrl-C in
+/// Python): every file on disk is complete as last written (atomically, at the end of the last finished
+/// epoch: resume continues from there), and summary.json is not written.
+TrainSummary train(const TrainConfig& config, const std::function<void(int64_t, int64_t)>& on_update = {});
 
 }  // namespace gengap::train
