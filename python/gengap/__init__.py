@@ -25,24 +25,19 @@ import inspect as _inspect
 
 import numpy as _np
 
+import functools as _functools
+
 from . import _sim
 from ._sim import (
     KESTEN_MEAN_ABS,
     KESTEN_SECOND_MOMENT,
     FourierField,
     LatticeField,
-    bootstrap_fits,
-    compare_distance_models,
-    compare_models,
-    curve_overlap,
-    decide_log_time,
     kesten_abs_moment,
     kesten_cdf,
     kesten_pdf,
-    landscape,
     log_times,
     mfpt,
-    mfpt_monte_carlo,
     predicted_distance_exponent,
     predicted_msd_exponent,
     read_csv,
@@ -85,6 +80,25 @@ def _wrap(value):
     if isinstance(value, list):
         return [_wrap(v) for v in value]
     return value
+
+
+def _returns_result(f):
+    """f (a function of _sim returning dicts) with its dicts as Results."""
+
+    @_functools.wraps(f)
+    def g(*args, **kwargs):
+        return _wrap(f(*args, **kwargs))
+
+    return g
+
+
+landscape = _returns_result(_sim.landscape)
+mfpt_monte_carlo = _returns_result(_sim.mfpt_monte_carlo)
+compare_models = _returns_result(_sim.compare_models)
+compare_distance_models = _returns_result(_sim.compare_distance_models)
+bootstrap_fits = _returns_result(_sim.bootstrap_fits)
+decide_log_time = _returns_result(_sim.decide_log_time)
+curve_overlap = _returns_result(_sim.curve_overlap)
 
 
 def _plain(value):

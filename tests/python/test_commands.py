@@ -119,6 +119,22 @@ class Errors(unittest.TestCase):
             gengap.fit([2, 3, 4, 5], [1, 2, 3, 4], csv="x.csv")
 
 
+class Example(unittest.TestCase):
+    def test_the_documented_example_runs(self):
+        import subprocess
+        import sys
+        script = os.path.join(os.path.dirname(__file__), "..", "..", "python", "examples", "sinai_kesten.py")
+        proc = subprocess.run([sys.executable, script, "--quick"], capture_output=True, text=True, cwd=scratch("example"))
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("Kesten: 61/45 = 1.3556", proc.stdout)
+        self.assertIn("by hand: sigma^4 A^4 = ", proc.stdout)
+        # The CLI's fit section and the fit by hand on the arrays give the same number.
+        lines = proc.stdout.splitlines()
+        cli = [l for l in lines if l.startswith("sigma^4 A^4 = ")][0].split()[3].rstrip(",")
+        hand = [l for l in lines if l.startswith("by hand:")][0].split()[5].rstrip(",")
+        self.assertEqual(cli, hand)
+
+
 class Defaults(unittest.TestCase):
     def test_signatures_carry_the_cli_defaults(self):
         import inspect
