@@ -148,6 +148,14 @@ class Fields(unittest.TestCase):
             fd = (f.evaluate(w + e)[0] - f.evaluate(w - e)[0]) / (2 * h)
             np.testing.assert_allclose(grads[:, k], fd, rtol=1e-5, atol=1e-7)
         self.assertEqual(f.wavevectors.shape, (64, 5))
+        self.assertEqual(f.dim, 5)
+        self.assertEqual(f.structure_function(0.0), 0.0)
+        self.assertAlmostEqual(f.structure_function(1e9), f.saturation, places=9)  # saturates far out
+        # sum_j a_j^2 (1 - exp(-kappa_j^2 r^2 / (2D))) from the modes themselves: an independent evaluation.
+        r = 3.0
+        mine = float(np.sum(f.amplitudes ** 2 * (1 - np.exp(-f.frequencies ** 2 * r * r / (2 * 5)))))
+        self.assertAlmostEqual(f.structure_function(r), mine, places=10)
+        self.assertTrue(np.all((f.phases >= 0) & (f.phases <= 2 * np.pi)))
         self.assertAlmostEqual(f.saturation, float(np.sum(f.amplitudes ** 2)), places=10)
         with self.assertRaisesRegex(ValueError, "coordinates"):
             f.evaluate(np.zeros(4))
