@@ -28,20 +28,8 @@ py::object run_train(const py::dict& config, const py::object& progress) {
       hook.report(total > 0 ? static_cast<double>(it) / static_cast<double>(total) : 1.0);
     });
   }
-  const nlohmann::json j = {{"iterations", s.iterations},
-                            {"epochs", s.epochs},
-                            {"final_train_loss", s.final_train_loss},
-                            {"train_accuracy", s.train_accuracy},
-                            {"train_loss", s.train_loss},
-                            {"test_accuracy", s.test_accuracy},
-                            {"test_loss", s.test_loss},
-                            {"final_distance", s.final_distance},
-                            {"seconds", s.seconds},
-                            {"device", s.device},
-                            {"world_size", s.world_size},
-                            {"step_seconds", s.step_seconds},
-                            {"allreduce_seconds", s.allreduce_seconds},
-                            {"out_dir", c.out_dir}};
+  nlohmann::json j = train::summary_json(s, c.batch_size);  // what summary.json holds
+  j["out_dir"] = c.out_dir;
   return from_json(j);
 }
 

@@ -486,7 +486,13 @@ TrainSummary train(const TrainConfig& cfg, const std::function<void(int64_t, int
 namespace {
 
 void write_summary(const fs::path& file, const TrainSummary& s, int64_t batch_size) {
-  const json sj = {{"iterations", s.iterations},
+  write_atomic(file, summary_json(s, batch_size).dump(2) + "\n");
+}
+
+}  // namespace
+
+nlohmann::json summary_json(const TrainSummary& s, int64_t batch_size) {
+  return {{"iterations", s.iterations},
                    {"epochs", s.epochs},
                    {"final_train_loss", s.final_train_loss},
                    {"train_accuracy", s.train_accuracy},
@@ -500,9 +506,6 @@ void write_summary(const fs::path& file, const TrainSummary& s, int64_t batch_si
                    {"step_seconds", s.step_seconds},
                    {"allreduce_seconds", s.allreduce_seconds},
                    {"samples_per_second", s.step_seconds > 0 ? static_cast<double>(batch_size) / s.step_seconds : 0.0}};
-  write_atomic(file, sj.dump(2) + "\n");
 }
-
-}  // namespace
 
 }  // namespace gengap::train

@@ -111,6 +111,9 @@ struct TrainSummary {
   double allreduce_seconds = 0;  ///< of which: mean time waiting for the gradient all-reduce after backward
 };
 
+/// The summary as summary.json holds it (every field, and samples_per_second = batch_size / step_seconds).
+nlohmann::json summary_json(const TrainSummary& s, int64_t batch_size);
+
 /// The training and test sets of a config as train() sees them: loaded (subsets applied), checked
 /// against each other, normalized by the training set's channel statistics, in the config's dtype.
 /// The probe sets are their first probe_size samples. @throws DataError / core::InvalidArgument
