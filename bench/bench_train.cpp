@@ -10,6 +10,7 @@
 #include <torch/nn/functional/loss.h>
 #include <torch/optim/sgd.h>
 
+#include "gengap/core/blas.hpp"
 #include "gengap/core/memory.hpp"
 #include "gengap/train/ghost_batch_norm.hpp"
 #include "gengap/train/models.hpp"
@@ -50,12 +51,20 @@ void BM_BatchNorm1d_4096x512(benchmark::State& s) { run(s, torch::nn::BatchNorm1
 void BM_GhostBatchNorm1d_4096x512_g128(benchmark::State& s) {
   run(s, GhostBatchNorm1d(GhostBatchNormOptions(512).ghost_batch_size(128)), {4096, 512});
 }
+// The shape of the diffusion check's smallest batch (B = B_s = 32: one ghost batch), where each
+// layer's fixed cost per call, not its passes over the data, decides.
+void BM_BatchNorm1d_32x512(benchmark::State& s) { run(s, torch::nn::BatchNorm1d(512), {32, 512}); }
+void BM_GhostBatchNorm1d_32x512_g32(benchmark::State& s) {
+  run(s, GhostBatchNorm1d(GhostBatchNormOptions(512).ghost_batch_size(32)), {32, 512});
+}
 void BM_BatchNorm2d_1024x32x16x16(benchmark::State& s) { run(s, torch::nn::BatchNorm2d(32), {1024, 32, 16, 16}); }
 void BM_GhostBatchNorm2d_1024x32x16x16_g128(benchmark::State& s) {
   run(s, GhostBatchNorm2d(GhostBatchNormOptions(32).ghost_batch_size(128)), {1024, 32, 16, 16});
 }
 BENCHMARK(BM_BatchNorm1d_4096x512)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_GhostBatchNorm1d_4096x512_g128)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_BatchNorm1d_32x512)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_GhostBatchNorm1d_32x512_g32)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_BatchNorm2d_1024x32x16x16)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_GhostBatchNorm2d_1024x32x16x16_g128)->Unit(benchmark::kMillisecond)->UseRealTime();
 
@@ -137,6 +146,10 @@ int main(int argc, char** argv) {
   const char* dflt = std::getenv("GENGAP_BENCH_DEFAULT_MALLOC");
   const bool kept = (dflt == nullptr || std::string(dflt) != "1") && gengap::core::keep_freed_memory();
   benchmark::AddCustomContext("keep_freed_memory", kept ? "yes" : "no");
+  // The BLAS kernels the products run on (OpenBLAS's choice, or OPENBLAS_CORETYPE's): a record from
+  // a machine that runs other kernels is not comparable (docs/pages/performance.md).
+  const std::string blas = gengap::core::blas_kernel_name();
+  benchmark::AddCustomContext("blas_kernels", blas.empty() ? "not OpenBLAS" : blas);
   if (device().is_cuda()) {
     benchmark::RegisterBenchmark("BM_ResNet44Step_B4096_GBN128", BM_ResNet44Step_B4096_GBN128)
         ->Unit(benchmark::kMillisecond)

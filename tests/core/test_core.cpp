@@ -1,5 +1,6 @@
 // gengap::core: one-line printable errors, strict JSON, atomic files that survive a full disk, CSV,
 // memory estimates.
+#include <dlfcn.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -15,9 +16,11 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <cctype>
 
 #include <catch2/catch.hpp>
 
+#include "gengap/core/blas.hpp"
 #include "gengap/core/error.hpp"
 #include "gengap/core/io.hpp"
 #include "gengap/core/json.hpp"
@@ -213,4 +216,30 @@ TEST_CASE("parallel_for: every item once, the first error rethrown, a throwing p
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   CHECK(started.load() < 100);  // 10000 items of 20 ms would take 100 s on 2 threads
   CHECK(seconds < 10);
+}
+
+TEST_CASE("blas_kernel_name: empty without OpenBLAS, OpenBLAS's own answer once one is loaded privately", "[core][blas]") {
+  // core_tests links no BLAS: nothing to name.
+  CHECK(gengap::core::blas_kernel_name().empty());
+  // Loaded as Python loads an extension's dependencies (RTLD_LOCAL: outside the global scope).
+  void* h = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_LOCAL);
+  if (h == nullptr) {
+    WARN("no libopenblas.so.0 on this machine: only the empty case checked");
+    return;
+  }
+  using CoreName = const char* (*)();
+  const auto own = reinterpret_cast<CoreName>(dlsym(h, "openblas_get_corename"));  // NOLINT
+  REQUIRE(own != nullptr);
+  const std::string name = gengap::core::blas_kernel_name();
+  CHECK(name == own());
+  CHECK_FALSE(name.empty());
+  if (const char* env = std::getenv("OPENBLAS_CORETYPE"); env != nullptr && *env != '\0') {
+    // OpenBLAS follows the variable: the name is the variable's family, up to case.
+    auto lower = [](std::string v) {
+      for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      return v;
+    };
+    CHECK(lower(name) == lower(env));
+  }
+  dlclose(h);
 }

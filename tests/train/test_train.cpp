@@ -15,6 +15,7 @@
 #include <torch/optim/sgd.h>
 #include <torch/serialize.h>
 
+#include "gengap/core/blas.hpp"
 #include "gengap/core/io.hpp"
 #include "gengap/train/checkpoint.hpp"
 #include "gengap/train/data.hpp"
@@ -357,6 +358,11 @@ TEST_CASE("a tiny run on synthetic data learns and writes its files", "[trainer]
   CHECK(s.test_accuracy > 0.5);  // 10 classes: chance is 0.1
   for (const char* f : {"config.json", "metrics.jsonl", "metrics.csv", "distance.csv", "distance_layers.jsonl", "checkpoint.pt", "summary.json"})
     CHECK(fs::exists(fs::path(c.out_dir) / f));
+  // The BLAS kernels the CPU products ran on are recorded (the Debian LibTorch runs on OpenBLAS).
+  std::ifstream sj(fs::path(c.out_dir) / "summary.json");
+  const auto summary = nlohmann::json::parse(sj);
+  CHECK(summary.at("blas").get<std::string>() == s.blas);
+  CHECK(s.blas == gengap::core::blas_kernel_name());
   std::ifstream in(fs::path(c.out_dir) / "distance.csv");
   std::string line;
   int rows = -1;

@@ -170,54 +170,129 @@ void cpu_affine(const T* x, const T* dy, T* out, int64_t G, int64_t P, int64_t C
   });
 }
 
-bool use_cpu_kernels(const torch::Tensor& x) {
-  return x.device().is_cpu() && (x.scalar_type() == torch::kFloat || x.scalar_type() == torch::kDouble);
-}
-
-torch::Tensor weight_or_ones(const torch::Tensor& w, int64_t c) {
-  return w.defined() ? w.detach().to(torch::kDouble) : torch::ones({c}, torch::kDouble);
+// The CPU kernels take float or double on the CPU, weight and bias (when given) contiguous and of the input's type.
+bool use_cpu_kernels(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
+  auto fits = [&x](const torch::Tensor& p) {
+    return !p.defined() || (p.device().is_cpu() && p.scalar_type() == x.scalar_type() && p.is_contiguous());
+  };
+  return x.device().is_cpu() && (x.scalar_type() == torch::kFloat || x.scalar_type() == torch::kDouble) && fits(weight) && fits(bias);
 }
 
 // Batch normalization of `groups` ghost batches at once, with a hand-written backward: the input
 // [groups * per, C, *] is viewed (no copy) as [groups, per, C, S] and reduced over dims 1 and 3.
 // Outputs: y, and the per-ghost mean and unbiased variance [groups, C] (not differentiable).
 struct GhostNormFunction : public torch::autograd::Function<GhostNormFunction> {
+  // The CPU path: three passes over the data (statistics, output; in backward the two gradient sums,
+  // dx) and everything on [G, C] in plain loops in double, no LibTorch operator in between: with
+  // ghost batches of 32 those small operators (about 40 per layer and step) cost more than the passes.
+  // Saved for backward: x4, and [2, G, C] doubles holding the mean and 1/sqrt(var + eps).
+  static variable_list cpu_forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& weight,
+                                   const torch::Tensor& bias, int64_t G, int64_t P, int64_t C, int64_t S, double eps) {
+    const torch::Tensor x4 = x.view({G, P, C, S});
+    const double n = static_cast<double>(P * S);
+    const auto dbl = torch::TensorOptions().dtype(torch::kDouble);
+    torch::Tensor saved = torch::empty({2, G, C}, dbl);        // mean, invstd
+    torch::Tensor coef = torch::empty({3, G, C}, dbl);         // scale, shift, and the sum of squares first
+    torch::Tensor y = torch::empty_like(x);
+    torch::Tensor stats = torch::empty({2, G, C}, x.options());  // the ghost batches' mean and unbiased variance
+    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "ghost_bn_forward", [&] {
+      double* mean = saved.data_ptr<double>();
+      double* invstd = mean + G * C;
+      double* scale = coef.data_ptr<double>();
+      double* shift = scale + G * C;
+      double* sq = shift + G * C;
+      const scalar_t* xp = x.data_ptr<scalar_t>();
+      cpu_sums<scalar_t>(xp, xp, G, P, C, S, mean, sq);
+      const scalar_t* w = weight.defined() ? weight.data_ptr<scalar_t>() : nullptr;
+      const scalar_t* b = bias.defined() ? bias.data_ptr<scalar_t>() : nullptr;
+      scalar_t* smean = stats.data_ptr<scalar_t>();
+      scalar_t* svar = smean + G * C;
+      for (int64_t g = 0; g < G; ++g) {
+        for (int64_t c = 0; c < C; ++c) {
+          const int64_t i = g * C + c;
+          const double m = mean[i] / n;
+          const double v = std::max(sq[i] / n - m * m, 0.0);
+          const double is = 1.0 / std::sqrt(v + eps);
+          mean[i] = m;
+          invstd[i] = is;
+          scale[i] = is * (w ? static_cast<double>(w[c]) : 1.0);
+          shift[i] = (b ? static_cast<double>(b[c]) : 0.0) - m * scale[i];
+          smean[i] = static_cast<scalar_t>(m);
+          svar[i] = static_cast<scalar_t>(n > 1 ? v * (n / (n - 1)) : v);
+        }
+      }
+      cpu_affine<scalar_t>(xp, nullptr, y.data_ptr<scalar_t>(), G, P, C, S, scale, nullptr, shift);
+    });
+    ctx->save_for_backward({x4, saved, weight});
+    ctx->saved_data["cpu"] = true;
+    ctx->saved_data["has_bias"] = bias.defined();
+    torch::Tensor stats_mean = stats[0], stats_var = stats[1];
+    ctx->mark_non_differentiable({stats_mean, stats_var});
+    return {y, stats_mean, stats_var};
+  }
+
+  static variable_list cpu_backward(AutogradContext* ctx, const variable_list& grads) {
+    const auto saved = ctx->get_saved_variables();
+    const torch::Tensor& x4 = saved[0];
+    const torch::Tensor& st = saved[1];
+    const torch::Tensor& weight = saved[2];
+    const bool has_bias = ctx->saved_data["has_bias"].toBool();
+    const int64_t G = x4.size(0), P = x4.size(1), C = x4.size(2), S = x4.size(3);
+    const double n = static_cast<double>(P * S);
+    const torch::Tensor dy = grads[0].contiguous().view(x4.sizes());
+    const auto dbl = torch::TensorOptions().dtype(torch::kDouble);
+    torch::Tensor work = torch::empty({5, G, C}, dbl);  // sum dy, sum dy x, then wi, b, a
+    torch::Tensor dx = torch::empty_like(x4);
+    torch::Tensor dw = weight.defined() ? torch::empty({C}, weight.options()) : torch::Tensor();
+    torch::Tensor db = has_bias ? torch::empty({C}, weight.defined() ? weight.options() : x4.options()) : torch::Tensor();
+    AT_DISPATCH_FLOATING_TYPES(x4.scalar_type(), "ghost_bn_backward", [&] {
+      const double* mean = st.data_ptr<double>();
+      const double* invstd = mean + G * C;
+      double* sdy = work.data_ptr<double>();
+      double* sdyx = sdy + G * C;
+      double* wi = sdyx + G * C;
+      double* bx = wi + G * C;
+      double* a0 = bx + G * C;
+      const scalar_t* xp = x4.data_ptr<scalar_t>();
+      const scalar_t* dyp = dy.data_ptr<scalar_t>();
+      cpu_sums<scalar_t>(dyp, xp, G, P, C, S, sdy, sdyx);
+      const scalar_t* w = weight.defined() ? weight.data_ptr<scalar_t>() : nullptr;
+      for (int64_t c = 0; c < C; ++c) {
+        double sum_w = 0, sum_b = 0;  // dL/dweight[c] = sum over ghosts of sum dy xhat; dL/dbias[c] = sum dy
+        for (int64_t g = 0; g < G; ++g) {
+          const int64_t i = g * C + c;
+          const double dyxhat = invstd[i] * (sdyx[i] - mean[i] * sdy[i]);
+          // dx = wi (dy - sum_dy/n - xhat sum_dy_xhat/n) = wi dy + b x + a, with xhat = (x - mean) invstd.
+          wi[i] = invstd[i] * (w ? static_cast<double>(w[c]) : 1.0);
+          bx[i] = -wi[i] * invstd[i] * dyxhat / n;
+          a0[i] = -wi[i] * sdy[i] / n - bx[i] * mean[i];
+          sum_w += dyxhat;
+          sum_b += sdy[i];
+        }
+        if (w) dw.data_ptr<scalar_t>()[c] = static_cast<scalar_t>(sum_w);
+        if (has_bias) db.data_ptr<scalar_t>()[c] = static_cast<scalar_t>(sum_b);
+      }
+      cpu_affine<scalar_t>(xp, dyp, dx.data_ptr<scalar_t>(), G, P, C, S, bx, wi, a0);
+    });
+    return {dx.view(grads[0].sizes()), dw, db, torch::Tensor(), torch::Tensor()};
+  }
+
   static variable_list forward(AutogradContext* ctx, const torch::Tensor& input, const torch::Tensor& weight,
                                const torch::Tensor& bias, int64_t groups, double eps) {
     const torch::Tensor x = input.contiguous();
     const int64_t c = x.size(1), per = x.size(0) / groups;
     const int64_t s = x.numel() / std::max<int64_t>(1, x.size(0) * c);
+    if (use_cpu_kernels(x, weight, bias)) return cpu_forward(ctx, x, weight, bias, groups, per, c, s, eps);
+    // Other devices: ATen's operators.
     const torch::Tensor x4 = x.view({groups, per, c, s});
     const double n = static_cast<double>(per * s);
-    torch::Tensor mean, var, invstd, y;
-    if (use_cpu_kernels(x)) {
-      const auto dbl = torch::TensorOptions().dtype(torch::kDouble);
-      mean = torch::empty({groups, 1, c, 1}, dbl);
-      var = torch::empty({groups, 1, c, 1}, dbl);
-      AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "ghost_bn_stats", [&] {
-        cpu_sums<scalar_t>(x.data_ptr<scalar_t>(), x.data_ptr<scalar_t>(), groups, per, c, s, mean.data_ptr<double>(),
-                           var.data_ptr<double>());
-      });
-      mean.div_(n);
-      var.div_(n).sub_(mean * mean).clamp_min_(0.0);
-      invstd = (var + eps).rsqrt();
-      const torch::Tensor scale = (invstd * weight_or_ones(weight, c).view({1, 1, c, 1})).contiguous();
-      torch::Tensor shift = -mean * scale;
-      if (bias.defined()) shift = shift + bias.detach().to(torch::kDouble).view({1, 1, c, 1});
-      shift = shift.contiguous();
-      y = torch::empty_like(x);
-      AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "ghost_bn_forward", [&] {
-        cpu_affine<scalar_t>(x.data_ptr<scalar_t>(), nullptr, y.data_ptr<scalar_t>(), groups, per, c, s,
-                             scale.data_ptr<double>(), nullptr, shift.data_ptr<double>());
-      });
-    } else {
-      std::tie(var, mean) = torch::var_mean(x4, {1, 3}, /*unbiased=*/false, /*keepdim=*/true);
-      invstd = (var + eps).rsqrt();
-      const torch::Tensor scale = weight.defined() ? invstd * weight.view({1, 1, c, 1}) : invstd;
-      torch::Tensor shift = -mean * scale;
-      if (bias.defined()) shift = shift + bias.view({1, 1, c, 1});
-      y = torch::addcmul(shift, x4, scale).view(x.sizes());
-    }
+    torch::Tensor mean, var;
+    std::tie(var, mean) = torch::var_mean(x4, {1, 3}, /*unbiased=*/false, /*keepdim=*/true);
+    const torch::Tensor invstd = (var + eps).rsqrt();
+    const torch::Tensor scale = weight.defined() ? invstd * weight.view({1, 1, c, 1}) : invstd;
+    torch::Tensor shift = -mean * scale;
+    if (bias.defined()) shift = shift + bias.view({1, 1, c, 1});
+    const torch::Tensor y = torch::addcmul(shift, x4, scale).view(x.sizes());
     ctx->save_for_backward({x4, mean, invstd, weight});
     ctx->saved_data["has_bias"] = bias.defined();
     torch::Tensor unbiased = n > 1 ? var * (n / (n - 1)) : var;
@@ -227,44 +302,24 @@ struct GhostNormFunction : public torch::autograd::Function<GhostNormFunction> {
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    if (ctx->saved_data.count("cpu") != 0) return cpu_backward(ctx, grads);
     const auto saved = ctx->get_saved_variables();
     const torch::Tensor& x4 = saved[0];
     const torch::Tensor& mean = saved[1];
     const torch::Tensor& invstd = saved[2];
     const torch::Tensor& weight = saved[3];
-    const int64_t G = x4.size(0), P = x4.size(1), c = x4.size(2), S = x4.size(3);
+    const int64_t P = x4.size(1), c = x4.size(2), S = x4.size(3);
     const double n = static_cast<double>(P * S);
     const torch::Tensor dy = grads[0].contiguous().view(x4.sizes());
-    torch::Tensor sum_dy, sum_dy_x;
-    if (use_cpu_kernels(x4)) {
-      sum_dy = torch::empty({G, 1, c, 1}, torch::kDouble);
-      sum_dy_x = torch::empty({G, 1, c, 1}, torch::kDouble);
-      AT_DISPATCH_FLOATING_TYPES(x4.scalar_type(), "ghost_bn_grad_sums", [&] {
-        cpu_sums<scalar_t>(dy.data_ptr<scalar_t>(), x4.data_ptr<scalar_t>(), G, P, c, S, sum_dy.data_ptr<double>(),
-                           sum_dy_x.data_ptr<double>());
-      });
-    } else {
-      sum_dy = dy.sum({1, 3}, /*keepdim=*/true);
-      sum_dy_x = (dy * x4).sum({1, 3}, /*keepdim=*/true);
-    }
+    const torch::Tensor sum_dy = dy.sum({1, 3}, /*keepdim=*/true);
+    const torch::Tensor sum_dy_x = (dy * x4).sum({1, 3}, /*keepdim=*/true);
     const torch::Tensor sum_dy_xhat = invstd * (sum_dy_x - mean * sum_dy);
     const torch::Tensor w = weight.defined() ? weight.to(invstd.scalar_type()).view({1, 1, c, 1}) : torch::Tensor();
     const torch::Tensor wi = w.defined() ? invstd * w : invstd;
     // dx = wi (dy - sum_dy/n - xhat sum_dy_xhat/n) = wi dy + b x + a, with xhat = (x - mean) invstd.
     const torch::Tensor b = -wi * invstd * sum_dy_xhat / n;
     const torch::Tensor a = -wi * sum_dy / n - b * mean;
-    torch::Tensor dx;
-    if (use_cpu_kernels(x4)) {
-      dx = torch::empty_like(x4);
-      const torch::Tensor bc = b.contiguous(), ac = a.contiguous(), wc = wi.contiguous();
-      AT_DISPATCH_FLOATING_TYPES(x4.scalar_type(), "ghost_bn_backward", [&] {
-        cpu_affine<scalar_t>(x4.data_ptr<scalar_t>(), dy.data_ptr<scalar_t>(), dx.data_ptr<scalar_t>(), G, P, c, S,
-                             bc.data_ptr<double>(), wc.data_ptr<double>(), ac.data_ptr<double>());
-      });
-    } else {
-      dx = torch::addcmul(torch::addcmul(a, x4, b), dy, wi);
-    }
-    dx = dx.view(grads[0].sizes());
+    const torch::Tensor dx = torch::addcmul(torch::addcmul(a, x4, b), dy, wi).view(grads[0].sizes());
     torch::Tensor dw, db;
     if (weight.defined()) dw = sum_dy_xhat.sum({0, 1, 3}).to(weight.scalar_type());
     if (ctx->saved_data["has_bias"].toBool()) db = sum_dy.sum({0, 1, 3}).to(weight.defined() ? weight.scalar_type() : x4.scalar_type());
@@ -310,8 +365,6 @@ torch::Tensor GhostBatchNormImplBase<D, Derived>::forward(const torch::Tensor& i
   }
   if (track) {
     torch::NoGradGuard no_grad;
-    const torch::Tensor means = parts.size() == 1 ? parts[0].mean : torch::cat({parts[0].mean, parts[1].mean});
-    const torch::Tensor vars = parts.size() == 1 ? parts[0].var : torch::cat({parts[0].var, parts[1].var});
     // Sequential BatchNorm steps in closed form: weights m (1-m)^(k-1-i) for ghost i, (1-m)^k for the old value.
     std::vector<double> w(static_cast<std::size_t>(k));
     double keep = 1;
@@ -321,9 +374,40 @@ torch::Tensor GhostBatchNormImplBase<D, Derived>::forward(const torch::Tensor& i
       w[static_cast<std::size_t>(i)] = m * keep;
       keep *= 1 - m;
     }
-    const torch::Tensor wt = torch::tensor(w, torch::dtype(torch::kDouble)).to(means.options()).unsqueeze(1);
-    running_mean.mul_(keep).add_((wt * means).sum(0).to(running_mean.dtype()));
-    running_var.mul_(keep).add_((wt * vars).sum(0).to(running_var.dtype()));
+    const auto plain = [this](const torch::Tensor& t) {
+      return t.device().is_cpu() && t.is_contiguous() && t.scalar_type() == running_mean.scalar_type();
+    };
+    bool cpu = plain(running_mean) && plain(running_var) &&
+               (running_mean.scalar_type() == torch::kFloat || running_mean.scalar_type() == torch::kDouble);
+    for (const GhostOut& p : parts) cpu = cpu && plain(p.mean) && plain(p.var);
+    if (cpu) {
+      // In double, in one loop: no small operators (see GhostNormFunction::cpu_forward).
+      const int64_t C = running_mean.numel();
+      AT_DISPATCH_FLOATING_TYPES(running_mean.scalar_type(), "ghost_bn_running_stats", [&] {
+        scalar_t* rm = running_mean.data_ptr<scalar_t>();
+        scalar_t* rv = running_var.data_ptr<scalar_t>();
+        for (int64_t c = 0; c < C; ++c) {
+          double m = keep * static_cast<double>(rm[c]), v = keep * static_cast<double>(rv[c]);
+          std::size_t i = 0;
+          for (const GhostOut& p : parts) {
+            const scalar_t* pm = p.mean.data_ptr<scalar_t>();
+            const scalar_t* pv = p.var.data_ptr<scalar_t>();
+            for (int64_t r = 0; r < p.mean.size(0); ++r, ++i) {
+              m += w[i] * static_cast<double>(pm[r * C + c]);
+              v += w[i] * static_cast<double>(pv[r * C + c]);
+            }
+          }
+          rm[c] = static_cast<scalar_t>(m);
+          rv[c] = static_cast<scalar_t>(v);
+        }
+      });
+    } else {
+      const torch::Tensor means = parts.size() == 1 ? parts[0].mean : torch::cat({parts[0].mean, parts[1].mean});
+      const torch::Tensor vars = parts.size() == 1 ? parts[0].var : torch::cat({parts[0].var, parts[1].var});
+      const torch::Tensor wt = torch::tensor(w, torch::dtype(torch::kDouble)).to(means.options()).unsqueeze(1);
+      running_mean.mul_(keep).add_((wt * means).sum(0).to(running_mean.dtype()));
+      running_var.mul_(keep).add_((wt * vars).sum(0).to(running_var.dtype()));
+    }
     num_batches_tracked.add_(k);
   }
   return parts.size() == 1 ? parts[0].y : torch::cat({parts[0].y, parts[1].y}, 0);

@@ -25,6 +25,7 @@
 #include <torch/optim/sgd.h>
 #include <torch/serialize.h>
 
+#include "gengap/core/blas.hpp"
 #include "gengap/core/error.hpp"
 #include "gengap/core/io.hpp"
 #include "gengap/core/json.hpp"
@@ -473,6 +474,7 @@ TrainSummary train(const TrainConfig& cfg, const std::function<void(int64_t, int
   s.final_distance = dist.total(*model);
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   s.device = dev.str();
+  if (dev.is_cpu()) s.blas = core::blas_kernel_name();
   s.world_size = cfg.world_size;
   const double steps_here = static_cast<double>(std::max<int64_t>(1, it - it_at_start));
   s.step_seconds = step_time / steps_here;
@@ -505,6 +507,7 @@ nlohmann::json summary_json(const TrainSummary& s, int64_t batch_size) {
                    {"world_size", s.world_size},
                    {"step_seconds", s.step_seconds},
                    {"allreduce_seconds", s.allreduce_seconds},
+                   {"blas", s.blas},
                    {"samples_per_second", s.step_seconds > 0 ? static_cast<double>(batch_size) / s.step_seconds : 0.0}};
 }
 

@@ -109,6 +109,7 @@ struct TrainSummary {
   int world_size = 1;            ///< workers that trained together
   double step_seconds = 0;       ///< mean wall time of one update in this invocation (data wait excluded)
   double allreduce_seconds = 0;  ///< of which: mean time waiting for the gradient all-reduce after backward
+  std::string blas;              ///< the CPU BLAS kernels the products ran on (OpenBLAS's family, core::blas_kernel_name()); empty on a GPU or without OpenBLAS
 };
 
 /// The summary as summary.json holds it (every field, and samples_per_second = batch_size / step_seconds).
