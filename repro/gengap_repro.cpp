@@ -53,19 +53,28 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 
 int main(int argc, char** argv) {
   gengap::core::keep_freed_memory();  // reuse freed tensors' memory (no page-fault storm per step)
+  // A worker process of --jobs (started by this program, not by hand): trains one run and exits.
+  if (argc == 3 && std::string(argv[1]) == "--train-worker") return repro::train_worker(argv[2]);
   CLI::App app{"gengap-repro: run the reproduction's experiments and write the verdict table"};
   std::string profile = "default", out_dir = "repro-out", summary_path, data_root;
   std::vector<std::string> configs;
   bool force = false;
+  int jobs = 0;
   app.add_option("--profile", profile, "quick | default | paper")->capture_default_str();
   app.add_option("--out", out_dir, "folder for results (JSON, CSV) and summary.md")->capture_default_str();
   app.add_option("--summary", summary_path, "also copy summary.md here");
   app.add_option("--data-root", data_root, "folder holding cifar-10-batches-bin/ and cifar-100-binary/ (CIFAR experiments)");
   app.add_option("configs", configs, "experiment configs (JSON)")->required();
   app.add_flag("--force", force, "rerun finished experiments");
+  app.add_option("--jobs", jobs,
+                 "training runs at once, each in a worker process with cores/jobs threads (0 = one per core on a CPU, "
+                 "1 on a GPU; 1 = one after the other in this process)")
+      ->capture_default_str();
   try {
     app.parse(argc, argv);
     require(profile == "quick" || profile == "default" || profile == "paper", "profile", profile, "expected quick, default or paper");
+    require(jobs >= 0 && jobs <= 1024, "jobs", std::to_string(jobs), "expected 0 (auto) to 1024");
+    if (jobs == 0) jobs = repro::auto_jobs();
     const std::uint64_t code = repro::fnv1a(repro::read_text("/proc/self/exe"));
     // Read, resolve and check every config first (every field, unknown keys, sizes and memory, the
     // training configs): a typo in the last one must not cost the first one's run.
@@ -104,7 +113,7 @@ int main(int argc, char** argv) {
         skipped.emplace_back(e.name, why);
         continue;
       }
-      repro::Context x{e.config, e.file, e.name, fs::path(out_dir) / e.name, "", data_root};
+      repro::Context x{e.config, e.file, e.name, fs::path(out_dir) / e.name, "", data_root, jobs};
       x.hash = repro::hex64(repro::fnv1a(e.config.dump() + "|data_root=" + data_root, code));
       const fs::path result = x.dir / "result.json";
       json res;

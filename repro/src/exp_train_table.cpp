@@ -172,6 +172,11 @@ json run(const Context& x) {
   // What explains a column: per row, column and measure, the values over seeds.
   std::vector<std::vector<std::map<std::string, std::vector<double>>>> why(rows.size(), std::vector<std::map<std::string, std::vector<double>>>(cols.size()));
   std::map<std::pair<std::size_t, std::size_t>, std::vector<std::map<std::string, std::vector<double>>>> curves;
+  {
+    std::vector<train::TrainConfig> cfgs;
+    for (const auto& j : jobs) cfgs.push_back(j.cfg);
+    run_in_workers(cfgs, x.hash, x.jobs, x.name);
+  }
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     const Job& j = jobs[i];
     eta.begin(i, jobs.size(), j.label);

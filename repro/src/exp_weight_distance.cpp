@@ -266,6 +266,11 @@ json run(const Context& x) {
   double planned = 0;
   for (const auto& j : p.jobs) planned += T * static_cast<double>(j.batch);
   Eta eta(x.name, planned);
+  {
+    std::vector<train::TrainConfig> cfgs;
+    for (const auto& j : p.jobs) cfgs.push_back(j.cfg);
+    run_in_workers(cfgs, x.hash, x.jobs, x.name);
+  }
   std::vector<RunLog> logs;
   for (std::size_t i = 0; i < p.jobs.size(); ++i) {
     const Job& j = p.jobs[i];

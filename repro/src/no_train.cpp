@@ -8,6 +8,10 @@ nlohmann::json skipped(const Context&) { throw Skipped("this gengap-repro was bu
 
 bool training_available() { return false; }
 
+int auto_jobs() { return 1; }
+
+int train_worker(const std::filesystem::path&) { return 2; }
+
 ExperimentKind train_table_kind() {
   return {"train_table", [](const Context&) {}, skipped};
 }

@@ -1,18 +1,56 @@
 // What the training experiments share.
 #include "train_common.hpp"
 
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <iomanip>
 #include <iostream>
+#include <map>
+#include <thread>
+
+#include <torch/cuda.h>
 
 #include "gengap/core/io.hpp"
+#include "gengap/core/json.hpp"
 #include "gengap/train/data.hpp"
 #include "gengap/train/regime.hpp"
 
+extern char** environ;  // NOLINT: the process environment, handed to the workers
+
 namespace gengap::repro {
+namespace {
+// Whether a run with this device setting trains on a GPU (auto: when CUDA is present).
+bool on_gpu(const std::string& device) { return device == "auto" ? torch::cuda::is_available() : device.rfind("cuda", 0) == 0; }
+}  // namespace
+
 bool training_available() { return true; }
+
+int auto_jobs() {
+  if (on_gpu("auto")) return 1;
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+int train_worker(const std::filesystem::path& dir) {
+  try {
+    const nlohmann::json j = core::read_json_file((dir / "worker_config.json").string(), "worker config");
+    train::TrainConfig c;
+    train::apply_json(j, c, "worker_config.json");
+    c.validate();
+    train::train(c);
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "gengap-repro --train-worker " << dir.string() << ": " << e.what() << '\n';
+    return 1;
+  }
+}
 }  // namespace gengap::repro
 
 namespace gengap::repro::detail {
@@ -72,30 +110,126 @@ train::TrainConfig TrainBase::config(const Context& x) const {
   return t;
 }
 
-json run_once(train::TrainConfig c, const std::string& experiment_hash, bool* reused) {
+namespace {
+
+// The run's identity: its config (without resume and progress) and the experiment's hash.
+std::string run_hash(const train::TrainConfig& c, const std::string& experiment_hash) {
   json cj = c;
   cj.erase("resume");
   cj.erase("progress");
-  const std::string h = hex64(fnv1a(cj.dump(), fnv1a(experiment_hash)));
+  return hex64(fnv1a(cj.dump(), fnv1a(experiment_hash)));
+}
+
+bool finished(const train::TrainConfig& c, const std::string& h) {
+  const fs::path dir(c.out_dir), marker = dir / "repro_hash";
+  return fs::exists(marker) && read_text(marker) == h && fs::exists(dir / "summary.json");
+}
+
+// Makes the run's folder ready to train into: a fresh folder with the hash when it held another run
+// (or none), else kept, resuming from its last checkpoint if one was written. Sets c.resume.
+void prepare(train::TrainConfig& c, const std::string& h) {
   const fs::path dir(c.out_dir), marker = dir / "repro_hash";
   const std::string old = fs::exists(marker) ? read_text(marker) : std::string();
-  *reused = false;
-  if (old == h && fs::exists(dir / "summary.json")) {
-    *reused = true;
-    return json::parse(read_text(dir / "summary.json"));
-  }
   if (old != h) {
     fs::remove_all(dir);
     fs::create_directories(dir);
     core::write_file_atomic(marker.string(), h);
     c.resume = false;
   } else {
-    // Same run, interrupted: the trainer continues from its last checkpoint (if one was written).
     c.resume = fs::exists(dir / "checkpoint.pt");
-    if (c.resume) std::cerr << "  resuming " << dir.string() << " from its last checkpoint\n";
   }
+}
+
+}  // namespace
+
+json run_once(train::TrainConfig c, const std::string& experiment_hash, bool* reused) {
+  const std::string h = run_hash(c, experiment_hash);
+  const fs::path dir(c.out_dir);
+  *reused = finished(c, h);
+  if (*reused) return json::parse(read_text(dir / "summary.json"));
+  prepare(c, h);
+  if (c.resume) std::cerr << "  resuming " << dir.string() << " from its last checkpoint\n";
   train::train(c);
   return json::parse(read_text(dir / "summary.json"));
+}
+
+void run_in_workers(std::vector<train::TrainConfig> cfgs, const std::string& experiment_hash, int jobs, const std::string& name) {
+  if (jobs <= 1) return;
+  for (const auto& c : cfgs)
+    if (on_gpu(c.device)) return;  // runs on a GPU would share it: one at a time, in this process
+  std::vector<std::size_t> todo;
+  for (std::size_t i = 0; i < cfgs.size(); ++i)
+    if (!finished(cfgs[i], run_hash(cfgs[i], experiment_hash))) todo.push_back(i);
+  if (todo.empty()) return;
+  const fs::path exe = fs::read_symlink("/proc/self/exe");
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const int threads = static_cast<int>(std::max(1u, cores / static_cast<unsigned>(jobs)));
+  // The workers' environment: this one with the thread counts of OpenMP and the BLAS set (read
+  // when a worker starts; OPENBLAS_CORETYPE and the rest pass through unchanged).
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string v(*e);
+    if (v.rfind("OMP_NUM_THREADS=", 0) == 0 || v.rfind("OPENBLAS_NUM_THREADS=", 0) == 0 || v.rfind("MKL_NUM_THREADS=", 0) == 0) continue;
+    env.push_back(v);
+  }
+  for (const char* k : {"OMP_NUM_THREADS=", "OPENBLAS_NUM_THREADS=", "MKL_NUM_THREADS="}) env.push_back(k + std::to_string(threads));
+  std::vector<char*> envp;
+  for (auto& v : env) envp.push_back(v.data());
+  envp.push_back(nullptr);
+  std::cerr << "[" << name << "] " << todo.size() << " runs, " << jobs << " at a time in worker processes of " << threads
+            << " thread(s) each (--jobs; logs in each run's worker.log)\n";
+  std::map<pid_t, std::size_t> running;
+  std::size_t next = 0, done = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto start = [&](std::size_t i) {
+    train::TrainConfig c = cfgs[i];
+    prepare(c, run_hash(c, experiment_hash));
+    c.progress = false;
+    const fs::path dir(c.out_dir);
+    json cj = c;
+    core::write_file_atomic((dir / "worker_config.json").string(), cj.dump(2) + "\n");
+    const std::string log = (dir / "worker.log").string(), d = dir.string(), self = exe.string();
+    std::string flag = "--train-worker";
+    std::vector<char*> argv = {const_cast<char*>(self.c_str()), flag.data(), const_cast<char*>(d.c_str()), nullptr};
+    const pid_t pid = fork();
+    if (pid == 0) {  // the child: only async-signal-safe calls until exec
+      prctl(PR_SET_PDEATHSIG, SIGTERM);  // ends with the pipeline
+      const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (fd >= 0) {
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
+      }
+      execve(self.c_str(), argv.data(), envp.data());
+      _exit(127);
+    }
+    if (pid < 0) throw core::RuntimeError("cannot start a worker process for " + d);
+    running[pid] = i;
+  };
+  while (next < todo.size() || !running.empty()) {
+    while (next < todo.size() && static_cast<int>(running.size()) < jobs) start(todo[next++]);
+    int status = 0;
+    const pid_t pid = waitpid(-1, &status, 0);
+    if (pid < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    const auto it = running.find(pid);
+    if (it == running.end()) continue;
+    const std::string dir = cfgs[it->second].out_dir;
+    running.erase(it);
+    ++done;
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+      std::cerr << "[" << name << "] " << done << "/" << todo.size() << " finished: " << dir << " (" << std::fixed << std::setprecision(0)
+                << secs << " s so far)\n" << std::defaultfloat;
+    } else {
+      // The run is done again in this process by run_once (resumed from its last checkpoint), where
+      // its error, if it has one, stops the pipeline with its message.
+      std::cerr << "[" << name << "] worker for " << dir << " failed ("
+                << (WIFEXITED(status) ? "exit code " + std::to_string(WEXITSTATUS(status)) : "signal " + std::to_string(WTERMSIG(status)))
+                << ", see its worker.log): the run continues in this process\n";
+    }
+  }
 }
 
 std::map<std::string, std::vector<double>> csv_columns(const fs::path& p) {

@@ -34,6 +34,16 @@ struct TrainBase {
 /// One training run, kept when finished with the same hash, resumed when interrupted.
 nlohmann::json run_once(train::TrainConfig c, const std::string& experiment_hash, bool* reused);
 
+/// Runs those of `cfgs` not yet finished (with this experiment's hash) in `jobs` worker processes at
+/// once (gengap-repro --train-worker), each with max(1, cores / jobs) threads; run_once then finds
+/// them finished. Does nothing when jobs <= 1 or when the runs train on a GPU. A worker that fails
+/// leaves its run to run_once (resumed from its last checkpoint, in this process, where its error
+/// stops the pipeline with its message). The thread count decides the order of LibTorch's parallel
+/// sums, so a run's floats differ in the last bits between thread counts and SGD amplifies that into
+/// another trajectory, as another seed would: with one worker per core (the default) every run has
+/// one thread, and its numbers no longer depend on the machine's core count.
+void run_in_workers(std::vector<train::TrainConfig> cfgs, const std::string& experiment_hash, int jobs, const std::string& name);
+
 /// The columns of a CSV by header name.
 std::map<std::string, std::vector<double>> csv_columns(const std::filesystem::path& p);
 

@@ -27,6 +27,7 @@ struct Context {
   std::filesystem::path dir;        ///< its output folder
   std::string hash;                 ///< hash of config + program: finished runs with another hash are redone
   std::string data_root;            ///< --data-root: where CIFAR folders are looked for ("" = none given)
+  int jobs = 1;                     ///< --jobs: training runs at once, each in a worker process (1 = one after the other, in this process)
 };
 
 /// Thrown by an experiment (or a row of one) that cannot run here, e.g. for want of a data set;
@@ -63,6 +64,14 @@ const ExperimentKind& experiment_kind(const std::string& name, const std::string
 
 /// Whether this build has the training experiments (GENGAP_BUILD_TRAIN).
 bool training_available();
+
+/// The training runs at once that `--jobs 0` (auto) means: one per logical CPU, on a CPU; 1 when a
+/// GPU trains (the runs would share it) or without LibTorch.
+int auto_jobs();
+
+/// The body of a worker process (gengap-repro --train-worker DIR): trains the run whose config the
+/// pipeline wrote to DIR/worker_config.json. Returns the exit code (0: finished; its files in DIR).
+int train_worker(const std::filesystem::path& dir);
 
 /// A walk on an fBm landscape of exponent `alpha`, set up by the object `walk` of a config
 /// (sigma, environments, walkers, temperature, dynamics, seed, t_max, per_decade, fit_tmin): the
