@@ -39,15 +39,20 @@ int auto_jobs() {
 }
 
 int train_worker(const std::filesystem::path& dir) {
-  try {
+  train::TrainConfig c;
+  try {  // the config: exit code 2 when it cannot be read or is not a valid training config
     const nlohmann::json j = core::read_json_file((dir / "worker_config.json").string(), "worker config");
-    train::TrainConfig c;
-    train::apply_json(j, c, "worker_config.json");
+    train::apply_json(j, c, (dir / "worker_config.json").string());
     c.validate();
+  } catch (const std::exception& e) {
+    std::cerr << "gengap-repro --train-worker: " << e.what() << '\n';
+    return 2;
+  }
+  try {
     train::train(c);
     return 0;
   } catch (const std::exception& e) {
-    std::cerr << "gengap-repro --train-worker " << dir.string() << ": " << e.what() << '\n';
+    std::cerr << "gengap-repro --train-worker: " << e.what() << '\n';
     return 1;
   }
 }
@@ -161,7 +166,9 @@ void run_in_workers(std::vector<train::TrainConfig> cfgs, const std::string& exp
   for (std::size_t i = 0; i < cfgs.size(); ++i)
     if (!finished(cfgs[i], run_hash(cfgs[i], experiment_hash))) todo.push_back(i);
   if (todo.empty()) return;
-  const fs::path exe = fs::read_symlink("/proc/self/exe");
+  // The workers run this very program: /proc/self/exe, which execs even when the file was replaced
+  // or deleted since this process started (a rebuild during a run), so they match the experiment's hash.
+  const std::string exe = "/proc/self/exe";
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   const int threads = static_cast<int>(std::max(1u, cores / static_cast<unsigned>(jobs)));
   // The workers' environment: this one with the thread counts of OpenMP and the BLAS set (read
@@ -188,9 +195,9 @@ void run_in_workers(std::vector<train::TrainConfig> cfgs, const std::string& exp
     const fs::path dir(c.out_dir);
     json cj = c;
     core::write_file_atomic((dir / "worker_config.json").string(), cj.dump(2) + "\n");
-    const std::string log = (dir / "worker.log").string(), d = dir.string(), self = exe.string();
-    std::string flag = "--train-worker";
-    std::vector<char*> argv = {const_cast<char*>(self.c_str()), flag.data(), const_cast<char*>(d.c_str()), nullptr};
+    const std::string log = (dir / "worker.log").string(), d = dir.string();
+    std::string self = "gengap-repro", flag = "--train-worker";
+    std::vector<char*> argv = {self.data(), flag.data(), const_cast<char*>(d.c_str()), nullptr};
     const pid_t pid = fork();
     if (pid == 0) {  // the child: only async-signal-safe calls until exec
       prctl(PR_SET_PDEATHSIG, SIGTERM);  // ends with the pipeline
@@ -199,7 +206,7 @@ void run_in_workers(std::vector<train::TrainConfig> cfgs, const std::string& exp
         dup2(fd, STDOUT_FILENO);
         dup2(fd, STDERR_FILENO);
       }
-      execve(self.c_str(), argv.data(), envp.data());
+      execve(exe.c_str(), argv.data(), envp.data());
       _exit(127);
     }
     if (pid < 0) throw core::RuntimeError("cannot start a worker process for " + d);

@@ -1,9 +1,13 @@
 // gengap-repro as a user runs it: every config of a run is checked before any experiment starts.
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <set>
 #include <string>
 
 #include <nlohmann/json.hpp>
+#include <thread>
+#include <algorithm>
 
 #include "../common/cli_run.hpp"
 
@@ -73,3 +77,72 @@ TEST_CASE("the training configs of a repro run are validated as the trainer woul
   expect_error("--profile quick --out " + out.string() + " " + write("wd_device.json", c), "device = cudaXYZ");
   CHECK_FALSE(fs::exists(out));
 }
+
+TEST_CASE("--jobs is checked: 0 (auto) to 1024; a worker without its config is refused", "[repro][errors][jobs]") {
+  if (std::string(GENGAP_REPRO_TRAIN) == "1") {
+    fs::create_directories(dir() / "no_worker_config");
+    expect_error("--train-worker " + (dir() / "no_worker_config").string(), "worker_config.json");
+  }
+  const std::string cfg = (fs::path(GENGAP_REPRO_CONFIGS) / "sinai_validation.json").string();
+  expect_error("--profile quick --jobs -1 --out " + (dir() / "jobs_bad").string() + " " + cfg, "jobs = -1: expected 0 (auto) to 1024");
+  expect_error("--profile quick --jobs 5000 --out " + (dir() / "jobs_bad").string() + " " + cfg, "jobs = 5000: expected 0 (auto) to 1024");
+  CHECK_FALSE(fs::exists(dir() / "jobs_bad"));
+}
+
+#ifdef GENGAP_TRAIN_EXE
+namespace {
+std::string read_all(const fs::path& p) {
+  std::ifstream in(p);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+}  // namespace
+
+TEST_CASE("--jobs trains every run in a worker process: the run's own config, trained alone with the workers' thread count",
+          "[repro][jobs]") {
+  // A small Table 1: five columns, one seed, 256 training samples.
+  json c = config("table1_f1");
+  c["profiles"]["quick"]["seeds"] = json::array({1});
+  c["profiles"]["quick"]["train_subset"] = 256;
+  c["profiles"]["quick"]["test_subset"] = 100;
+  c["profiles"]["quick"]["extra_adapted_batches"] = json::array();
+  const std::string cfg = write("jobs_table.json", c);
+  const fs::path out = dir() / "jobs_out";
+  fs::remove_all(out);
+  const std::string args = "--profile quick --jobs 2 --out " + out.string() + " " + cfg;
+  const gengap::testing::Outcome first = gengap::testing::run_tool(GENGAP_REPRO_EXE, args, dir());
+  INFO(first.err);
+  REQUIRE(first.code == 0);
+  CHECK(first.err.find("5 runs, 2 at a time in worker processes") != std::string::npos);
+  // Every run trained in a worker (its config and log are in its folder) and finished.
+  const fs::path runs = out / "jobs_table" / "runs";
+  std::set<std::string> names;
+  for (const auto& e : fs::directory_iterator(runs)) {
+    names.insert(e.path().filename().string());
+    CHECK(fs::exists(e.path() / "worker_config.json"));
+    CHECK(fs::exists(e.path() / "worker.log"));
+    CHECK(fs::exists(e.path() / "summary.json"));
+  }
+  CHECK(names.size() == 5);
+  // Independently: the same config trained by gengap-train alone, with a worker's thread count
+  // (cores / jobs), gives the same distances and noise records, bit for bit.
+  const fs::path one = runs / *names.begin();
+  const json wc = json::parse(read_all(one / "worker_config.json"));
+  CHECK(wc.at("out_dir").get<std::string>() == one.string());
+  CHECK_FALSE(wc.at("progress").get<bool>());
+  const fs::path again = dir() / "jobs_alone";
+  fs::remove_all(again);
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const std::string n = std::to_string(std::max(1u, cores / 2));
+  const std::string env = "env OMP_NUM_THREADS=" + n + " OPENBLAS_NUM_THREADS=" + n + " MKL_NUM_THREADS=" + n + " ";
+  const gengap::testing::Outcome alone =
+      gengap::testing::run_tool(env + GENGAP_TRAIN_EXE, "--config " + (one / "worker_config.json").string() + " -o " + again.string(), dir());
+  INFO(alone.err);
+  REQUIRE(alone.code == 0);
+  CHECK(read_all(again / "distance.csv") == read_all(one / "distance.csv"));
+  CHECK(read_all(again / "noise.csv") == read_all(one / "noise.csv"));
+  // A second invocation finds the experiment done.
+  const gengap::testing::Outcome second = gengap::testing::run_tool(GENGAP_REPRO_EXE, args, dir());
+  CHECK(second.code == 0);
+  CHECK(second.err.find("up to date") != std::string::npos);
+}
+#endif
