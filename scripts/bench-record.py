@@ -78,6 +78,9 @@ def main(argv):
                 doc = json.load(f)
             if record["context"] is None:
                 record["context"] = doc.get("context", {})
+            else:  # a later binary's own context entries (AddCustomContext: e.g. blas_kernels) join the first's
+                for key, value in doc.get("context", {}).items():
+                    record["context"].setdefault(key, value)
             for entry in doc.get("benchmarks", []):
                 entry["binary"] = os.path.basename(b)
                 record["benchmarks"].append(entry)

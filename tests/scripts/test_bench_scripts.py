@@ -16,7 +16,7 @@ FAKE = """#!/usr/bin/env python3
 import json, sys
 out = [a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--benchmark_out=")][0]
 scale = float(sys.argv[0].rsplit("_", 1)[1])
-doc = {"context": {"host_name": "test"}, "benchmarks": [
+doc = {"context": {"host_name": "test", "only_" + sys.argv[0][-3:]: "yes"}, "benchmarks": [
     {"name": "BM_Walk", "run_name": "BM_Walk", "run_type": "iteration", "real_time": 10.0 * scale,
      "cpu_time": 10.0 * scale, "time_unit": "ms", "iterations": 3, "steps_per_s": 100.0 / scale},
     {"name": "BM_Only_%s" % sys.argv[0][-3:], "run_type": "iteration", "real_time": 1.0, "time_unit": "ns"}]}
@@ -55,6 +55,10 @@ class BenchScripts(unittest.TestCase):
             doc = json.load(f)
         self.assertEqual(len(doc["benchmarks"]), 4)
         self.assertEqual({b["binary"] for b in doc["benchmarks"]}, {"fake_1.0", "fake_0.5"})
+        # Each binary's own context entries are kept (the first binary's value where both have a key).
+        self.assertEqual(doc["context"]["only_1.0"], "yes")
+        self.assertEqual(doc["context"]["only_0.5"], "yes")
+        self.assertEqual(doc["context"]["host_name"], "test")
         m = doc["context"]["machine"]
         for key in ("cpu_model", "cpu_flags", "logical_cpus", "commit"):
             self.assertIn(key, m)
