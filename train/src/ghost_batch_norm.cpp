@@ -182,9 +182,9 @@ bool use_cpu_kernels(const torch::Tensor& x, const torch::Tensor& weight, const 
 // [groups * per, C, *] is viewed (no copy) as [groups, per, C, S] and reduced over dims 1 and 3.
 // Outputs: y, and the per-ghost mean and unbiased variance [groups, C] (not differentiable).
 struct GhostNormFunction : public torch::autograd::Function<GhostNormFunction> {
-  // The CPU path: three passes over the data (statistics, output; in backward the two gradient sums,
-  // dx) and everything on [G, C] in plain loops in double, no LibTorch operator in between: with
-  // ghost batches of 32 those small operators (about 40 per layer and step) cost more than the passes.
+  // The CPU path: two passes over the data each way (forward: statistics, output; backward: the two
+  // gradient sums, dx) and everything on [G, C] in plain loops in double, no LibTorch operator in
+  // between: at one ghost of 32 those small operators (about 40 per layer and step) cost more than the passes.
   // Saved for backward: x4, and [2, G, C] doubles holding the mean and 1/sqrt(var + eps).
   static variable_list cpu_forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& weight,
                                    const torch::Tensor& bias, int64_t G, int64_t P, int64_t C, int64_t S, double eps) {
