@@ -187,12 +187,15 @@ void run_in_workers(std::vector<train::TrainConfig> cfgs, const std::string& exp
             << " thread(s) each (--jobs; logs in each run's worker.log)\n";
   std::map<pid_t, std::size_t> running;
   std::size_t next = 0, done = 0;
+  double work_left = 0, work_done = 0;  // planned samples, for the time-left estimate
+  for (std::size_t i : todo) work_left += planned_work(cfgs[i]);
   const auto t0 = std::chrono::steady_clock::now();
   auto start = [&](std::size_t i) {
     train::TrainConfig c = cfgs[i];
     prepare(c, run_hash(c, experiment_hash));
     c.progress = false;
     const fs::path dir(c.out_dir);
+    if (c.resume) std::cerr << "  resuming " << dir.string() << " from its last checkpoint (in a worker)\n";
     json cj = c;
     core::write_file_atomic((dir / "worker_config.json").string(), cj.dump(2) + "\n");
     const std::string log = (dir / "worker.log").string(), d = dir.string();
@@ -222,13 +225,18 @@ void run_in_workers(std::vector<train::TrainConfig> cfgs, const std::string& exp
     }
     const auto it = running.find(pid);
     if (it == running.end()) continue;
-    const std::string dir = cfgs[it->second].out_dir;
+    const std::size_t run = it->second;
+    const std::string dir = cfgs[run].out_dir;
     running.erase(it);
     ++done;
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    work_done += planned_work(cfgs[run]);
+    work_left -= planned_work(cfgs[run]);
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
       std::cerr << "[" << name << "] " << done << "/" << todo.size() << " finished: " << dir << " (" << std::fixed << std::setprecision(0)
-                << secs << " s so far)\n" << std::defaultfloat;
+                << secs << " s so far";
+      if (work_left > 0 && work_done > 0) std::cerr << ", about " << work_left * secs / work_done << " s left in this experiment";
+      std::cerr << ")\n" << std::defaultfloat;
     } else {
       // The run is done again in this process by run_once (resumed from its last checkpoint), where
       // its error, if it has one, stops the pipeline with its message.

@@ -78,7 +78,7 @@ TEST_CASE("the training configs of a repro run are validated as the trainer woul
   CHECK_FALSE(fs::exists(out));
 }
 
-TEST_CASE("--jobs is checked: 0 (auto) to 1024; a worker without its config is refused", "[repro][errors][jobs]") {
+TEST_CASE("jobs is checked (0 for auto, up to 1024) and a worker without its config is refused", "[repro][errors][jobs]") {
   if (std::string(GENGAP_REPRO_TRAIN) == "1") {
     fs::create_directories(dir() / "no_worker_config");
     expect_error("--train-worker " + (dir() / "no_worker_config").string(), "worker_config.json");
@@ -97,7 +97,7 @@ std::string read_all(const fs::path& p) {
 }
 }  // namespace
 
-TEST_CASE("--jobs trains every run in a worker process: the run's own config, trained alone with the workers' thread count",
+TEST_CASE("with jobs, every run trains in a worker process: the run's own config, trained alone with the workers' thread count",
           "[repro][jobs]") {
   // A small Table 1: five columns, one seed, 256 training samples.
   json c = config("table1_f1");
