@@ -3,6 +3,7 @@
 // statistics, finite differences for the gradients, and state_dict interchange with BatchNorm.
 #include <sstream>
 
+#include <ATen/Parallel.h>
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/cuda.h>
 #include <torch/nn/modules/batchnorm.h>
@@ -154,6 +155,67 @@ TEST_CASE("GBN gradients match finite differences (double)", "[gbn]") {
   check(x.detach(), grads[0]);
   check(m->weight.detach(), grads[1]);
   check(m->bias.detach(), grads[2]);
+}
+
+// The CPU kernels split the work into tasks of a ghost batch and a block of channels, over the
+// threads; shapes here make several blocks per ghost, a last block narrower than a vector of 16,
+// ghost batches whose row count is not a multiple of 4, and a last ghost batch of another size
+// (1025 rows, from a single leftover sample; 103 rows).
+TEST_CASE("GBN CPU kernels: the same bits on 1 and 2 threads, and float agrees with a double reference", "[gbn]") {
+  struct Case {
+    std::vector<int64_t> shape;
+    int64_t ghost;
+  };
+  const int threads = at::get_num_threads();
+  for (const Case& c : {Case{{2048, 37}, 1024}, Case{{2049, 37}, 1024}, Case{{4103, 16}, 1000}, Case{{64, 5, 300}, 32},
+                        Case{{66, 3, 7, 11}, 16}}) {
+    INFO("shape[0] = " << c.shape[0] << ", channels " << c.shape[1] << ", ghost " << c.ghost);
+    torch::manual_seed(11);
+    const torch::Tensor x = (torch::randn(c.shape) * 2 + 3).requires_grad_();
+    const torch::Tensor r = torch::randn(c.shape);
+    struct Result {
+      torch::Tensor y, dx, dw, db, rm, rv;
+    };
+    auto run = [&](int n_threads) {
+      at::set_num_threads(n_threads);
+      GhostBatchNorm1d m1(GhostBatchNormOptions(c.shape[1]).ghost_batch_size(c.ghost));
+      GhostBatchNorm2d m2(GhostBatchNormOptions(c.shape[1]).ghost_batch_size(c.ghost));
+      const bool two_d = c.shape.size() == 4;
+      torch::nn::Module& m = two_d ? static_cast<torch::nn::Module&>(*m2) : static_cast<torch::nn::Module&>(*m1);
+      {
+        torch::NoGradGuard g;
+        torch::manual_seed(12);
+        m.named_parameters()["weight"].uniform_(0.5, 1.5);
+        m.named_parameters()["bias"].uniform_(-0.5, 0.5);
+      }
+      x.mutable_grad() = torch::Tensor();
+      const torch::Tensor y = two_d ? m2->forward(x) : m1->forward(x);
+      (y * r).sum().backward();
+      Result out{y.detach(), x.grad().clone(), m.named_parameters()["weight"].grad().clone(),
+                 m.named_parameters()["bias"].grad().clone(), m.named_buffers()["running_mean"].clone(),
+                 m.named_buffers()["running_var"].clone()};
+      at::set_num_threads(threads);
+      return out;
+    };
+    const Result one = run(1), two = run(2);
+    CHECK(torch::equal(one.y, two.y));
+    CHECK(torch::equal(one.dx, two.dx));
+    CHECK(torch::equal(one.dw, two.dw));
+    CHECK(torch::equal(one.db, two.db));
+    CHECK(torch::equal(one.rm, two.rm));
+    CHECK(torch::equal(one.rv, two.rv));
+    // Against the per-ghost normalization written out in double, differentiated by autograd.
+    const torch::Tensor xd = x.detach().to(torch::kDouble).requires_grad_();
+    torch::manual_seed(12);
+    const torch::Tensor w = torch::empty({c.shape[1]}).uniform_(0.5, 1.5).to(torch::kDouble).requires_grad_();
+    const torch::Tensor b = torch::empty({c.shape[1]}).uniform_(-0.5, 0.5).to(torch::kDouble).requires_grad_();
+    const torch::Tensor want = reference(xd, ghost_split(c.shape[0], c.ghost), w, b, 1e-5);
+    const auto g = torch::autograd::grad({(want * r.to(torch::kDouble)).sum()}, {xd, w, b});
+    CHECK(torch::allclose(one.y.to(torch::kDouble), want, 1e-5, 1e-5));
+    CHECK(torch::allclose(one.dx.to(torch::kDouble), g[0], 1e-4, 1e-5));
+    CHECK(torch::allclose(one.dw.to(torch::kDouble), g[1], 1e-4, 1e-3));
+    CHECK(torch::allclose(one.db.to(torch::kDouble), g[2], 1e-4, 1e-3));
+  }
 }
 
 TEST_CASE("evaluation uses the running statistics without splitting", "[gbn]") {

@@ -89,83 +89,123 @@ using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
 // CPU kernels over x viewed as [G, P, C, S] (G ghost batches of P samples, C channels, S spatial
-// positions), contiguous. They read the input once per pass and run the ghost batches in parallel;
-// ATen's generic reductions over the middle dimensions are several times slower on CPU.
-// Statistics accumulate in double (one pass: sum and sum of squares).
+// positions), contiguous. ATen's generic reductions over the middle dimensions are several times
+// slower on CPU. Statistics accumulate in double (one pass: sum and sum of squares).
+//
+// The work is split into tasks of one ghost batch and a block of its channels (about 16k elements of
+// each tensor, 64 KiB of floats): a task sums its block, turns the sums into the block's coefficients
+// and runs the elementwise pass over the block while the block is still in the core's cache, so the
+// data comes from memory once per pass instead of twice. Every channel is summed in the same order
+// (row by row; within a row, over its S positions first) whatever the blocks and threads, so the
+// results are the same bits on any number of threads. Problems below about 32k elements run on the
+// calling thread.
+
+/// Elements below which a parallel loop runs on the calling thread (ATen's own grain).
+constexpr int64_t kGrain = 32768;
+/// Elements of each tensor per task.
+constexpr int64_t kTask = 16384;
+
+// Sums over the P rows of one ghost batch, channels [c_lo, c_hi): s1[c] = sum x, s2[c] = sum x*y
+// (y = x gives the sum of squares).
 template <class T>
-void cpu_sums(const T* x, const T* y, int64_t G, int64_t P, int64_t C, int64_t S, double* s1, double* s2) {
-  // s1[g, c] = sum x; s2[g, c] = sum x*y (y = x gives the sum of squares).
-  at::parallel_for(0, G, 1, [&](int64_t g0, int64_t g1) {
-    for (int64_t g = g0; g < g1; ++g) {
-      double* a = s1 + g * C;
-      double* b = s2 + g * C;
-      std::fill(a, a + C, 0.0);
-      std::fill(b, b + C, 0.0);
-      for (int64_t p = 0; p < P; ++p) {
-        const T* xr = x + (g * P + p) * C * S;
-        const T* yr = y + (g * P + p) * C * S;
-        if (S == 1) {
-          for (int64_t c = 0; c < C; ++c) {
-            a[c] += static_cast<double>(xr[c]);
-            b[c] += static_cast<double>(xr[c]) * static_cast<double>(yr[c]);
-          }
-        } else {
-          for (int64_t c = 0; c < C; ++c) {
-            double u = 0, v = 0;
-            for (int64_t k = 0; k < S; ++k) {
-              u += static_cast<double>(xr[c * S + k]);
-              v += static_cast<double>(xr[c * S + k]) * static_cast<double>(yr[c * S + k]);
-            }
-            a[c] += u;
-            b[c] += v;
-          }
+void ghost_sums(const T* x, const T* y, int64_t P, int64_t C, int64_t S, int64_t c_lo, int64_t c_hi, double* s1,
+                double* s2) {
+  if (S == 1) {
+    // [N, C] inputs: four rows at a time, streamed in memory order, each added to the running sums
+    // in row order (the same bits as one row at a time) with one load and one store of the sums.
+    std::fill(s1 + c_lo, s1 + c_hi, 0.0);
+    std::fill(s2 + c_lo, s2 + c_hi, 0.0);
+    int64_t p = 0;
+    for (; p + 4 <= P; p += 4) {
+      const T* x0 = x + p * C;
+      const T* y0 = y + p * C;
+      for (int64_t c = c_lo; c < c_hi; ++c) {
+        double a = s1[c], b = s2[c];
+        for (int64_t r = 0; r < 4; ++r) {
+          const double u = static_cast<double>(x0[r * C + c]);
+          a += u;
+          b += u * static_cast<double>(y0[r * C + c]);
         }
+        s1[c] = a;
+        s2[c] = b;
       }
     }
-  });
+    for (; p < P; ++p) {
+      for (int64_t c = c_lo; c < c_hi; ++c) {
+        const double u = static_cast<double>(x[p * C + c]);
+        s1[c] += u;
+        s2[c] += u * static_cast<double>(y[p * C + c]);
+      }
+    }
+    return;
+  }
+  std::fill(s1 + c_lo, s1 + c_hi, 0.0);
+  std::fill(s2 + c_lo, s2 + c_hi, 0.0);
+  for (int64_t p = 0; p < P; ++p) {
+    for (int64_t c = c_lo; c < c_hi; ++c) {
+      const T* xr = x + (p * C + c) * S;
+      const T* yr = y + (p * C + c) * S;
+      double u = 0, v = 0;
+      for (int64_t k = 0; k < S; ++k) {
+        u += static_cast<double>(xr[k]);
+        v += static_cast<double>(xr[k]) * static_cast<double>(yr[k]);
+      }
+      s1[c] += u;
+      s2[c] += v;
+    }
+  }
 }
 
+// out = w0[c] + wx[c] x (+ wdy[c] dy when dy is given) over the channels [c_lo, c_hi) of `rows`
+// rows of C*S elements that share the coefficients (rows of one ghost batch).
 template <class T>
-void cpu_affine(const T* x, const T* dy, T* out, int64_t G, int64_t P, int64_t C, int64_t S, const double* wx,
-                const double* wdy, const double* w0) {
-  // out = w0[g,c] + wx[g,c] x (+ wdy[g,c] dy when dy is given).
-  at::parallel_for(0, G * P, 1, [&](int64_t r0, int64_t r1) {
-    std::vector<T> cx(static_cast<std::size_t>(C)), cd(static_cast<std::size_t>(C)), c0(static_cast<std::size_t>(C));
-    int64_t last_g = -1;
-    for (int64_t r = r0; r < r1; ++r) {
-      const int64_t g = r / P;
-      if (g != last_g) {
-        for (int64_t c = 0; c < C; ++c) {
-          cx[static_cast<std::size_t>(c)] = static_cast<T>(wx[g * C + c]);
-          cd[static_cast<std::size_t>(c)] = static_cast<T>(wdy ? wdy[g * C + c] : 0.0);
-          c0[static_cast<std::size_t>(c)] = static_cast<T>(w0[g * C + c]);
-        }
-        last_g = g;
-      }
-      const T* xr = x + r * C * S;
-      T* o = out + r * C * S;
-      const T* px = cx.data();
-      const T* pd = cd.data();
-      const T* p0 = c0.data();
-      if (S == 1) {  // [N, C] inputs: one contiguous, vectorizable row
-        if (dy) {
-          const T* dr = dy + r * C;
-          for (int64_t c = 0; c < C; ++c) o[c] = p0[c] + px[c] * xr[c] + pd[c] * dr[c];
-        } else {
-          for (int64_t c = 0; c < C; ++c) o[c] = p0[c] + px[c] * xr[c];
-        }
-        continue;
-      }
-      if (dy) {
-        const T* dr = dy + r * C * S;
-        for (int64_t c = 0; c < C; ++c)
-          for (int64_t k = 0; k < S; ++k)
-            o[c * S + k] = c0[static_cast<std::size_t>(c)] + cx[static_cast<std::size_t>(c)] * xr[c * S + k] +
-                           cd[static_cast<std::size_t>(c)] * dr[c * S + k];
+void rows_affine(const T* x, const T* dy, T* out, int64_t rows, int64_t C, int64_t S, int64_t c_lo, int64_t c_hi,
+                 const T* wx, const T* wdy, const T* w0) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* xr = x + r * C * S;
+    const T* dr = dy ? dy + r * C * S : nullptr;
+    T* o = out + r * C * S;
+    if (S == 1) {  // [N, C] inputs: a contiguous, vectorizable part of a row
+      if (dr) {
+        for (int64_t c = c_lo; c < c_hi; ++c) o[c] = w0[c] + wx[c] * xr[c] + wdy[c] * dr[c];
       } else {
-        for (int64_t c = 0; c < C; ++c)
-          for (int64_t k = 0; k < S; ++k) o[c * S + k] = c0[static_cast<std::size_t>(c)] + cx[static_cast<std::size_t>(c)] * xr[c * S + k];
+        for (int64_t c = c_lo; c < c_hi; ++c) o[c] = w0[c] + wx[c] * xr[c];
       }
+      continue;
+    }
+    for (int64_t c = c_lo; c < c_hi; ++c) {
+      const T a = wx[c], b0 = w0[c];
+      if (dr) {
+        const T d = wdy[c];
+        for (int64_t k = 0; k < S; ++k) o[c * S + k] = b0 + a * xr[c * S + k] + d * dr[c * S + k];
+      } else {
+        for (int64_t k = 0; k < S; ++k) o[c * S + k] = b0 + a * xr[c * S + k];
+      }
+    }
+  }
+}
+
+// One pass of statistics and one elementwise pass over [G, P, C, S] data, task by task (see above):
+// s1 = sum u, s2 = sum u v per ghost batch and channel ([G, C] doubles), then finish(g, lo, hi) turns
+// the sums of ghost g, channels [lo, hi), into their coefficients wx, wdy, w0 ([G, C], type T; wdy
+// only when dy is given), then out = w0 + wx x (+ wdy dy) over those channels.
+template <class T, class Finish>
+void two_passes(const T* u, const T* v, const T* x, const T* dy, T* out, int64_t G, int64_t P, int64_t C, int64_t S,
+                double* s1, double* s2, const T* wx, const T* wdy, const T* w0, const Finish& finish) {
+  const int64_t ghost = P * C * S;
+  int64_t width = std::max<int64_t>(1, kTask / std::max<int64_t>(1, P * S));  // channels per task
+  if (S == 1 && width >= 16) width -= width % 16;                             // whole vectors of a row
+  width = std::min(width, C);
+  const int64_t blocks = (C + width - 1) / width;
+  const int64_t grain = std::max<int64_t>(1, kGrain / std::max<int64_t>(1, P * width * S));
+  const auto coef = [&](const T* p, int64_t g) { return p ? p + g * C : nullptr; };
+  at::parallel_for(0, G * blocks, grain, [&](int64_t j0, int64_t j1) {
+    for (int64_t j = j0; j < j1; ++j) {
+      const int64_t g = j / blocks, lo = (j % blocks) * width, hi = std::min(C, lo + width);
+      ghost_sums(u + g * ghost, v + g * ghost, P, C, S, lo, hi, s1 + g * C, s2 + g * C);
+      finish(g, lo, hi);
+      rows_affine(x + g * ghost, dy ? dy + g * ghost : nullptr, out + g * ghost, P, C, S, lo, hi, coef(wx, g),
+                  coef(wdy, g), coef(w0, g));
     }
   });
 }
@@ -182,46 +222,45 @@ bool use_cpu_kernels(const torch::Tensor& x, const torch::Tensor& weight, const 
 // [groups * per, C, *] is viewed (no copy) as [groups, per, C, S] and reduced over dims 1 and 3.
 // Outputs: y, and the per-ghost mean and unbiased variance [groups, C] (not differentiable).
 struct GhostNormFunction : public torch::autograd::Function<GhostNormFunction> {
-  // The CPU path: two passes over the data each way (forward: statistics, output; backward: the two
-  // gradient sums, dx) and everything on [G, C] in plain loops in double, no LibTorch operator in
-  // between: at one ghost of 32 those small operators (about 40 per layer and step) cost more than the passes.
+  // The CPU path: one pass of statistics and one elementwise pass each way (two_passes, in cache-sized tasks), and
+  // everything on [G, C] in plain loops in double, no LibTorch operator in between: at one ghost of
+  // 32 those small operators (about 40 per layer and step) cost more than the passes.
   // Saved for backward: x4, and [2, G, C] doubles holding the mean and 1/sqrt(var + eps).
   static variable_list cpu_forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& weight,
                                    const torch::Tensor& bias, int64_t G, int64_t P, int64_t C, int64_t S, double eps) {
     const torch::Tensor x4 = x.view({G, P, C, S});
     const double n = static_cast<double>(P * S);
-    const auto dbl = torch::TensorOptions().dtype(torch::kDouble);
-    torch::Tensor saved = torch::empty({2, G, C}, dbl);        // mean, invstd
-    torch::Tensor coef = torch::empty({3, G, C}, dbl);         // scale, shift, and the sum of squares first
+    torch::Tensor saved = torch::empty({2, G, C}, torch::TensorOptions().dtype(torch::kDouble));  // mean, invstd
     torch::Tensor y = torch::empty_like(x);
     torch::Tensor stats = torch::empty({2, G, C}, x.options());  // the ghost batches' mean and unbiased variance
+    torch::Tensor coef = torch::empty({2, G, C}, x.options());   // scale, shift
     AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "ghost_bn_forward", [&] {
       double* mean = saved.data_ptr<double>();
-      double* invstd = mean + G * C;
-      double* scale = coef.data_ptr<double>();
-      double* shift = scale + G * C;
-      double* sq = shift + G * C;
-      const scalar_t* xp = x.data_ptr<scalar_t>();
-      cpu_sums<scalar_t>(xp, xp, G, P, C, S, mean, sq);
+      double* invstd = mean + G * C;  // holds the sums of squares until finish
+      scalar_t* scale = coef.data_ptr<scalar_t>();
+      scalar_t* shift = scale + G * C;
       const scalar_t* w = weight.defined() ? weight.data_ptr<scalar_t>() : nullptr;
       const scalar_t* b = bias.defined() ? bias.data_ptr<scalar_t>() : nullptr;
       scalar_t* smean = stats.data_ptr<scalar_t>();
       scalar_t* svar = smean + G * C;
-      for (int64_t g = 0; g < G; ++g) {
-        for (int64_t c = 0; c < C; ++c) {
+      const auto finish = [&](int64_t g, int64_t lo, int64_t hi) {
+        for (int64_t c = lo; c < hi; ++c) {
           const int64_t i = g * C + c;
           const double m = mean[i] / n;
-          const double v = std::max(sq[i] / n - m * m, 0.0);
+          const double v = std::max(invstd[i] / n - m * m, 0.0);
           const double is = 1.0 / std::sqrt(v + eps);
+          const double sc = is * (w ? static_cast<double>(w[c]) : 1.0);
           mean[i] = m;
           invstd[i] = is;
-          scale[i] = is * (w ? static_cast<double>(w[c]) : 1.0);
-          shift[i] = (b ? static_cast<double>(b[c]) : 0.0) - m * scale[i];
+          scale[i] = static_cast<scalar_t>(sc);
+          shift[i] = static_cast<scalar_t>((b ? static_cast<double>(b[c]) : 0.0) - m * sc);
           smean[i] = static_cast<scalar_t>(m);
           svar[i] = static_cast<scalar_t>(n > 1 ? v * (n / (n - 1)) : v);
         }
-      }
-      cpu_affine<scalar_t>(xp, nullptr, y.data_ptr<scalar_t>(), G, P, C, S, scale, nullptr, shift);
+      };
+      const scalar_t* xp = x.data_ptr<scalar_t>();
+      two_passes<scalar_t>(xp, xp, xp, nullptr, y.data_ptr<scalar_t>(), G, P, C, S, mean, invstd, scale, nullptr, shift,
+                           finish);
     });
     ctx->save_for_backward({x4, saved, weight});
     ctx->saved_data["cpu"] = true;
@@ -240,39 +279,46 @@ struct GhostNormFunction : public torch::autograd::Function<GhostNormFunction> {
     const int64_t G = x4.size(0), P = x4.size(1), C = x4.size(2), S = x4.size(3);
     const double n = static_cast<double>(P * S);
     const torch::Tensor dy = grads[0].contiguous().view(x4.sizes());
-    const auto dbl = torch::TensorOptions().dtype(torch::kDouble);
-    torch::Tensor work = torch::empty({5, G, C}, dbl);  // sum dy, sum dy x, then wi, b, a
+    torch::Tensor sums = torch::empty({2, G, C}, torch::TensorOptions().dtype(torch::kDouble));  // sum dy, sum dy x
+    torch::Tensor coef = torch::empty({3, G, C}, x4.options());                                   // wi, b, a
     torch::Tensor dx = torch::empty_like(x4);
     torch::Tensor dw = weight.defined() ? torch::empty({C}, weight.options()) : torch::Tensor();
     torch::Tensor db = has_bias ? torch::empty({C}, weight.defined() ? weight.options() : x4.options()) : torch::Tensor();
     AT_DISPATCH_FLOATING_TYPES(x4.scalar_type(), "ghost_bn_backward", [&] {
       const double* mean = st.data_ptr<double>();
       const double* invstd = mean + G * C;
-      double* sdy = work.data_ptr<double>();
-      double* sdyx = sdy + G * C;
-      double* wi = sdyx + G * C;
-      double* bx = wi + G * C;
-      double* a0 = bx + G * C;
-      const scalar_t* xp = x4.data_ptr<scalar_t>();
-      const scalar_t* dyp = dy.data_ptr<scalar_t>();
-      cpu_sums<scalar_t>(dyp, xp, G, P, C, S, sdy, sdyx);
+      double* sdy = sums.data_ptr<double>();
+      double* sdyx = sdy + G * C;  // sum dy x, then sum dy xhat after finish
+      scalar_t* wi = coef.data_ptr<scalar_t>();
+      scalar_t* bx = wi + G * C;
+      scalar_t* a0 = bx + G * C;
       const scalar_t* w = weight.defined() ? weight.data_ptr<scalar_t>() : nullptr;
-      for (int64_t c = 0; c < C; ++c) {
-        double sum_w = 0, sum_b = 0;  // dL/dweight[c] = sum over ghosts of sum dy xhat; dL/dbias[c] = sum dy
-        for (int64_t g = 0; g < G; ++g) {
+      const auto finish = [&](int64_t g, int64_t lo, int64_t hi) {
+        for (int64_t c = lo; c < hi; ++c) {
           const int64_t i = g * C + c;
           const double dyxhat = invstd[i] * (sdyx[i] - mean[i] * sdy[i]);
           // dx = wi (dy - sum_dy/n - xhat sum_dy_xhat/n) = wi dy + b x + a, with xhat = (x - mean) invstd.
-          wi[i] = invstd[i] * (w ? static_cast<double>(w[c]) : 1.0);
-          bx[i] = -wi[i] * invstd[i] * dyxhat / n;
-          a0[i] = -wi[i] * sdy[i] / n - bx[i] * mean[i];
-          sum_w += dyxhat;
-          sum_b += sdy[i];
+          const double wid = invstd[i] * (w ? static_cast<double>(w[c]) : 1.0);
+          const double bd = -wid * invstd[i] * dyxhat / n;
+          wi[i] = static_cast<scalar_t>(wid);
+          bx[i] = static_cast<scalar_t>(bd);
+          a0[i] = static_cast<scalar_t>(-wid * sdy[i] / n - bd * mean[i]);
+          sdyx[i] = dyxhat;
+        }
+      };
+      const scalar_t* xp = x4.data_ptr<scalar_t>();
+      const scalar_t* dyp = dy.data_ptr<scalar_t>();
+      two_passes<scalar_t>(dyp, xp, xp, dyp, dx.data_ptr<scalar_t>(), G, P, C, S, sdy, sdyx, bx, wi, a0, finish);
+      // dL/dweight[c] = sum over ghosts of sum dy xhat; dL/dbias[c] = sum dy.
+      for (int64_t c = 0; c < C; ++c) {
+        double sum_w = 0, sum_b = 0;
+        for (int64_t g = 0; g < G; ++g) {
+          sum_w += sdyx[g * C + c];
+          sum_b += sdy[g * C + c];
         }
         if (w) dw.data_ptr<scalar_t>()[c] = static_cast<scalar_t>(sum_w);
         if (has_bias) db.data_ptr<scalar_t>()[c] = static_cast<scalar_t>(sum_b);
       }
-      cpu_affine<scalar_t>(xp, dyp, dx.data_ptr<scalar_t>(), G, P, C, S, bx, wi, a0);
     });
     return {dx.view(grads[0].sizes()), dw, db, torch::Tensor(), torch::Tensor()};
   }
@@ -358,7 +404,10 @@ torch::Tensor GhostBatchNormImplBase<D, Derived>::forward(const torch::Tensor& i
   int64_t n_main = k;
   while (n_main > 0 && split[static_cast<std::size_t>(n_main - 1)] != g0) --n_main;
   std::vector<GhostOut> parts;
-  parts.push_back(normalize_groups(input.narrow(0, 0, n_main * g0), n_main, weight, bias, options.eps()));
+  // No narrow() when the ghosts cover the batch: its backward fills a zero tensor of the input's size
+  // and copies the gradient into it (two extra passes over the data).
+  const torch::Tensor main = n_main * g0 == input.size(0) ? input : input.narrow(0, 0, n_main * g0);
+  parts.push_back(normalize_groups(main, n_main, weight, bias, options.eps()));
   if (n_main < k) {
     const int64_t rest = input.size(0) - n_main * g0;
     parts.push_back(normalize_groups(input.narrow(0, n_main * g0, rest), 1, weight, bias, options.eps()));
