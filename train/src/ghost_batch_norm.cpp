@@ -403,14 +403,14 @@ torch::Tensor GhostBatchNormImplBase<D, Derived>::forward(const torch::Tensor& i
   const int64_t g0 = split.front();
   int64_t n_main = k;
   while (n_main > 0 && split[static_cast<std::size_t>(n_main - 1)] != g0) --n_main;
+  // The input itself, or its two pieces from one split: the backward of a split concatenates the
+  // pieces' gradients in one pass, where a narrow() per piece would fill a zero tensor of the input's
+  // size and copy into it, per piece.
+  const std::vector<torch::Tensor> pieces =
+      n_main == k ? std::vector<torch::Tensor>{input} : input.split_with_sizes({n_main * g0, input.size(0) - n_main * g0});
   std::vector<GhostOut> parts;
-  // No narrow() when the ghosts cover the batch: its backward fills a zero tensor of the input's size
-  // and copies the gradient into it (two extra passes over the data).
-  const torch::Tensor main = n_main * g0 == input.size(0) ? input : input.narrow(0, 0, n_main * g0);
-  parts.push_back(normalize_groups(main, n_main, weight, bias, options.eps()));
-  if (n_main < k) {
-    const int64_t rest = input.size(0) - n_main * g0;
-    parts.push_back(normalize_groups(input.narrow(0, n_main * g0, rest), 1, weight, bias, options.eps()));
+  for (std::size_t i = 0; i < pieces.size(); ++i) {
+    parts.push_back(normalize_groups(pieces[i], i == 0 ? n_main : 1, weight, bias, options.eps()));
   }
   if (track) {
     torch::NoGradGuard no_grad;
