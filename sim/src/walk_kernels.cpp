@@ -61,14 +61,18 @@ std::vector<SimdPath> available_simd_paths() {
 namespace detail {
 namespace {
 
-static_assert(sizeof(HopThresholds) == 8 && offsetof(HopThresholds, right) == 4,
-              "the gathered kernels read a site's thresholds as one 64-bit word, left in the low half");
-
 constexpr std::uint32_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u;  // Philox4x32 multipliers
 constexpr std::uint32_t kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;  // Philox4x32 key increments
 
 inline std::uint32_t counter1(const LaneStreams& s, std::uint64_t blk) noexcept {
   return (static_cast<std::uint32_t>(blk >> 32) & 0x00FFFFFFu) | s.purpose;
+}
+
+// The end of the steps from t (< end) whose blocks share blk >> 32 = t >> 34, the counter word that
+// the vector kernels fold into per-call constants.
+inline std::uint64_t segment_end(std::uint64_t t, std::uint64_t end) noexcept {
+  const std::uint64_t next = (t >> 34) + 1;
+  return next < (std::uint64_t{1} << 30) ? std::min(end, next << 34) : end;
 }
 
 // One step of L lanes with the uniforms u[0 .. L).
@@ -105,32 +109,58 @@ void advance_scalar(const LaneStreams& s, const HopThresholds** p, std::uint64_t
 
 #if defined(GENGAP_X86_KERNELS)
 
-// ---- AVX2: the 8 lanes' Philox in one vector, hops lane by lane -------------------------------
+// ---- AVX2: Philox for 4 lanes per vector, hops lane by lane; 32 lanes -----------------------------
+// The AVX-512 kernel's design (below) on 256-bit vectors: each 32-bit word in the low half of a
+// 64-bit element, the first two rounds' fixed products made once per call, 32 lanes of scalar hops
+// in flight (8 lanes, one vector of 32-bit words with blends, ran at 0.68e9 steps/s on the Zen 5;
+// this runs at 1.08e9).
 #define GENGAP_TARGET_AVX2 __attribute__((target("avx2")))
-constexpr int kAvx2Lanes = 8;
+constexpr int kAvx2Vectors = 8;
+constexpr int kAvx2Lanes = 4 * kAvx2Vectors;
 
-GENGAP_TARGET_AVX2 void philox8(const LaneStreams& s, std::uint64_t blk, std::uint32_t (&out)[4][kAvx2Lanes]) {
-  const __m256i m0 = _mm256_set1_epi32(static_cast<int>(kM0));
-  const __m256i m1 = _mm256_set1_epi32(static_cast<int>(kM1));
-  __m256i c0 = _mm256_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(blk)));
-  __m256i c1 = _mm256_set1_epi32(static_cast<int>(counter1(s, blk)));
-  __m256i c2 = _mm256_load_si256(reinterpret_cast<const __m256i*>(s.walker));
-  __m256i c3 = _mm256_load_si256(reinterpret_cast<const __m256i*>(s.env));
+GENGAP_TARGET_AVX2 inline __m256i bcast64x4(std::uint32_t x) { return _mm256_set1_epi64x(static_cast<long long>(x)); }
+
+// Philox8Consts (below) for a 4-lane group.
+struct Philox4Consts {
+  __m256i ek, x1, x2, x3;
+  __m256i k0[10], k1[10];
+};
+
+GENGAP_TARGET_AVX2 inline void philox4_consts(const LaneStreams& s, int first, std::uint32_t h, Philox4Consts& c) {
   std::uint32_t k0 = s.key0, k1 = s.key1;
-  for (int r = 0; r < 10; ++r) {
-    // 32x32 -> 64-bit products of even and odd lanes, split into high and low words.
-    const __m256i e0 = _mm256_mul_epu32(c0, m0), o0 = _mm256_mul_epu32(_mm256_srli_epi64(c0, 32), m0);
-    const __m256i e1 = _mm256_mul_epu32(c2, m1), o1 = _mm256_mul_epu32(_mm256_srli_epi64(c2, 32), m1);
-    const __m256i lo0 = _mm256_blend_epi32(e0, _mm256_slli_epi64(o0, 32), 0xAA);
-    const __m256i hi0 = _mm256_blend_epi32(_mm256_srli_epi64(e0, 32), o0, 0xAA);
-    const __m256i lo1 = _mm256_blend_epi32(e1, _mm256_slli_epi64(o1, 32), 0xAA);
-    const __m256i hi1 = _mm256_blend_epi32(_mm256_srli_epi64(e1, 32), o1, 0xAA);
-    c0 = _mm256_xor_si256(_mm256_xor_si256(hi1, c1), _mm256_set1_epi32(static_cast<int>(k0)));
-    c2 = _mm256_xor_si256(_mm256_xor_si256(hi0, c3), _mm256_set1_epi32(static_cast<int>(k1)));
-    c1 = lo1;
-    c3 = lo0;
-    k0 += kW0;
-    k1 += kW1;
+  for (int r = 0; r < 10; ++r, k0 += kW0, k1 += kW1) {
+    c.k0[r] = bcast64x4(k0);
+    c.k1[r] = bcast64x4(k1);
+  }
+  const __m256i walker = _mm256_cvtepu32_epi64(_mm_load_si128(reinterpret_cast<const __m128i*>(s.walker + first)));
+  const __m256i env = _mm256_cvtepu32_epi64(_mm_load_si128(reinterpret_cast<const __m128i*>(s.env + first)));
+  const __m256i q = _mm256_mul_epu32(walker, bcast64x4(kM1));
+  const __m256i a = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(q, 32), bcast64x4(h)), c.k0[0]);
+  const __m256i pa = _mm256_mul_epu32(a, bcast64x4(kM0));
+  c.ek = _mm256_xor_si256(env, c.k1[0]);
+  c.x1 = _mm256_xor_si256(q, c.k0[1]);
+  c.x2 = _mm256_xor_si256(_mm256_srli_epi64(pa, 32), c.k1[1]);
+  c.x3 = pa;
+}
+
+// Philox4x32-10 block blk of the 4 lanes (blk >> 32 as when k was made): word w of lane l is
+// out[w][2 l].
+GENGAP_TARGET_AVX2 inline void philox4(const Philox4Consts& k, std::uint64_t blk, std::uint32_t (&out)[4][8]) {
+  const __m256i m0 = bcast64x4(kM0);
+  const __m256i m1 = bcast64x4(kM1);
+  const std::uint64_t pb = std::uint64_t{static_cast<std::uint32_t>(blk)} * kM0;
+  const __m256i q = _mm256_mul_epu32(_mm256_xor_si256(k.ek, bcast64x4(static_cast<std::uint32_t>(pb >> 32))), m1);
+  __m256i c0 = _mm256_xor_si256(_mm256_srli_epi64(q, 32), k.x1);
+  __m256i c1 = q;
+  __m256i c2 = _mm256_xor_si256(k.x2, bcast64x4(static_cast<std::uint32_t>(pb)));
+  __m256i c3 = k.x3;
+#pragma GCC unroll 8
+  for (int r = 2; r < 10; ++r) {
+    const __m256i p0 = _mm256_mul_epu32(c0, m0), p1 = _mm256_mul_epu32(c2, m1);
+    c0 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p1, 32), c1), k.k0[r]);
+    c2 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p0, 32), c3), k.k1[r]);
+    c1 = p1;
+    c3 = p0;
   }
   _mm256_store_si256(reinterpret_cast<__m256i*>(out[0]), c0);
   _mm256_store_si256(reinterpret_cast<__m256i*>(out[1]), c1);
@@ -138,118 +168,128 @@ GENGAP_TARGET_AVX2 void philox8(const LaneStreams& s, std::uint64_t blk, std::ui
   _mm256_store_si256(reinterpret_cast<__m256i*>(out[3]), c3);
 }
 
+template <int V>  // V vectors of 4 lanes
 GENGAP_TARGET_AVX2 void advance_avx2(const LaneStreams& s, const HopThresholds** p, std::uint64_t t, std::uint64_t end) {
-  constexpr int L = kAvx2Lanes;
-  const HopThresholds* q[L];
-  std::copy_n(p, L, q);
-  alignas(32) std::uint32_t u[4][L];
+  static_assert(4 * V <= kMaxLanes, "lanes");
+  const HopThresholds* q[4 * V];
+  std::copy_n(p, 4 * V, q);
+  Philox4Consts consts[V];
+  alignas(32) std::uint32_t u[V][4][8];
   while (t < end) {
-    const unsigned w0 = static_cast<unsigned>(t & 3);
-    const unsigned w1 = static_cast<unsigned>(std::min<std::uint64_t>(4, w0 + (end - t)));
-    philox8(s, t >> 2, u);
-    if (w0 == 0 && w1 == 4) {
-      hop_lanes<L>(q, u[0]);
-      hop_lanes<L>(q, u[1]);
-      hop_lanes<L>(q, u[2]);
-      hop_lanes<L>(q, u[3]);
-    } else {
-      for (unsigned w = w0; w < w1; ++w) hop_lanes<L>(q, u[w]);
+    const std::uint64_t seg_end = segment_end(t, end);
+    for (int v = 0; v < V; ++v) philox4_consts(s, 4 * v, counter1(s, t >> 2), consts[v]);
+    while (t < seg_end) {
+      const unsigned w0 = static_cast<unsigned>(t & 3);
+      const unsigned w1 = static_cast<unsigned>(std::min<std::uint64_t>(4, w0 + (seg_end - t)));
+      for (int v = 0; v < V; ++v) philox4(consts[v], t >> 2, u[v]);
+      for (unsigned w = w0; w < w1; ++w) {
+#pragma GCC unroll 64
+        for (int l = 0; l < 4 * V; ++l) {
+          const HopThresholds h = *q[l];
+          const std::uint32_t x = u[l >> 2][w][2 * (l & 3)];
+          q[l] += static_cast<std::ptrdiff_t>(x > h.right) - static_cast<std::ptrdiff_t>(x < h.left);
+        }
+      }
+      t += w1 - w0;
     }
-    t += w1 - w0;
   }
-  std::copy_n(q, L, p);
+  std::copy_n(q, 4 * V, p);
 }
 
-// ---- AVX-512: Philox for 16 lanes per vector, hops as gathers of the lanes' thresholds; 64 lanes --
-// (8 independent gather chains: with 16 lanes the loop waited on the gathers' latency).
+// ---- AVX-512: Philox for 8 lanes per vector, hops lane by lane; 64 lanes ------------------------
+// Each 32-bit Philox word sits in the low half of a 64-bit element: _mm512_mul_epu32 reads only low
+// halves, so a product's low word is the product itself and its high word one shift away (no
+// blends); the high halves carry garbage that nothing reads. The hops are scalar: on the AMD Zen 5
+// this was measured on, a gather of 8 sites' thresholds cost more than 8 loads and compares
+// (1.3e9 steps/s with gathers, 1.5e9 with scalar hops, same Philox; docs/pages/performance.md).
 #define GENGAP_TARGET_AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl")))
-constexpr int kAvx512Vectors = 4;
-constexpr int kAvx512Lanes = 16 * kAvx512Vectors;
+constexpr int kAvx512Vectors = 8;
+constexpr int kAvx512Lanes = 8 * kAvx512Vectors;
 
-// The per-call constants of a 16-lane group: its counter words 2 and 3 and the 10 round keys.
-struct Philox16Consts {
-  __m512i walker, env;
-  __m512i k0[10], k1[10];
+GENGAP_TARGET_AVX512 inline __m512i bcast64(std::uint32_t x) { return _mm512_set1_epi64(static_cast<long long>(x)); }
+
+// What the first two Philox rounds of an 8-lane group owe to nothing but the lanes' streams. The
+// counter is {blk, h, walker, env}, h = counter1(blk) fixed while blk >> 32 is. Round 1 multiplies
+// walker (fixed) and blk (the same in every lane: one scalar product); round 2 multiplies round 1's
+// c0 = hi(walker M1) ^ h ^ key0 (fixed) and round 1's c2 (the only vector product of the two rounds
+// that depends on blk).
+struct Philox8Consts {
+  __m512i ek;  ///< env ^ k1[0]: round 1 gives c2 = ek ^ hi(blk M0)
+  __m512i x1;  ///< lo(walker M1) ^ k0[1]: round 2 gives c0 = x1 ^ hi(c2 M1)
+  __m512i x2;  ///< hi(a M0) ^ k1[1], a = hi(walker M1) ^ h ^ k0[0]: round 2 gives c2 = x2 ^ lo(blk M0)
+  __m512i x3;  ///< lo(a M0): round 2's c3
+  __m512i k0[10], k1[10];  ///< round keys
 };
 
-GENGAP_TARGET_AVX512 inline void philox16_consts(const LaneStreams& s, int first, Philox16Consts& c) {
-  c.walker = _mm512_load_si512(s.walker + first);
-  c.env = _mm512_load_si512(s.env + first);
+GENGAP_TARGET_AVX512 inline void philox8_consts(const LaneStreams& s, int first, std::uint32_t h, Philox8Consts& c) {
   std::uint32_t k0 = s.key0, k1 = s.key1;
   for (int r = 0; r < 10; ++r, k0 += kW0, k1 += kW1) {
-    c.k0[r] = _mm512_set1_epi32(static_cast<int>(k0));
-    c.k1[r] = _mm512_set1_epi32(static_cast<int>(k1));
+    c.k0[r] = bcast64(k0);
+    c.k1[r] = bcast64(k1);
   }
+  const __m512i walker = _mm512_cvtepu32_epi64(_mm256_load_si256(reinterpret_cast<const __m256i*>(s.walker + first)));
+  const __m512i env = _mm512_cvtepu32_epi64(_mm256_load_si256(reinterpret_cast<const __m256i*>(s.env + first)));
+  const __m512i q = _mm512_mul_epu32(walker, bcast64(kM1));
+  // 0x96: a ^ b ^ c in one instruction.
+  const __m512i a = _mm512_ternarylogic_epi64(_mm512_srli_epi64(q, 32), bcast64(h), c.k0[0], 0x96);
+  const __m512i pa = _mm512_mul_epu32(a, bcast64(kM0));
+  c.ek = _mm512_xor_si512(env, c.k1[0]);
+  c.x1 = _mm512_xor_si512(q, c.k0[1]);
+  c.x2 = _mm512_xor_si512(_mm512_srli_epi64(pa, 32), c.k1[1]);
+  c.x3 = pa;
 }
 
-GENGAP_TARGET_AVX512 inline void philox16(const Philox16Consts& k, const LaneStreams& s, std::uint64_t blk, __m512i (&out)[4]) {
-  const __m512i m0 = _mm512_set1_epi32(static_cast<int>(kM0));
-  const __m512i m1 = _mm512_set1_epi32(static_cast<int>(kM1));
-  __m512i c0 = _mm512_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(blk)));
-  __m512i c1 = _mm512_set1_epi32(static_cast<int>(counter1(s, blk)));
-  __m512i c2 = k.walker;
-  __m512i c3 = k.env;
-#pragma GCC unroll 10
-  for (int r = 0; r < 10; ++r) {
-    const __m512i e0 = _mm512_mul_epu32(c0, m0), o0 = _mm512_mul_epu32(_mm512_srli_epi64(c0, 32), m0);
-    const __m512i e1 = _mm512_mul_epu32(c2, m1), o1 = _mm512_mul_epu32(_mm512_srli_epi64(c2, 32), m1);
-    const __m512i lo0 = _mm512_mask_blend_epi32(0xAAAA, e0, _mm512_slli_epi64(o0, 32));
-    const __m512i hi0 = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(e0, 32), o0);
-    const __m512i lo1 = _mm512_mask_blend_epi32(0xAAAA, e1, _mm512_slli_epi64(o1, 32));
-    const __m512i hi1 = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(e1, 32), o1);
-    // 0x96: a ^ b ^ c in one instruction.
-    c0 = _mm512_ternarylogic_epi32(hi1, c1, k.k0[r], 0x96);
-    c2 = _mm512_ternarylogic_epi32(hi0, c3, k.k1[r], 0x96);
-    c1 = lo1;
-    c3 = lo0;
+// Philox4x32-10 block blk of the 8 lanes (blk >> 32 as when k was made): word w of lane l is
+// out[w][2 l] (the odd entries are garbage).
+GENGAP_TARGET_AVX512 inline void philox8(const Philox8Consts& k, std::uint64_t blk, std::uint32_t (&out)[4][16]) {
+  const __m512i m0 = bcast64(kM0);
+  const __m512i m1 = bcast64(kM1);
+  const std::uint64_t pb = std::uint64_t{static_cast<std::uint32_t>(blk)} * kM0;
+  const __m512i q = _mm512_mul_epu32(_mm512_xor_si512(k.ek, bcast64(static_cast<std::uint32_t>(pb >> 32))), m1);
+  __m512i c0 = _mm512_xor_si512(_mm512_srli_epi64(q, 32), k.x1);
+  __m512i c1 = q;
+  __m512i c2 = _mm512_xor_si512(k.x2, bcast64(static_cast<std::uint32_t>(pb)));
+  __m512i c3 = k.x3;
+#pragma GCC unroll 8
+  for (int r = 2; r < 10; ++r) {
+    const __m512i p0 = _mm512_mul_epu32(c0, m0), p1 = _mm512_mul_epu32(c2, m1);
+    c0 = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p1, 32), c1, k.k0[r], 0x96);
+    c2 = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p0, 32), c3, k.k1[r], 0x96);
+    c1 = p1;
+    c3 = p0;
   }
-  out[0] = c0;
-  out[1] = c1;
-  out[2] = c2;
-  out[3] = c3;
+  _mm512_store_si512(out[0], c0);
+  _mm512_store_si512(out[1], c1);
+  _mm512_store_si512(out[2], c2);
+  _mm512_store_si512(out[3], c3);
 }
 
-// One step of 8 lanes held as 64-bit site addresses in P, with their uniforms u.
-GENGAP_TARGET_AVX512 inline void hop8(__m512i& P, __m256i u) {
-  const __m512i g = _mm512_i64gather_epi64(P, nullptr, 1);  // {left, right} of each lane's site
-  const __m512i uu = _mm512_cvtepu32_epi64(u);
-  const __m512i left = _mm512_and_si512(g, _mm512_set1_epi64(0xFFFFFFFF));
-  const __m512i right = _mm512_srli_epi64(g, 32);
-  const __mmask8 up = _mm512_cmpgt_epu64_mask(uu, right);
-  const __mmask8 down = _mm512_cmplt_epu64_mask(uu, left);
-  const __m512i step = _mm512_set1_epi64(static_cast<long long>(sizeof(HopThresholds)));
-  P = _mm512_mask_add_epi64(P, up, P, step);
-  P = _mm512_mask_sub_epi64(P, down, P, step);
-}
-
-GENGAP_TARGET_AVX512 inline void hop16(__m512i& P0, __m512i& P1, __m512i u) {
-  hop8(P0, _mm512_castsi512_si256(u));
-  hop8(P1, _mm512_extracti64x4_epi64(u, 1));
-}
-
-template <int V>  // V vectors of 16 lanes: 2 V independent chains of gathers
+template <int V>  // V vectors of 8 lanes
 GENGAP_TARGET_AVX512 void advance_avx512(const LaneStreams& s, const HopThresholds** p, std::uint64_t t, std::uint64_t end) {
-  static_assert(sizeof(const HopThresholds*) == 8, "lanes hold 64-bit addresses");
-  __m512i P[2 * V];
-  for (int h = 0; h < 2 * V; ++h) P[h] = _mm512_loadu_si512(p + 8 * h);
-  Philox16Consts consts[V];
-  for (int v = 0; v < V; ++v) philox16_consts(s, 16 * v, consts[v]);
-  __m512i u[V][4];
+  static_assert(8 * V <= kMaxLanes, "lanes");
+  const HopThresholds* q[8 * V];
+  std::copy_n(p, 8 * V, q);
+  Philox8Consts consts[V];
+  alignas(64) std::uint32_t u[V][4][16];
   while (t < end) {
-    const unsigned w0 = static_cast<unsigned>(t & 3);
-    const unsigned w1 = static_cast<unsigned>(std::min<std::uint64_t>(4, w0 + (end - t)));
-    for (int v = 0; v < V; ++v) philox16(consts[v], s, t >> 2, u[v]);
-    if (w0 == 0 && w1 == 4) {
-#pragma GCC unroll 4
-      for (int w = 0; w < 4; ++w)
-        for (int v = 0; v < V; ++v) hop16(P[2 * v], P[2 * v + 1], u[v][w]);
-    } else {
-      for (unsigned w = w0; w < w1; ++w)
-        for (int v = 0; v < V; ++v) hop16(P[2 * v], P[2 * v + 1], u[v][w]);
+    const std::uint64_t seg_end = segment_end(t, end);
+    for (int v = 0; v < V; ++v) philox8_consts(s, 8 * v, counter1(s, t >> 2), consts[v]);
+    while (t < seg_end) {
+      const unsigned w0 = static_cast<unsigned>(t & 3);
+      const unsigned w1 = static_cast<unsigned>(std::min<std::uint64_t>(4, w0 + (seg_end - t)));
+      for (int v = 0; v < V; ++v) philox8(consts[v], t >> 2, u[v]);
+      for (unsigned w = w0; w < w1; ++w) {
+#pragma GCC unroll 64
+        for (int l = 0; l < 8 * V; ++l) {
+          const HopThresholds h = *q[l];
+          const std::uint32_t x = u[l >> 3][w][2 * (l & 7)];
+          q[l] += static_cast<std::ptrdiff_t>(x > h.right) - static_cast<std::ptrdiff_t>(x < h.left);
+        }
+      }
+      t += w1 - w0;
     }
-    t += w1 - w0;
   }
-  for (int h = 0; h < 2 * V; ++h) _mm512_storeu_si512(p + 8 * h, P[h]);
+  std::copy_n(q, 8 * V, p);
 }
 
 #endif  // GENGAP_X86_KERNELS
@@ -266,7 +306,7 @@ WalkKernel walk_kernel(SimdPath path) {
   }
   switch (path) {
 #if defined(GENGAP_X86_KERNELS)
-    case SimdPath::kAvx2: return {SimdPath::kAvx2, kAvx2Lanes, &advance_avx2};
+    case SimdPath::kAvx2: return {SimdPath::kAvx2, kAvx2Lanes, &advance_avx2<kAvx2Vectors>};
     case SimdPath::kAvx512: return {SimdPath::kAvx512, kAvx512Lanes, &advance_avx512<kAvx512Vectors>};
 #endif
     default: return {SimdPath::kScalar, kScalarLanes, &advance_scalar};
