@@ -74,10 +74,16 @@ def main(argv):
     ca, a = load(argv[0])
     cb, b = load(argv[1])
     ma, mb = ca.get("machine", {}), cb.get("machine", {})
-    print(f"before: {argv[0]}  ({ma.get('cpu_model', '?')}; {ma.get('cpu_flags', '?')}; commit {ma.get('commit', '?')})")
-    print(f"after:  {argv[1]}  ({mb.get('cpu_model', '?')}; {mb.get('cpu_flags', '?')}; commit {mb.get('commit', '?')})")
-    if ma.get("cpu_model") != mb.get("cpu_model") or ma.get("cpu_flags") != mb.get("cpu_flags"):
+    def cpu(m):
+        return (f"{m.get('cpu_model', '?')}" + (f", family {m['cpu_family']} model {m.get('cpu_model_number', '?')}"
+                                                if "cpu_family" in m else ""))
+    print(f"before: {argv[0]}  ({cpu(ma)}; {ma.get('cpu_flags', '?')}; commit {ma.get('commit', '?')})")
+    print(f"after:  {argv[1]}  ({cpu(mb)}; {mb.get('cpu_flags', '?')}; commit {mb.get('commit', '?')})")
+    keys = ["cpu_model", "cpu_flags"] + [k for k in ("cpu_family", "cpu_model_number") if k in ma and k in mb]
+    if any(ma.get(k) != mb.get(k) for k in keys):
         print("warning: the records come from different CPUs; ratios mix code and machine")
+    elif ("cpu_family" in ma) != ("cpu_family" in mb):
+        print("warning: one record does not name the CPU family; they may come from different CPU generations")
     names = [n for n in a if n in b and (filt is None or filt in n)]
     if not names:
         fail("no benchmark is in both records" + (f" matching '{filt}'" if filt else ""))

@@ -4,8 +4,9 @@
     bench-record.py OUT.json BINARY [BINARY ...] [-- BENCHMARK_FLAGS ...]
 
 The record is Google Benchmark's own JSON (one `context`, one `benchmarks` list, each entry with the
-binary it came from), with the machine added to the context: CPU model, its SIMD flags, logical CPUs,
-kernel, and the source commit. Compare two records with scripts/bench-compare.py. The file is written
+binary it came from), with the machine added to the context: CPU model, family and model number
+(the model name of a virtual machine may not say the generation: AMD family 25 is Zen 3/4, 26 Zen 5),
+its SIMD flags, logical CPUs, kernel, and the source commit. Compare two records with scripts/bench-compare.py. The file is written
 atomically: an interrupted run leaves no partial record.
 """
 import json
@@ -34,6 +35,10 @@ def machine():
                 key = key.strip()
                 if key == "model name" and info["cpu_model"] == "unknown":
                     info["cpu_model"] = value.strip()
+                elif key == "cpu family" and "cpu_family" not in info:
+                    info["cpu_family"] = value.strip()
+                elif key == "model" and "cpu_model_number" not in info:
+                    info["cpu_model_number"] = value.strip()
                 elif key == "flags" and not info["cpu_flags"]:
                     have = set(value.split())
                     info["cpu_flags"] = " ".join(f for f in SIMD_FLAGS if f in have)

@@ -62,6 +62,10 @@ class BenchScripts(unittest.TestCase):
         m = doc["context"]["machine"]
         for key in ("cpu_model", "cpu_flags", "logical_cpus", "commit"):
             self.assertIn(key, m)
+        with open("/proc/cpuinfo") as f:
+            if any(line.startswith("cpu family") for line in f):
+                self.assertIn("cpu_family", m)
+                self.assertIn("cpu_model_number", m)
         self.assertFalse([f for f in os.listdir(self.dir) if f.startswith(".bench-")])  # no temporary left
 
     def test_compare_prints_time_and_counter_ratios(self):
@@ -74,6 +78,29 @@ class BenchScripts(unittest.TestCase):
         rate = [l for l in r.stdout.splitlines() if l.strip().startswith("steps_per_s")][0]
         self.assertAlmostEqual(float(rate.split()[-1]), 2.0)     # twice the rate
         self.assertIn("in one record only", r.stdout)
+
+    def test_compare_warns_when_the_cpus_differ(self):
+        a = self.record("a.json", self.bins["1.0"])
+        b = self.record("b.json", self.bins["0.5"])
+        r = run(COMPARE, a, b)
+        self.assertNotIn("warning", r.stdout)  # the same machine
+        for key, value in (("cpu_family", "99"), ("cpu_model_number", "99"), ("cpu_flags", "sse4_2")):
+            with open(b) as f:
+                doc = json.load(f)
+            doc["context"]["machine"][key] = value
+            c = os.path.join(self.dir, "c.json")
+            with open(c, "w") as f:
+                json.dump(doc, f)
+            r = run(COMPARE, a, c)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("different CPUs", r.stdout, key)
+        with open(b) as f:
+            doc = json.load(f)
+        if "cpu_family" in doc["context"]["machine"]:
+            del doc["context"]["machine"]["cpu_family"]  # an older record
+            with open(c, "w") as f:
+                json.dump(doc, f)
+            self.assertIn("does not name the CPU family", run(COMPARE, a, c).stdout)
 
     def test_bad_input_is_one_line_and_exit_2(self):
         a = self.record("a.json", self.bins["1.0"])
