@@ -21,8 +21,8 @@ namespace gengap::sim {
 enum class SimdPath {
   kAuto,    ///< the widest path this CPU runs
   kScalar,  ///< portable C++, 8 walkers per group
-  kAvx2,    ///< 8-lane AVX2 Philox, 8 walkers per group
-  kAvx512,  ///< 16-lane AVX-512 Philox and gathered hops, 64 walkers per group
+  kAvx2,    ///< AVX2 Philox (4 streams per vector), scalar hops, 32 walkers per group
+  kAvx512,  ///< AVX-512 Philox (8 streams per vector), scalar hops, 64 walkers per group
 };
 
 /// The path's name: "auto", "scalar", "avx2" or "avx512".
