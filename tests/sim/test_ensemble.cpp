@@ -85,8 +85,9 @@ TEST_CASE("every SIMD path gives bitwise the same walk", "[ensemble][simd]") {
     double temperature;
     std::int64_t half_width;
   };
-  // Lanes that straddle environments (5, 1 walker per env), whole 16-lane groups (64), a partial last
-  // group, windows that grow mid-run (half_width 300, T = 3), a potential that cannot grow.
+  // Lanes that straddle environments (5, 1 walker per env), whole groups of the widest kernel (64),
+  // a partial last group, windows that grow mid-run (half_width 300, T = 3), a potential that cannot
+  // grow.
   const std::vector<Case> cases = {{"sinai W=5", &sinai, true, 37, 5, 1.0, 0},
                                    {"sinai W=1", &sinai, false, 23, 1, 1.0, 0},
                                    {"sinai W=64 growing", &sinai, false, 3, 64, 3.0, 300},

@@ -1,7 +1,7 @@
 // The ensemble runner's inner loops (sim/src/walk_kernels.hpp), each against the walk written out
 // from its definition: lane l takes word t & 3 of Philox4x32-10 block t >> 2 of its stream and hops
-// by its site's thresholds. Step numbers near the counter's 32-bit carry (the AVX-512 kernel folds
-// the counter's high word into per-call constants) and at the end of the 64-bit range.
+// by its site's thresholds. Step numbers near the counter's 32-bit carry (the vector kernels fold the
+// counter's high word into per-call constants) and at the end of the 64-bit range.
 #include <algorithm>
 #include <cstdint>
 #include <random>
@@ -33,7 +33,8 @@ std::int64_t reference_walk(const std::vector<HopThresholds>& table, const detai
 
 }  // namespace
 
-TEST_CASE("walk kernels: every path steps each lane as its Philox stream says, across the counter's carries", "[ensemble][simd]") {
+TEST_CASE("walk kernels: every path steps each lane as its Philox stream says, across the counter's carries",
+          "[ensemble][simd]") {
   // Thresholds drawn at random, with sites that never move left, never move right, or (almost)
   // always move one way.
   std::mt19937_64 gen(77);
