@@ -41,7 +41,10 @@ def load(path):
         elif base in runs and runs[base].get("run_type") == "aggregate":
             continue
         runs[base] = b
-    return doc.get("context", {}), runs
+    context = doc.get("context", {})
+    if not isinstance(context, dict) or not isinstance(context.get("machine", {}), dict):
+        fail(f"{path}: not a benchmark record ('context' and its 'machine' must be objects)")
+    return context, runs
 
 
 RESERVED = {"name", "run_name", "run_type", "repetitions", "repetition_index", "threads", "iterations",

@@ -107,7 +107,13 @@ class BenchScripts(unittest.TestCase):
         bad = os.path.join(self.dir, "bad.json")
         with open(bad, "w") as f:
             f.write("{not json")
-        for args in ((a, bad), (a, os.path.join(self.dir, "missing.json")), (a,)):
+        bad_machine = os.path.join(self.dir, "bad_machine.json")
+        with open(bad_machine, "w") as f:
+            json.dump({"context": {"machine": "x"}, "benchmarks": []}, f)
+        bad_context = os.path.join(self.dir, "bad_context.json")
+        with open(bad_context, "w") as f:
+            json.dump({"context": [], "benchmarks": []}, f)
+        for args in ((a, bad), (a, os.path.join(self.dir, "missing.json")), (a,), (a, bad_machine), (bad_context, a)):
             r = run(COMPARE, *args)
             self.assertEqual(r.returncode, 2)
             self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)

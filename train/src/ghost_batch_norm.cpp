@@ -110,11 +110,11 @@ constexpr int64_t kTask = 16384;
 template <class T>
 void ghost_sums(const T* x, const T* y, int64_t P, int64_t C, int64_t S, int64_t c_lo, int64_t c_hi, double* s1,
                 double* s2) {
+  std::fill(s1 + c_lo, s1 + c_hi, 0.0);
+  std::fill(s2 + c_lo, s2 + c_hi, 0.0);
   if (S == 1) {
     // [N, C] inputs: four rows at a time, streamed in memory order, each added to the running sums
     // in row order (the same bits as one row at a time) with one load and one store of the sums.
-    std::fill(s1 + c_lo, s1 + c_hi, 0.0);
-    std::fill(s2 + c_lo, s2 + c_hi, 0.0);
     int64_t p = 0;
     for (; p + 4 <= P; p += 4) {
       const T* x0 = x + p * C;
@@ -139,8 +139,6 @@ void ghost_sums(const T* x, const T* y, int64_t P, int64_t C, int64_t S, int64_t
     }
     return;
   }
-  std::fill(s1 + c_lo, s1 + c_hi, 0.0);
-  std::fill(s2 + c_lo, s2 + c_hi, 0.0);
   for (int64_t p = 0; p < P; ++p) {
     for (int64_t c = c_lo; c < c_hi; ++c) {
       const T* xr = x + (p * C + c) * S;
