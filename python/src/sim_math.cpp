@@ -181,11 +181,11 @@ py::object fit(const py::array_t<double, py::array::c_style | py::array::forceca
 }
 
 py::dict decide_log_time(const std::vector<double>& t, const py::array_t<double, py::array::c_style | py::array::forcecast>& samples,
-                         double t0, double t1, double k_max, double q_flat, double min_window_ratio, int min_points, int min_samples,
+                         double t0, double t1, double k_max, double k_min, double min_window_ratio, int min_points, int min_samples,
                          double level) {
   sim::LogTimeRule rule;
   rule.k_max = k_max;
-  rule.q_flat = q_flat;
+  rule.k_min = k_min;
   rule.min_window_ratio = min_window_ratio;
   rule.min_points = min_points;
   rule.min_samples = min_samples;
@@ -360,7 +360,7 @@ void bind_math(py::module_& m) {
   m.def("bootstrap_fits", &bootstrap, "t"_a, "samples"_a, "resamples"_a = 200, "level"_a = 0.95, "seed"_a = 1, "fixed_k"_a = 4.0,
         "family"_a = "msd", "Fits of the mean of the rows of samples with bootstrap intervals over rows.");
   m.def("fit", &fit, "t"_a, "y"_a, "options"_a, "gengap-sim fit on arrays (the package's gengap.fit wraps it).");
-  m.def("decide_log_time", &decide_log_time, "t"_a, "samples"_a, "t0"_a, "t1"_a, "k_max"_a = 4.0, "q_flat"_a = 0.05,
+  m.def("decide_log_time", &decide_log_time, "t"_a, "samples"_a, "t0"_a, "t1"_a, "k_max"_a = 8.0, "k_min"_a = 1.0 / 3,
         "min_window_ratio"_a = 30.0, "min_points"_a = 8, "min_samples"_a = 3, "level"_a = 0.95,
         "The log-time claim on curves (rows = runs) within [t0, t1]: supported, falsified or undecided.");
   m.def("curve_overlap", &curve_overlap, "curves"_a, "points"_a = 50,

@@ -26,7 +26,9 @@ sim::LogTimeRule read_log_time_rule(core::ObjectReader& claims, const std::funct
   sim::LogTimeRule rule;
   core::ObjectReader k = claims.child("log_time");
   k.required("k_max", rule.k_max);
-  k.required("q_flat", rule.q_flat);
+  k.required("k_min", rule.k_min);
+  sim::require(!k.has("q_flat"), "claims.log_time.q_flat", "(set)",
+               "was the threshold of the rule replaced on 2026-12-07 (it was not scale-free); give k_min instead (docs: How the reproduction decides)");
   k.required("min_window_ratio", rule.min_window_ratio);
   k.required("level", rule.level);
   k.optional("min_samples", rule.min_samples);

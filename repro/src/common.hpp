@@ -20,7 +20,7 @@ namespace gengap::repro::detail {
 /// description and notes) as known, checking their types.
 void read_header(core::ObjectReader& r);
 
-/// Reads claims.log_time: k_max, q_flat, min_window_ratio, level (required), min_samples and
+/// Reads claims.log_time: k_max, k_min, min_window_ratio, level (required), min_samples and
 /// min_points (optional), and the keys `extra` reads; refuses the others.
 sim::LogTimeRule read_log_time_rule(core::ObjectReader& claims, const std::function<void(core::ObjectReader&)>& extra = {});
 

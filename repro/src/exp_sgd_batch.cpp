@@ -117,7 +117,7 @@ json run(const Context& x) {
   md << "### " << x.name << ": SGD on a random Fourier landscape (D = " << fo.dim << ", " << fo.modes << " modes, alpha = " << fo.alpha
      << ", strength " << fo.strength << ", noise " << c.noise << ", lr x " << (c.lr_scaling == "sqrt" ? "sqrt(B/B_s)" : "1")
      << ", window [" << fmt(t_start, 3) << ", " << fmt(t_end, 6) << "])\n\n"
-     << "| B | lr | final d | log-time | q [95%] | k of A (ln t - c)^k [CI] | beta of a + C t^beta [CI] |\n|---|---|---|---|---|---|---|\n";
+     << "| B | lr | final d | log-time | w = d(1/beta)/d ln t [95%] (1/k) | k of A (ln t - c)^k [CI] | beta of a + C t^beta [CI] |\n|---|---|---|---|---|---|---|\n";
   auto curve_of = [](const sim::SgdResult& r) {
     sim::CurveRuns cr;
     for (auto t : r.times) cr.t.push_back(static_cast<double>(t));
@@ -156,7 +156,8 @@ json run(const Context& x) {
     bt << b << ' ';
     out["batches"].push_back({{"batch", b}, {"lr", run.lr}, {"result", r}, {"log_time", dec}, {"fits", f.fits}, {"k", f.k}, {"beta", f.beta}});
     md << "| " << b << " | " << fmt(run.lr, 3) << " | " << fmt(r.mean_distance.back(), 4) << " | **" << sim::outcome_name(dec.outcome) << "** | "
-       << fmt(dec.mean.q_mid, 3) << " [" << fmt(dec.lo.q_mid, 3) << ", " << fmt(dec.hi.q_mid, 3) << "] | " << fmt(f.k, 3) << " [" << fmt(f.k_ci.lo, 3)
+       << fmt(dec.mean.w, 3) << " [" << fmt(dec.lo.w, 3) << ", " << fmt(dec.hi.w, 3) << "]; end " << fmt(dec.mean.w_end, 3) << " [" << fmt(dec.lo.w_end, 3)
+       << ", " << fmt(dec.hi.w_end, 3) << "] | " << fmt(f.k, 3) << " [" << fmt(f.k_ci.lo, 3)
        << ", " << fmt(f.k_ci.hi, 3) << "] | " << fmt(f.beta, 3) << " [" << fmt(f.beta_ci.lo, 3) << ", " << fmt(f.beta_ci.hi, 3) << "] |\n";
   }
   core::write_file_atomic((x.dir / "batch_sizes.txt").string(), bt.str() + "\n");

@@ -359,7 +359,7 @@ json run(const Context& x) {
      << "Window: t0 = " << fmt(t0, 4) << " (" << t0_why << "), T = " << fmt(T, 5) << " ("
      << (c.window.end == "first_drop" ? "the adapted regime's first lr drop" : "fixed") << "); T/t0 = " << fmt(T / t0, 3)
      << ". The log-time decision uses the shape of each seed's d(t) on the window (docs: How the reproduction decides).\n\n"
-     << "| B | lr | epochs at T | test acc. (%) | d(T) | log-time | q [95%] | z = 1/(k-1) [box] | k of A (ln t - c)^k [CI] | beta of a + C t^beta [CI] | gamma |\n"
+     << "| B | lr | epochs at T | test acc. (%) | d(T) | log-time | w = d(1/beta)/d ln t = 1/k [95%] | w on the second half | k of A (ln t - c)^k [CI] | beta of a + C t^beta [CI] | gamma |\n"
      << "|---|---|---|---|---|---|---|---|---|---|---|\n";
   double ref_gamma = std::nan(""), ref_gamma_span = 0;
   sim::Interval ref_gamma_ci{std::nan(""), std::nan("")};
@@ -439,8 +439,7 @@ json run(const Context& x) {
     batches.push_back(bj);
     md << "| " << b << " | " << fmt(rs.front()->lr, 3) << (rs.front()->lr_constant ? "" : " (dropped!)") << " | " << fmt(rs.front()->epoch.back(), 3)
        << " | " << fmt(acc, 4) << " | " << fmt(mean_d(mean_d.size() - 1), 4) << " | **" << sim::outcome_name(dec.outcome) << "** | "
-       << interval(dec.mean.q_mid, dec.lo.q_mid, dec.hi.q_mid) << " | "
-       << (std::isfinite(dec.z) ? interval(dec.z, dec.z_lo, dec.z_hi) : std::string("-")) << " | "
+       << interval(dec.mean.w, dec.lo.w, dec.hi.w) << " | " << interval(dec.mean.w_end, dec.lo.w_end, dec.hi.w_end) << " | "
        << (tw.size() >= 5 ? interval(f.k, f.k_ci.lo, f.k_ci.hi) + ", c = " + fmt(f.c, 3) : std::string("-")) << " | "
        << (tw.size() >= 5 ? interval(f.beta, f.beta_ci.lo, f.beta_ci.hi) : std::string("-")) << " | "
        << (std::isfinite(g) ? interval(g, g_ci.lo, g_ci.hi) + " (ln-d span " + fmt(g_span, 2) + ")" : std::string("-")) << " |\n";

@@ -124,16 +124,18 @@ Verdict log_time_verdict(const std::string& experiment, const std::vector<sim::L
     const auto& d = decisions[i];
     supported += d.outcome == sim::Outcome::kSupported;
     falsified += d.outcome == sim::Outcome::kFalsified;
-    measured += (measured.empty() ? "" : "; ") + labels[i] + ": " + sim::outcome_name(d.outcome) + " (q " + fmt(d.mean.q_mid, 3) +
-                (std::isfinite(d.k_implied) ? ", k " + fmt(d.k_implied, 3) : std::string()) + ")";
+    measured += (measured.empty() ? "" : "; ") + labels[i] + ": " + sim::outcome_name(d.outcome) + " (w " + fmt(d.mean.w, 3) + " [" +
+                fmt(d.lo.w, 3) + ", " + fmt(d.hi.w, 3) + "], end " + fmt(d.mean.w_end, 3) + " [" + fmt(d.lo.w_end, 3) + ", " + fmt(d.hi.w_end, 3) +
+                "]" + (std::isfinite(d.k_implied) ? ", k = 1/w " + fmt(d.k_implied, 3) : std::string()) + ")";
     if (d.outcome == sim::Outcome::kFalsified && first_false.empty()) first_false = labels[i] + ": " + d.reason;
     if (d.outcome == sim::Outcome::kUndecided && first_open.empty()) first_open = labels[i] + ": " + d.reason;
   }
   const auto n = static_cast<int>(decisions.size());
   const std::string claim = "d(t) grows like a power of ln t, not of t" + std::string(n > 1 ? " (every batch size)" : "");
-  const std::string expected = "A (ln t - c)^k, 1 <= k <= " + fmt(rule.k_max, 3) + ", or a + b ln t";
-  const std::string r = "slope growth rate q = d ln(dd/d ln t)/d ln t and z = -(dq/d ln t)/q^2 = 1/(k-1); Student-t " + fmt(rule.level, 3) +
-                        " over runs; window t1/t0 >= " + fmt(rule.min_window_ratio, 3) + ", |q| <= " + fmt(rule.q_flat, 3) + " is flat";
+  const std::string expected = "A (ln t - c)^k, " + fmt(rule.k_min, 3) + " <= k <= " + fmt(rule.k_max, 3) + " (a + b ln t: k = 1)";
+  const std::string r = "inverse exponent w = d(1/beta)/d ln t (beta = d ln d/d ln t; w = 1/k for a law in ln t, 0 for a power of t) on the window "
+                        "and its second half; Student-t " + fmt(rule.level, 3) + " over runs; w in [" + fmt(1 / rule.k_max, 3) + ", " +
+                        fmt(1 / rule.k_min, 3) + "]; window t1/t0 >= " + fmt(rule.min_window_ratio, 3);
   if (falsified > 0) return make(experiment, claim, expected, measured, r, sim::Outcome::kFalsified, first_false);
   if (supported == n)
     return make(experiment, claim, expected, measured, r, sim::Outcome::kSupported,

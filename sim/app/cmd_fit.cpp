@@ -46,8 +46,8 @@ void validate(const FitParams& p) {
   require(p.claim.empty() || p.claim == "log-time", "claim", p.claim, "expected log-time");
   if (!p.claim.empty()) {
     require(p.samples, "claim", p.claim, "needs --samples (one column per run: the decision's interval is over runs)");
-    require(p.rule.k_max > 1 && std::isfinite(p.rule.k_max), "k_max", p.rule.k_max, "must be finite and > 1");
-    require(p.rule.q_flat >= 0 && std::isfinite(p.rule.q_flat), "q_flat", p.rule.q_flat, "must be finite and >= 0");
+    require(p.rule.k_min > 0 && std::isfinite(p.rule.k_min), "k_min", p.rule.k_min, "must be finite and > 0");
+    require(p.rule.k_max > p.rule.k_min && std::isfinite(p.rule.k_max), "k_max", p.rule.k_max, "must be finite and > k_min (" + to_text(p.rule.k_min) + ")");
     require(p.rule.level > 0 && p.rule.level < 1, "level", p.rule.level, "must lie in (0, 1)");
     require(p.rule.min_window_ratio > 1 && std::isfinite(p.rule.min_window_ratio), "min_window_ratio", p.rule.min_window_ratio,
             "must be finite and > 1");
@@ -107,7 +107,7 @@ json document(const FitParams& p, const core::CsvTable& table, std::vector<FitRe
     const double t1 = p.tmax > 0 ? p.tmax : in.t.back();
     const LogTimeDecision d = decide_log_time(in.t, in.values, in.t.front(), t1, p.rule);
     j["claim"] = d;
-    j["claim"]["rule"] = {{"k_max", p.rule.k_max}, {"q_flat", p.rule.q_flat}, {"min_window_ratio", p.rule.min_window_ratio},
+    j["claim"]["rule"] = {{"k_max", p.rule.k_max}, {"k_min", p.rule.k_min}, {"min_window_ratio", p.rule.min_window_ratio},
                           {"level", p.rule.level}, {"min_samples", p.rule.min_samples}, {"min_points", p.rule.min_points}};
   }
   if (fits_out) *fits_out = fits;
@@ -148,8 +148,8 @@ Command fit_command() {
             o.add("-s,--seed", "seed", p->seed, "bootstrap seed");
             o.add("--json", "json", p->json_out, "write the comparison as JSON here");
             o.add("--claim", "claim", p->claim, "decide a claim on the data: log-time (needs --samples; window [tmin, tmax])");
-            o.add("--k-max", "k_max", p->rule.k_max, "log-time: the claim's family A (ln t - c)^k has 1 <= k <= k_max");
-            o.add("--q-flat", "q_flat", p->rule.q_flat, "log-time: |d ln(dd/d ln t)/d ln t| below this is a constant slope (a + b ln t)");
+            o.add("--k-max", "k_max", p->rule.k_max, "log-time: the claim's family A (ln t - c)^k has k <= k_max (a power of t is k = infinity)");
+            o.add("--k-min", "k_min", p->rule.k_min, "log-time: growth slower than (ln t)^k_min at the window's end counts as saturation");
             o.add("--min-window-ratio", "min_window_ratio", p->rule.min_window_ratio, "log-time: tmax/tmin must reach this");
             o.add("--level", "level", p->rule.level, "log-time: level of the Student-t intervals over runs");
             auto compute = [p](const RunHooks& h) {

@@ -9,7 +9,7 @@ namespace gengap::sim::app {
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> all{walk_command(),  valley_command(),  fit_command(),     sgd_command(),
-                                        exact_command(), lattice_command(), collapse_command()};
+                                        exact_command(), lattice_command(), collapse_command(), power_command()};
   return all;
 }
 

@@ -117,5 +117,6 @@ Command sgd_command();
 Command exact_command();
 Command lattice_command();
 Command collapse_command();
+Command power_command();
 
 }  // namespace gengap::sim::app

@@ -5,7 +5,9 @@
 #include <cmath>
 #include <limits>
 #include <sstream>
+#include <tuple>
 
+#include <Eigen/Cholesky>
 #include <Eigen/QR>
 #include <nlohmann/json.hpp>
 
@@ -92,18 +94,47 @@ const char* outcome_name(Outcome o) {
   }
 }
 
-LogTimeShape log_time_shape(const std::vector<double>& t, const std::vector<double>& d) {
-  require(t.size() == d.size(), "d", d.size(), "must have one value per time (" + std::to_string(t.size()) + ")");
-  require(t.size() >= 5, "points", t.size(), "the shape needs at least 5 times");
-  const auto n = static_cast<Eigen::Index>(t.size());
-  std::vector<double> u(t.size());
-  for (std::size_t i = 0; i < t.size(); ++i) {
-    require(t[i] > 0 && std::isfinite(t[i]), "t", t[i], "times must be finite and > 0");
-    require(std::isfinite(d[i]), "d", d[i], "values must be finite");
-    u[i] = std::log(t[i]);
+namespace {
+
+// The model ln d = a + ln(1 + w b v)/w at one v = u - u_m, and its derivatives in b and w (in a: 1).
+struct ModelPoint {
+  double f = 0, fb = 0, fw = 0;
+  bool ok = false;
+};
+
+ModelPoint inverse_exponent_point(double a, double b, double w, double v) {
+  ModelPoint m;
+  const double x = w * b * v;
+  if (!(1 + x > 0) || !std::isfinite(x)) return m;
+  const double bv = b * v;
+  m.fb = v / (1 + x);
+  if (std::abs(x) < 1e-5) {  // the series keeps w -> 0 (a power of t) exact
+    m.f = a + bv * (1 - x / 2 + x * x / 3 - x * x * x / 4);
+    m.fw = bv * bv * (-0.5 + 2 * x / 3 - 0.75 * x * x);
+  } else {
+    const double l = std::log1p(x);
+    m.f = a + l / w;
+    m.fw = -l / (w * w) + bv / (w * (1 + x));
   }
+  m.ok = true;
+  return m;
+}
+
+// Residual sum of squares of the model on (v, y); infinite outside its domain.
+double inverse_exponent_rss(const Eigen::Vector3d& p, const std::vector<double>& v, const std::vector<double>& y) {
+  double rss = 0;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const ModelPoint m = inverse_exponent_point(p(0), p(1), p(2), v[i]);
+    if (!m.ok) return std::numeric_limits<double>::infinity();
+    rss += (y[i] - m.f) * (y[i] - m.f);
+  }
+  return rss;
+}
+
+// Relative slope dd/d ln t / mean(d) at the window's centre and end, from a cubic in ln t.
+std::pair<double, double> cubic_slopes(const std::vector<double>& u, const std::vector<double>& d) {
+  const auto n = static_cast<Eigen::Index>(u.size());
   const double lo = *std::min_element(u.begin(), u.end()), hi = *std::max_element(u.begin(), u.end());
-  require(hi > lo, "t", t.front(), "the times must not all be equal");
   const double uc = 0.5 * (lo + hi), h = 0.5 * (hi - lo);  // x = (u - uc) / h in [-1, 1]
   Eigen::MatrixXd X(n, 4);
   Eigen::VectorXd y(n);
@@ -119,20 +150,109 @@ LogTimeShape log_time_shape(const std::vector<double>& t, const std::vector<doub
   }
   mean /= static_cast<double>(n);
   const Eigen::Vector4d c = X.colPivHouseholderQr().solve(y);
-  // Derivatives in u: d/du = (1/h) d/dx.
   auto s = [&](double x) { return (c(1) + 2 * c(2) * x + 3 * c(3) * x * x) / h; };
-  auto s1 = [&](double x) { return (2 * c(2) + 6 * c(3) * x) / (h * h); };
-  const double s2 = 6 * c(3) / (h * h * h);
-  LogTimeShape out;
   const double scale = std::abs(mean) > 0 ? std::abs(mean) : 1.0;
-  out.slope_start = s(-1) / scale;
-  out.slope_mid = s(0) / scale;
-  out.slope_end = s(1) / scale;
-  out.q_start = s1(-1) / s(-1);
-  out.q_mid = s1(0) / s(0);
-  out.q_end = s1(1) / s(1);
-  out.g = s2 / s(0) - out.q_mid * out.q_mid;
+  return {s(0) / scale, s(1) / scale};
+}
+
+}  // namespace
+
+InverseExponentFit fit_inverse_exponent(const std::vector<double>& t, const std::vector<double>& d) {
+  require(t.size() == d.size(), "d", d.size(), "must have one value per time (" + std::to_string(t.size()) + ")");
+  require(t.size() >= 4, "points", t.size(), "the fit needs at least 4 times");
+  std::vector<double> u(t.size()), y(t.size());
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    require(t[i] > 0 && std::isfinite(t[i]), "t", t[i], "times must be finite and > 0");
+    require(d[i] > 0 && std::isfinite(d[i]), "d", d[i], "values must be finite and > 0 (the fit is on ln d)");
+    u[i] = std::log(t[i]);
+    y[i] = std::log(d[i]);
+  }
+  const double lo = *std::min_element(u.begin(), u.end()), hi = *std::max_element(u.begin(), u.end());
+  require(hi > lo, "t", t.front(), "the times must not all be equal");
+  InverseExponentFit out;
+  out.u_m = 0.5 * (lo + hi);
+  std::vector<double> v(u.size());
+  for (std::size_t i = 0; i < u.size(); ++i) v[i] = u[i] - out.u_m;
+  // Start: a quadratic in v, whose curvature gives w = -y''/y'^2 at the centre.
+  const auto n = static_cast<Eigen::Index>(v.size());
+  Eigen::MatrixXd X(n, 3);
+  Eigen::VectorXd yy(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const double vi = v[static_cast<std::size_t>(i)];
+    X(i, 0) = 1;
+    X(i, 1) = vi;
+    X(i, 2) = vi * vi;
+    yy(i) = y[static_cast<std::size_t>(i)];
+  }
+  const Eigen::Vector3d q = X.colPivHouseholderQr().solve(yy);
+  Eigen::Vector3d p(q(0), q(1), q(1) != 0 ? -2 * q(2) / (q(1) * q(1)) : 0.0);
+  if (!std::isfinite(p(2))) p(2) = 0;
+  for (int i = 0; i < 80 && !std::isfinite(inverse_exponent_rss(p, v, y)); ++i) p(2) *= 0.5;
+  if (!std::isfinite(inverse_exponent_rss(p, v, y))) p(2) = 0;
+  // Levenberg-Marquardt with Marquardt's scaling; the domain 1 + w b v > 0 rejects a step.
+  double rss = inverse_exponent_rss(p, v, y), lambda = 1e-3;
+  Eigen::MatrixXd J(n, 3);
+  Eigen::VectorXd r(n);
+  for (int iter = 0; iter < 300; ++iter) {
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const ModelPoint m = inverse_exponent_point(p(0), p(1), p(2), v[static_cast<std::size_t>(i)]);
+      J(i, 0) = 1;
+      J(i, 1) = m.fb;
+      J(i, 2) = m.fw;
+      r(i) = y[static_cast<std::size_t>(i)] - m.f;
+    }
+    const Eigen::Matrix3d A = J.transpose() * J;
+    const Eigen::Vector3d g = J.transpose() * r;
+    bool accepted = false;
+    while (lambda < 1e16) {
+      Eigen::Matrix3d M = A;
+      for (int k = 0; k < 3; ++k) M(k, k) += lambda * std::max(A(k, k), 1e-300);
+      const Eigen::Vector3d step = M.ldlt().solve(g);
+      const Eigen::Vector3d trial = p + step;
+      const double rt = step.allFinite() ? inverse_exponent_rss(trial, v, y) : std::numeric_limits<double>::infinity();
+      if (rt <= rss) {
+        const bool small = (step.array().abs() <= 1e-12 * (1 + p.array().abs())).all();
+        p = trial;
+        rss = rt;
+        lambda = std::max(lambda / 10, 1e-15);
+        accepted = true;
+        if (small) out.converged = true;
+        break;
+      }
+      lambda *= 10;
+    }
+    // No downhill step at any damping: p is a minimum to rounding.
+    if (!accepted) out.converged = true;
+    if (out.converged) break;
+  }
+  out.a = p(0);
+  out.b = p(1);
+  out.w = p(2);
+  out.rss = rss;
   return out;
+}
+
+LogTimeStatistic log_time_statistic(const std::vector<double>& t, const std::vector<double>& d) {
+  require(t.size() == d.size(), "d", d.size(), "must have one value per time (" + std::to_string(t.size()) + ")");
+  require(t.size() >= 8, "points", t.size(), "the statistic needs at least 8 times");
+  const InverseExponentFit all = fit_inverse_exponent(t, d);
+  std::vector<double> u(t.size());
+  for (std::size_t i = 0; i < t.size(); ++i) u[i] = std::log(t[i]);
+  const double lo = *std::min_element(u.begin(), u.end()), hi = *std::max_element(u.begin(), u.end());
+  const double mid = 0.5 * (lo + hi);
+  std::vector<double> te, de;
+  for (std::size_t i = 0; i < t.size(); ++i)
+    if (u[i] >= mid - 1e-12 * std::max(1.0, std::abs(mid))) {
+      te.push_back(t[i]);
+      de.push_back(d[i]);
+    }
+  require(te.size() >= 4, "points", te.size(), "the window's second half in ln t needs at least 4 times");
+  LogTimeStatistic s;
+  s.w = all.w;
+  s.beta = all.b;
+  s.w_end = fit_inverse_exponent(te, de).w;
+  std::tie(s.slope_mid, s.slope_end) = cubic_slopes(u, d);
+  return s;
 }
 
 LogTimeDecision decide_log_time(const std::vector<double>& t, const Eigen::MatrixXd& samples, double t0, double t1,
@@ -141,18 +261,20 @@ LogTimeDecision decide_log_time(const std::vector<double>& t, const Eigen::Matri
           "must have one column per time (" + std::to_string(t.size()) + ")");
   require(std::isfinite(t0) && std::isfinite(t1) && t0 > 0 && t1 > t0, "window", "[" + num(t0) + ", " + num(t1) + "]",
           "must satisfy 0 < t0 < t1");
-  require(rule.min_window_ratio > 1 && rule.k_max > 1 && rule.q_flat >= 0 && rule.level > 0 && rule.level < 1 && rule.min_samples >= 2 &&
-              rule.min_points >= 5,
-          "rule", "log-time", "needs min_window_ratio > 1, k_max > 1, q_flat >= 0, level in (0, 1), min_samples >= 2, min_points >= 5");
+  require(rule.min_window_ratio > 1 && std::isfinite(rule.min_window_ratio) && std::isfinite(rule.k_max) && rule.k_min > 0 &&
+              rule.k_max > rule.k_min && rule.level > 0 && rule.level < 1 && rule.min_samples >= 2 && rule.min_points >= 8,
+          "rule", "log-time", "needs min_window_ratio > 1, 0 < k_min < k_max (finite), level in (0, 1), min_samples >= 2, min_points >= 8");
   LogTimeDecision out;
   out.t0 = t0;
   out.t1 = t1;
+  out.t_half = std::sqrt(t0 * t1);
   out.samples = static_cast<std::size_t>(samples.rows());
-  out.z = out.z_lo = out.z_hi = kNaN;
   out.k_implied = kNaN;
   std::vector<std::size_t> idx;
-  for (std::size_t i = 0; i < t.size(); ++i)
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    require(std::isfinite(t[i]) && t[i] > 0, "t", t[i], "times must be finite and > 0");
     if (t[i] >= t0 && t[i] <= t1) idx.push_back(i);
+  }
   out.points = idx.size();
   auto undecided = [&](const std::string& why) {
     out.outcome = Outcome::kUndecided;
@@ -168,118 +290,105 @@ LogTimeDecision decide_log_time(const std::vector<double>& t, const Eigen::Matri
                      " the rule needs to tell a power of ln t from a power of t");
   if (samples.rows() < rule.min_samples)
     return undecided(std::to_string(samples.rows()) + " run(s): at least " + std::to_string(rule.min_samples) + " are needed for an interval");
+  out.t_half = std::sqrt(t[idx.front()] * t[idx.back()]);
   std::vector<double> tw;
   for (auto i : idx) tw.push_back(t[i]);
-  std::vector<LogTimeShape> shapes;
+  std::vector<LogTimeStatistic> stats;
   for (Eigen::Index r = 0; r < samples.rows(); ++r) {
     std::vector<double> dw;
-    for (auto i : idx) dw.push_back(samples(r, static_cast<Eigen::Index>(i)));
-    shapes.push_back(log_time_shape(tw, dw));
+    for (auto i : idx) {
+      const double v = samples(r, static_cast<Eigen::Index>(i));
+      if (!(v > 0) || !std::isfinite(v))
+        return undecided("run " + std::to_string(r + 1) + " has d = " + num(v) + " at t = " + num(t[i]) +
+                         ": the statistic needs d > 0 throughout the window");
+      dw.push_back(v);
+    }
+    stats.push_back(log_time_statistic(tw, dw));
   }
-  auto field = [](const LogTimeShape& s, int k) {
-    const double v[7] = {s.slope_start, s.slope_mid, s.slope_end, s.q_start, s.q_mid, s.q_end, s.g};
-    return v[k];
+  constexpr int kFields = 5;
+  auto field = [](LogTimeStatistic& s, int k) -> double& {
+    double* f[kFields] = {&s.w, &s.w_end, &s.beta, &s.slope_mid, &s.slope_end};
+    return *f[k];
   };
-  auto set = [](LogTimeShape& s, int k, double v) {
-    double* f[7] = {&s.slope_start, &s.slope_mid, &s.slope_end, &s.q_start, &s.q_mid, &s.q_end, &s.g};
-    *f[k] = v;
-  };
-  const double n = static_cast<double>(shapes.size());
+  const double n = static_cast<double>(stats.size());
   const double tq = student_quantile(0.5 + rule.level / 2, n - 1);
-  for (int k = 0; k < 7; ++k) {
+  for (int k = 0; k < kFields; ++k) {
     double m = 0, ss = 0;
-    for (const auto& s : shapes) m += field(s, k);
+    for (auto& s : stats) m += field(s, k);
     m /= n;
-    for (const auto& s : shapes) ss += (field(s, k) - m) * (field(s, k) - m);
+    for (auto& s : stats) ss += (field(s, k) - m) * (field(s, k) - m);
     const double se = std::sqrt(ss / (n - 1) / n);
-    set(out.mean, k, m);
-    set(out.lo, k, m - tq * se);
-    set(out.hi, k, m + tq * se);
+    field(out.mean, k) = m;
+    field(out.lo, k) = m - tq * se;
+    field(out.hi, k) = m + tq * se;
+    if (!std::isfinite(m) || !std::isfinite(se)) return undecided("the statistic is not finite in some run (a fit failed)");
   }
-  for (int k = 0; k < 7; ++k)
-    if (!std::isfinite(field(out.mean, k)) || !std::isfinite(field(out.lo, k)) || !std::isfinite(field(out.hi, k)))
-      return undecided("the slope dd/d ln t vanishes inside the window in some run: its growth rate is not defined");
-  const LogTimeShape& m = out.mean;
-  const LogTimeShape& lo = out.lo;
-  const LogTimeShape& hi = out.hi;
+  out.k_implied = out.mean.w > 0 ? 1 / out.mean.w : std::numeric_limits<double>::infinity();
+  const LogTimeStatistic& m = out.mean;
+  const LogTimeStatistic& lo = out.lo;
+  const LogTimeStatistic& hi = out.hi;
+  const double w_lo = 1 / rule.k_max, w_hi = 1 / rule.k_min;
   const std::string at = " on [" + num(t[idx.front()]) + ", " + num(t[idx.back()]) + "]";
-  // 2. Falls or saturates.
+  const std::string half = "[" + num(out.t_half) + ", " + num(t[idx.back()]) + "]";
+  auto iv = [](double mid, double a, double b) { return num(mid) + " [" + num(a) + ", " + num(b) + "]"; };
+  const std::string w_all = "w = d(1/beta)/d ln t = " + iv(m.w, lo.w, hi.w);
+  const std::string w_end = "w = " + iv(m.w_end, lo.w_end, hi.w_end) + " on its second half " + half;
+  // 2. Falls, saturates, or grows like a power of t.
   if (hi.slope_end < 0 || hi.slope_mid < 0) {
+    const bool end = hi.slope_end < 0;
     out.outcome = Outcome::kFalsified;
-    out.reason = "d falls" + at + ": its slope dd/d ln t at the " + std::string(hi.slope_end < 0 ? "end" : "centre") +
-                 " of the window is below 0 (relative slope " + num(hi.slope_end < 0 ? m.slope_end : m.slope_mid) + ")";
+    out.reason = "d falls" + at + ": its slope dd/d ln t at the " + std::string(end ? "end" : "centre") + " of the window is below 0 (relative slope " +
+                 (end ? iv(m.slope_end, lo.slope_end, hi.slope_end) : iv(m.slope_mid, lo.slope_mid, hi.slope_mid)) + ")";
     return out;
   }
-  const double q_hi_min = std::min({hi.q_start, hi.q_mid, hi.q_end});
-  if (q_hi_min < -rule.q_flat) {
+  if (lo.w > w_hi || lo.w_end > w_hi) {
     out.outcome = Outcome::kFalsified;
-    out.reason = "d saturates" + at + ": the slope dd/d ln t shrinks at a rate q = " + num(std::min({m.q_start, m.q_mid, m.q_end})) +
-                 " per unit ln t, faster than any power of ln t with k >= 1 (q >= 0) allows";
+    out.reason = "d saturates" + at + ": " + (lo.w > w_hi ? w_all : w_end) + " lies above 1/k_min = " + num(w_hi) +
+                 ", slower than any (ln t)^k with k >= " + num(rule.k_min);
     return out;
   }
-  // 3. The ln t law: a constant slope.
-  const double q_abs_max = std::max({std::abs(lo.q_start), std::abs(hi.q_start), std::abs(lo.q_mid), std::abs(hi.q_mid),
-                                     std::abs(lo.q_end), std::abs(hi.q_end)});
-  if (q_abs_max <= rule.q_flat) {
+  if (hi.w < w_lo || hi.w_end < w_lo) {
+    out.outcome = Outcome::kFalsified;
+    out.reason = "d grows like a power of t" + at + ": " + (hi.w < w_lo ? w_all : w_end) + " lies below 1/k_max = " + num(w_lo) +
+                 " (a law (ln t - c)^k has w = 1/k; a power of t, w = 0; beta = " + num(m.beta) + ")";
+    return out;
+  }
+  // 3. A law in ln t with k_min <= k <= k_max, not saturating at the end.
+  if (lo.w >= w_lo && hi.w <= w_hi && hi.w_end <= w_hi) {
     out.outcome = Outcome::kSupported;
-    out.reason = "d = a + b ln t" + at + ": the slope dd/d ln t stays constant within " + num(rule.q_flat) +
-                 " per unit ln t (q from " + num(m.q_start) + " to " + num(m.q_end) + ")";
+    out.reason = "d grows like A (ln t - c)^k" + at + ": " + w_all + " lies inside [1/k_max, 1/k_min] = [" + num(w_lo) + ", " + num(w_hi) +
+                 "] (k = 1/w = " + num(out.k_implied) + "), and " + w_end + " stays below " + num(w_hi);
     return out;
   }
-  // 4. A growing slope: does its growth slow down as a power of ln t does?
-  if (lo.q_mid > rule.q_flat) {
-    const double zb = 1 / (rule.k_max - 1);
-    double zmin = std::numeric_limits<double>::infinity(), zmax = -zmin;
-    for (double gg : {lo.g, hi.g})
-      for (double qq : {lo.q_mid, hi.q_mid}) {
-        zmin = std::min(zmin, -gg / (qq * qq));
-        zmax = std::max(zmax, -gg / (qq * qq));
-      }
-    out.z = -m.g / (m.q_mid * m.q_mid);
-    out.z_lo = zmin;
-    out.z_hi = zmax;
-    out.k_implied = out.z > 0 ? 1 + 1 / out.z : std::numeric_limits<double>::infinity();
-    const std::string kk = out.z > 0 ? num(out.k_implied) : std::string("infinite");
-    if (zmin >= zb) {
-      out.outcome = Outcome::kSupported;
-      out.reason = "d grows like A (ln t - c)^k" + at + ": the slope's growth rate q = " + num(m.q_mid) + " falls as (k - 1)/(ln t - c) with k = " +
-                   kk + " <= " + num(rule.k_max) + " (z = -g/q^2 in [" + num(zmin) + ", " + num(zmax) + "])";
-      return out;
-    }
-    if (zmax < zb) {
-      out.outcome = Outcome::kFalsified;
-      out.reason = "d grows like a power of t" + at + ": the slope's growth rate q = " + num(m.q_mid) +
-                   (m.g >= 0 ? " does not fall" : " falls too slowly") + " (implied k = " + kk + ", z in [" + num(zmin) + ", " + num(zmax) +
-                   "] below 1/(k_max - 1) = " + num(zb) + ")";
-      return out;
-    }
-    return undecided("both a power of ln t (k <= " + num(rule.k_max) + ") and a power of t fit" + at + ": q = " + num(m.q_mid) +
-                     ", z = -g/q^2 in [" + num(zmin) + ", " + num(zmax) + "] straddles " + num(zb));
-  }
-  return undecided("the slope's growth rate q = " + num(m.q_mid) + " [" + num(lo.q_mid) + ", " + num(hi.q_mid) + "]" + at +
-                   " is neither clearly constant (|q| <= " + num(rule.q_flat) + ") nor clearly growing");
+  // 4. Open.
+  if (lo.w < w_lo)
+    return undecided("both a law in ln t and a power of t fit" + at + ": " + w_all + " straddles 1/k_max = " + num(w_lo) +
+                     " (k <= " + num(rule.k_max) + " needs w >= " + num(w_lo) + "; a power of t has w = 0)");
+  if (hi.w > w_hi)
+    return undecided("both a law in ln t and saturation fit" + at + ": " + w_all + " straddles 1/k_min = " + num(w_hi));
+  return undecided("d may begin to saturate" + at + ": " + w_end + " straddles 1/k_min = " + num(w_hi) + " (over the whole window " +
+                   iv(m.w, lo.w, hi.w) + ")");
 }
 
 void to_json(nlohmann::json& j, const LogTimeDecision& d) {
-  auto shape = [](const LogTimeShape& s) {
-    return nlohmann::json{{"slope_start", s.slope_start}, {"slope_mid", s.slope_mid}, {"slope_end", s.slope_end}, {"q_start", s.q_start},
-                          {"q_mid", s.q_mid},             {"q_end", s.q_end},         {"g", s.g}};
+  auto stat = [](const LogTimeStatistic& s) {
+    auto f = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
+    return nlohmann::json{{"w", f(s.w)}, {"w_end", f(s.w_end)}, {"beta", f(s.beta)}, {"slope_mid", f(s.slope_mid)}, {"slope_end", f(s.slope_end)}};
   };
-  auto f = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
   j = {{"name", "log-time"},
        {"verdict", outcome_name(d.outcome)},
        {"reason", d.reason},
        {"window", {d.t0, d.t1}},
+       {"second_half_from", d.t_half},
        {"points", d.points},
        {"samples", d.samples},
        {"statistic",
-        {{"what", "cubic in ln t per run: s = dd/d ln t (relative to mean d), q = d ln s / d ln t, g = dq/d ln t, z = -g/q^2 = 1/(k-1)"},
-         {"mean", shape(d.mean)},
-         {"lo", shape(d.lo)},
-         {"hi", shape(d.hi)},
-         {"z", f(d.z)},
-         {"z_interval", {f(d.z_lo), f(d.z_hi)}},
-         {"k_implied", f(d.k_implied)}}}};
+        {{"what", "per run, ln d = a + ln(1 + w b (ln t - u_m))/w on the window and on its second half: w = d(1/beta)/d ln t "
+                  "(1/k for A (ln t - c)^k, 0 for a power of t), beta = d ln d/d ln t at the centre; slopes dd/d ln t (relative) from a cubic"},
+         {"mean", stat(d.mean)},
+         {"lo", stat(d.lo)},
+         {"hi", stat(d.hi)},
+         {"k_implied", std::isfinite(d.k_implied) ? nlohmann::json(d.k_implied) : nlohmann::json(nullptr)}}}};
 }
 
 Deviation max_relative_deviation(const CurveRuns& ref, const std::vector<CurveRuns>& curves, double t0, double t1, int resamples,

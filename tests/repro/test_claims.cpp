@@ -4,6 +4,7 @@
 #include <cmath>
 #include <functional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <Eigen/Cholesky>
@@ -11,14 +12,14 @@
 
 #include "gengap/sim/claims.hpp"
 #include "gengap/sim/philox.hpp"
+#include "gengap/sim/power.hpp"
 
 using gengap::sim::Outcome;
 
 namespace {
 
-// Measured on F1 / Fashion-MNIST, B = 32, 3 seeds, t in [100, 3750] (lr 0.1, ghost 32): the runs
-// differ by a factor (sd 4%) and by a smooth shape (sd 2.4%, correlation length 0.7 in ln t).
-constexpr double kScaleSd = 0.04, kShapeSd = 0.024, kShapeLength = 0.7;
+// The overlap controls' noise: a factor per run (sd 4%) and a smooth shape in ln t.
+constexpr double kScaleSd = 0.04, kShapeLength = 0.7;
 
 std::vector<double> log_grid(double lo, double hi, int per_decade) {
   std::vector<double> t;
@@ -50,80 +51,114 @@ Eigen::MatrixXd runs_of(const std::vector<double>& t, const std::function<double
   return out;
 }
 
-struct Family {
-  std::string name;
-  std::function<double(double)> f;
-};
+using gengap::sim::PowerConfig;
+using gengap::sim::PowerCount;
 
-// The claim's family (a + b ln t and A (ln t - c)^k, k in [1, 3]) and its negations.
-const std::vector<Family>& positives() {
-  static const std::vector<Family> p{
-      {"2 + 3 ln t", [](double t) { return 2 + 3 * std::log(t); }},
-      {"0.5 (ln t)^2", [](double t) { return 0.5 * std::pow(std::log(t), 2); }},
-      {"0.05 (ln t)^3", [](double t) { return 0.05 * std::pow(std::log(t), 3); }},
-      {"(ln t - 3.6)^2", [](double t) { return std::pow(std::log(t) - 3.6, 2); }},
-      {"(ln t - 3.6)^3", [](double t) { return std::pow(std::log(t) - 3.6, 3); }},
-      {"(ln t + 3)^3", [](double t) { return std::pow(std::log(t) + 3, 3); }}};
-  return p;
-}
-const std::vector<Family>& negatives() {
-  static const std::vector<Family> n{
-      {"5 + 0.8 sqrt(t)", [](double t) { return 5 + 0.8 * std::sqrt(t); }},
-      {"3 + t^0.25", [](double t) { return 3 + std::pow(t, 0.25); }},
-      {"18.7 (1 - exp(-t/300))", [](double t) { return 18.7 * (1 - std::exp(-t / 300)); }},
-      {"t exp(-t/2000) (peaks, falls)", [](double t) { return t * std::exp(-t / 2000); }}};
-  return n;
+// Counts of one family by name.
+const PowerCount& row(const std::vector<PowerCount>& rows, const std::string& name) {
+  for (const auto& r : rows)
+    if (r.family == name) return r;
+  FAIL("no family " << name);
+  return rows.front();
 }
 
-Outcome decide(const Family& fam, double t0, double t1, int seeds, double shape_sd, std::uint64_t seed) {
-  const auto t = log_grid(t0, t1, 20);
-  return gengap::sim::decide_log_time(t, runs_of(t, fam.f, seeds, shape_sd, seed), t0, t1).outcome;
+// The kinds whose outcome the rule must get right on 1.5-2 decades: laws in ln t with 1 <= k <= 4,
+// and t^beta (beta >= 0.25), linear growth, saturation and a peak.
+bool must_support(const PowerCount& r) { return r.kind == "ln t" && r.in_claim && r.family != "sqrt(ln t)"; }
+bool must_not_support(const PowerCount& r) {
+  return r.kind == "power" || r.kind == "linear" || r.kind == "saturation" || r.kind == "peak";
 }
 
 }  // namespace
 
-TEST_CASE("log-time: with little noise the decision is decisive on the profiles' windows", "[claims][log-time]") {
-  // Default profile: [100, 3750], 4 seeds; paper profile: [50, 4690], 5 seeds. Shape noise 0.05%.
-  for (const auto& [t0, t1, seeds] : std::vector<std::tuple<double, double, int>>{{100, 3750, 4}, {50, 4690, 5}}) {
-    for (const auto& fam : positives())
-      for (std::uint64_t s = 1; s <= 5; ++s) {
-        INFO(fam.name << " on [" << t0 << ", " << t1 << "], draw " << s);
-        CHECK(decide(fam, t0, t1, seeds, 0.0005, s) == Outcome::kSupported);
-      }
-    for (const auto& fam : negatives())
-      for (std::uint64_t s = 1; s <= 5; ++s) {
-        INFO(fam.name << " on [" << t0 << ", " << t1 << "], draw " << s);
-        CHECK(decide(fam, t0, t1, seeds, 0.0005, s) == Outcome::kFalsified);
-      }
-  }
-}
-
-TEST_CASE("log-time: with the measured seed-to-seed spread it errs rarely and says undecided instead", "[claims][log-time]") {
-  // 40 draws each, default window and seeds. A 95% interval errs in about 2.5% of draws per bound.
-  constexpr int kDraws = 40;
-  for (const auto& fam : negatives()) {
-    int supported = 0, falsified = 0;
-    for (int s = 1; s <= kDraws; ++s) {
-      const Outcome o = decide(fam, 100, 3750, 4, kShapeSd, static_cast<std::uint64_t>(100 + s));
-      supported += o == Outcome::kSupported;
-      falsified += o == Outcome::kFalsified;
-    }
-    INFO(fam.name << ": supported " << supported << ", falsified " << falsified << " of " << kDraws);
-    CHECK(supported <= 1);
-    if (fam.name.find("exp") != std::string::npos) CHECK(falsified == kDraws);  // saturation and the peak: always
-  }
-  for (const auto& fam : positives()) {
-    int falsified = 0;
-    for (int s = 1; s <= kDraws; ++s) falsified += decide(fam, 100, 3750, 4, kShapeSd, static_cast<std::uint64_t>(200 + s)) == Outcome::kFalsified;
-    INFO(fam.name << ": falsified " << falsified << " of " << kDraws);
-    CHECK(falsified <= 2);
-  }
-}
-
-TEST_CASE("log-time: windows too short, too few points or runs are undecided, with the reason", "[claims][log-time]") {
-  const Family& f = positives()[0];
+TEST_CASE("log-time: the inverse exponent w = d(1/beta)/d ln t is 1/k on every law in ln t and 0 on powers of t", "[claims][log-time]") {
   const auto t = log_grid(100, 3750, 20);
-  const auto runs = runs_of(t, f.f, 4, 0.0005, 1);
+  const double um = 0.5 * (std::log(100.0) + std::log(3750.0));
+  for (double k : {0.5, 1.0, 2.0, 3.0, 4.0})
+    for (double c : {-10.0, -3.0, 0.0, 3.6}) {
+      std::vector<double> d;
+      for (double tt : t) d.push_back(2.5 * std::pow(std::log(tt) - c, k));
+      const auto f = gengap::sim::fit_inverse_exponent(t, d);
+      INFO("k = " << k << ", c = " << c);
+      CHECK(f.converged);
+      CHECK(f.w == Approx(1 / k).epsilon(1e-6));
+      CHECK(f.b == Approx(k / (um - c)).epsilon(1e-6));  // beta at the centre
+      const auto s = gengap::sim::log_time_statistic(t, d);
+      CHECK(s.w_end == Approx(1 / k).epsilon(1e-5));  // the same on the second half: w does not depend on where ln t sits
+    }
+  for (double beta : {0.1, 0.25, 0.5, 1.0}) {
+    std::vector<double> d;
+    for (double tt : t) d.push_back(0.3 * std::pow(tt, beta));
+    const auto f = gengap::sim::fit_inverse_exponent(t, d);
+    INFO("beta = " << beta);
+    CHECK(f.w == Approx(0).margin(1e-7));
+    CHECK(f.b == Approx(beta).epsilon(1e-7));
+  }
+  // A positive offset makes beta grow (w < 0); saturation makes it fall fast at the end (w_end >> 1).
+  std::vector<double> off, sat;
+  for (double tt : t) {
+    off.push_back(3 + std::pow(tt, 0.25));
+    sat.push_back(1 - std::exp(-tt / 300));
+  }
+  CHECK(gengap::sim::fit_inverse_exponent(t, off).w < -0.3);
+  CHECK(gengap::sim::log_time_statistic(t, sat).w_end > 10);
+  CHECK_THROWS_WITH(gengap::sim::fit_inverse_exponent({1, 2, 3, 4}, {1, 2, 0, 4}), Catch::StartsWith("d = 0"));
+}
+
+TEST_CASE("log-time: the power asked of the rule, on the default and paper windows (0.5% noise per point)", "[claims][log-time]") {
+  // 4-5 runs, a random factor of sd 3.5% per run, 0.5% independent noise per point, 200 draws per
+  // family: laws in ln t with k <= 4 supported in >= 90%; t^beta (beta >= 0.25), linear growth,
+  // saturation and a peak supported in <= 2.5% and falsified in >= 90%.
+  for (const auto& [t0, t1, runs] : std::vector<std::tuple<double, double, int>>{{100, 3750, 4}, {50, 4690, 5}, {100, 1e4, 5}}) {
+    PowerConfig c;
+    c.t0 = t0;
+    c.t1 = t1;
+    c.runs = runs;
+    c.draws = 200;
+    c.seed = 7;
+    const auto rows = gengap::sim::log_time_power(c);
+    for (const auto& r : rows) {
+      INFO(r.family << " on [" << t0 << ", " << t1 << "], " << runs << " runs: " << r.supported << " / " << r.falsified << " / " << r.undecided);
+      if (must_support(r)) CHECK(r.supported >= 180);
+      if (must_not_support(r)) {
+        CHECK(r.supported <= 5);
+        CHECK(r.falsified >= 180);
+      }
+      if (r.in_claim) CHECK(r.falsified <= 10);
+    }
+    // The families no window of this length separates are not decided for the claim's side by chance:
+    // t^0.15 is never supported.
+    CHECK(row(rows, "t^0.15").supported <= 5);
+  }
+}
+
+TEST_CASE("log-time: at the seed-to-seed spread measured on F1 it errs at no more than its nominal rate", "[claims][log-time]") {
+  // Measured on F1 / Fashion-MNIST, B = 32, 3 seeds, t in [100, 3750]: a factor (sd 4%) and a
+  // smooth shape (sd 2.4%, correlation length 0.7 in ln t). The rule may say undecided, but it must
+  // not support a negation in more than 2.5% of draws, nor falsify a law in ln t in more than 5%
+  // (two one-sided tests at 2.5%: the whole window and its second half).
+  PowerConfig c;
+  c.t0 = 100;
+  c.t1 = 3750;
+  c.runs = 4;
+  c.noise.factor_sd = 0.04;
+  c.noise.point_sd = 0;
+  c.noise.shape_sd = 0.024;
+  c.draws = 200;
+  c.seed = 11;
+  for (const auto& r : gengap::sim::log_time_power(c)) {
+    INFO(r.family << ": " << r.supported << " / " << r.falsified << " / " << r.undecided);
+    if (must_not_support(r) || r.kind == "slow power") CHECK(r.supported <= 5);
+    if (r.in_claim) CHECK(r.falsified <= 12);
+  }
+}
+
+TEST_CASE("log-time: windows too short, too few points or runs, or values <= 0 are undecided, with the reason", "[claims][log-time]") {
+  const auto t = log_grid(100, 3750, 20);
+  Eigen::MatrixXd runs(4, static_cast<Eigen::Index>(t.size()));
+  for (Eigen::Index r = 0; r < 4; ++r)
+    for (Eigen::Index i = 0; i < runs.cols(); ++i)
+      runs(r, i) = (2 + 3 * std::log(t[static_cast<std::size_t>(i)])) * (1 + 0.01 * r) * (1 + 1e-4 * std::sin(3.0 * i + r));
   const auto short_window = gengap::sim::decide_log_time(t, runs, 100, 2000);  // t1/t0 = 20 < 30
   CHECK(short_window.outcome == Outcome::kUndecided);
   CHECK(short_window.reason.find("t1/t0 = ") != std::string::npos);
@@ -133,24 +168,16 @@ TEST_CASE("log-time: windows too short, too few points or runs are undecided, wi
   CHECK(one_run.reason.find("2 run(s)") != std::string::npos);
   const auto supported = gengap::sim::decide_log_time(t, runs, 100, 3750);
   CHECK(supported.outcome == Outcome::kSupported);
-  CHECK(supported.reason.rfind("d = a + b ln t", 0) == 0);
-}
-
-TEST_CASE("log-time: the shape statistic recovers q = (k - 1)/(ln t - c) and z = 1/(k - 1) on exact curves", "[claims][log-time]") {
-  const auto t = log_grid(100, 3750, 20);
-  for (double k : {2.0, 3.0})
-    for (double c : {0.0, -3.0, 3.0}) {
-      std::vector<double> d;
-      for (double tt : t) d.push_back(std::pow(std::log(tt) - c, k));
-      const auto s = gengap::sim::log_time_shape(t, d);
-      const double u = 0.5 * (std::log(t.front()) + std::log(t.back()));
-      INFO("k = " << k << ", c = " << c);
-      CHECK(s.q_mid == Approx((k - 1) / (u - c)).epsilon(1e-6));
-      CHECK(-s.g / (s.q_mid * s.q_mid) == Approx(1 / (k - 1)).epsilon(1e-6));
-    }
-  std::vector<double> d;
-  for (double tt : t) d.push_back(3 + std::pow(tt, 0.25));
-  CHECK(gengap::sim::log_time_shape(t, d).q_mid == Approx(0.25).margin(0.01));  // a power law: q = beta
+  CHECK(supported.reason.rfind("d grows like A (ln t - c)^k", 0) == 0);
+  CHECK(supported.k_implied == Approx(1).margin(0.05));
+  Eigen::MatrixXd zero = runs;
+  zero(2, 5) = 0;
+  const auto z = gengap::sim::decide_log_time(t, zero, 100, 3750);
+  CHECK(z.outcome == Outcome::kUndecided);
+  CHECK(z.reason.find("d > 0") != std::string::npos);
+  gengap::sim::LogTimeRule bad;
+  bad.k_min = 9;  // above k_max
+  CHECK_THROWS_WITH(gengap::sim::decide_log_time(t, runs, 100, 3750, bad), Catch::Contains("k_min < k_max"));
 }
 
 TEST_CASE("overlap: close curves pass only when clearly closer than the controls", "[claims][overlap]") {

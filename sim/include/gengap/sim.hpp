@@ -21,6 +21,7 @@
 #include "gengap/sim/overlap.hpp"
 #include "gengap/sim/philox.hpp"
 #include "gengap/sim/potential.hpp"
+#include "gengap/sim/power.hpp"
 #include "gengap/sim/roughness.hpp"
 #include "gengap/sim/sgd.hpp"
 #include "gengap/sim/sinai.hpp"

@@ -3,15 +3,19 @@
 /// log-time claim (d grows like a power of ln t) and the overlap claim (curves coincide), each
 /// SUPPORTED, FALSIFIED or UNDECIDED by a rule fixed before the data are seen.
 ///
-/// The log-time statistic. Write u = ln t and s(u) = dd/du, the slope of d against ln t. Its growth
-/// rate q(u) = d ln s / du and the change of that rate, g = dq/du, tell the families apart:
-/// - d = a + b ln t: s constant, q = 0;
-/// - d = A (ln t - c)^k: q = (k - 1)/(u - c), so q >= 0 falls, and z = -g/q^2 = 1/(k - 1);
-/// - d = a + C t^beta: q = beta constant, z = 0 (an "infinite" k);
-/// - saturation, d -> const: s falls faster than any of these, q < 0; a peak: s < 0.
-/// Each run's curve is fitted on the window by a cubic polynomial in u (exact for k = 1, 2, 3 and
-/// any c; smooth otherwise), from which s, q and g follow; the runs give a Student-t interval
-/// (their curves are independent; with few seeds a bootstrap would be too narrow).
+/// The log-time statistic is scale-free. Write u = ln t and beta(u) = d ln d / du, the local power of
+/// d against t. Its inverse changes at the rate
+///   w = d(1/beta)/du,
+/// which is the same number at every t for each family, wherever the window sits:
+/// - d = A (ln t - c)^k (any A, c): 1/beta = (u - c)/k, so w = 1/k (a + b ln t: w = 1);
+/// - d = C t^beta: w = 0; with a positive offset, a + C t^beta: w < 0;
+/// - saturation, d -> const: beta falls faster than any of these, w grows without bound;
+/// - a peak: beta < 0.
+/// Each run is fitted by ln d = a + ln(1 + w b (u - u_m)) / w (u_m the window's centre), the one
+/// three-parameter family that holds every law in ln t and every power of t exactly (w -> 0 is
+/// C t^b), once on the whole window and once on its second half (saturation shows at the end);
+/// the runs give Student-t intervals (their curves are independent; with few seeds a bootstrap
+/// would be too narrow). The fit is on ln d, so a factor per run does not enter.
 #pragma once
 
 #include <cstdint>
@@ -34,57 +38,69 @@ const char* outcome_name(Outcome o);
 /// on the command line).
 struct LogTimeRule {
   double min_window_ratio = 30;  ///< t1 / t0 must reach this (1.5 decades), else UNDECIDED
-  int min_points = 8;            ///< recorded times inside [t0, t1]
+  int min_points = 8;            ///< recorded times inside [t0, t1] (the second half needs 4 of them)
   int min_samples = 3;           ///< runs (seeds) needed for an interval
-  double k_max = 4;              ///< the claim's family: A (ln t - c)^k with 1 <= k <= k_max
-  double q_flat = 0.05;          ///< |q| <= q_flat across the window: the slope is constant, d = a + b ln t
+  double k_max = 8;              ///< the claim's family: A (ln t - c)^k with k_min <= k <= k_max, i.e. 1/k_max <= w <= 1/k_min
+  double k_min = 1.0 / 3;        ///< slower than (ln t)^k_min at the window's end counts as saturation
   double level = 0.95;           ///< two-sided level of the Student-t intervals
 };
 
-/// s, q, g of one curve (or their means / interval ends).
-struct LogTimeShape {
-  double slope_start = 0;  ///< s at the window's start, relative to the curve's mean (dd/d ln t / mean d)
-  double slope_mid = 0;    ///< s at the window's centre (relative)
-  double slope_end = 0;    ///< s at the window's end (relative)
-  double q_start = 0;      ///< q = d ln s / d ln t at the start
-  double q_mid = 0;        ///< q at the centre
-  double q_end = 0;        ///< q at the end
-  double g = 0;            ///< dq / d ln t at the centre
+/// ln d = a + ln(1 + w b (u - u_m)) / w on u = ln t: b is the local power d ln d / d ln t at u_m, w the
+/// inverse exponent d(1/beta)/d ln t (1/k for A (ln t - c)^k, 0 for C t^beta). Least squares on ln d.
+struct InverseExponentFit {
+  double a = 0;          ///< ln d at u_m
+  double b = 0;          ///< d ln d / d ln t at u_m
+  double w = 0;          ///< d(1/beta) / d ln t
+  double u_m = 0;        ///< the centre of the fitted range of ln t
+  double rss = 0;        ///< residual sum of squares of ln d
+  bool converged = false;  ///< false when the fit did not settle (w is then the last iterate)
 };
 
-/// The shape of one curve d(t) on the times given (all > 0, at least 5): a cubic in ln t fitted by
-/// least squares, and its slope, growth rate and change of growth rate. Non-finite when s vanishes.
-LogTimeShape log_time_shape(const std::vector<double>& t, const std::vector<double>& d);
+/// Fits InverseExponentFit to one curve on the times given (all > 0, at least 4, d > 0). Exact (up to
+/// rounding) on every A (ln t - c)^k whose c lies below the times, and on every C t^beta.
+/// @throws InvalidArgument for mismatched sizes, t <= 0, d <= 0 or non-finite values
+InverseExponentFit fit_inverse_exponent(const std::vector<double>& t, const std::vector<double>& d);
+
+/// The log-time statistic of one curve (or the mean / interval ends over runs).
+struct LogTimeStatistic {
+  double w = 0;          ///< inverse exponent d(1/beta)/d ln t over the whole window (1/k for a law in ln t)
+  double w_end = 0;      ///< the same over the window's second half in ln t (saturation shows there)
+  double beta = 0;       ///< local power d ln d / d ln t at the window's centre
+  double slope_mid = 0;  ///< dd/d ln t at the centre relative to the mean of d (a cubic in ln t)
+  double slope_end = 0;  ///< the same at the window's end
+};
+
+/// The statistic of one curve d(t) on the times given (all > 0, at least 8, d > 0; the second half
+/// of the range of ln t holds at least 4). Non-finite entries when a fit is not defined.
+LogTimeStatistic log_time_statistic(const std::vector<double>& t, const std::vector<double>& d);
 
 /// What decide_log_time() found.
 struct LogTimeDecision {
   Outcome outcome = Outcome::kUndecided;  ///< the decision
-  std::string reason;                     ///< one sentence: why
+  std::string reason;                     ///< one sentence: why, naming the interval that decided
   double t0 = 0;                          ///< the window's start
   double t1 = 0;                          ///< the window's end
+  double t_half = 0;                      ///< where its second half starts (sqrt(t0 t1))
   std::size_t points = 0;                 ///< times inside it
   std::size_t samples = 0;                ///< runs
-  LogTimeShape mean;                      ///< mean over runs
-  LogTimeShape lo;                        ///< lower ends of the intervals
-  LogTimeShape hi;                        ///< upper ends of the intervals
-  double z = 0;                           ///< z = -g/q^2 at the centre (1/(k - 1) for a law in ln t); NaN when q_mid <= q_flat
-  double z_lo = 0;                        ///< smallest z over the interval box of (q, g)
-  double z_hi = 0;                        ///< largest z over the box
-  double k_implied = 0;                   ///< 1 + 1/z (infinite for z <= 0)
+  LogTimeStatistic mean;                  ///< mean over runs
+  LogTimeStatistic lo;                    ///< lower ends of the intervals
+  LogTimeStatistic hi;                    ///< upper ends of the intervals
+  double k_implied = 0;                   ///< 1 / mean w (infinite for w <= 0): the exponent of the law in ln t
 };
 
 /// Decides the log-time claim on the curves `samples` (rows = runs, columns = the times `t`) within
 /// [t0, t1], by `rule`:
-/// 1. UNDECIDED when the window is too short (t1/t0 < min_window_ratio), holds too few times, or
-///    there are fewer than min_samples runs;
-/// 2. FALSIFIED when d falls (the slope's interval lies below 0 at the centre or the end), or
-///    saturates (q's interval lies below -q_flat somewhere: no law in ln t with k >= 1 slows so);
-/// 3. SUPPORTED when q lies within [-q_flat, q_flat] across the window (d = a + b ln t);
-/// 4. when q > q_flat at the centre: SUPPORTED if every z in the interval box is >= 1/(k_max - 1)
-///    (the slope's growth slows as a power of ln t with k <= k_max), FALSIFIED if every z is below
-///    (it keeps growing like a power of t, or faster);
-/// 5. UNDECIDED otherwise, saying which families the interval leaves open.
-/// @throws InvalidArgument for mismatched sizes, t <= 0 or t0 >= t1
+/// 1. UNDECIDED when the window is too short (t1/t0 < min_window_ratio), holds too few times, there
+///    are fewer than min_samples runs, or a value is <= 0;
+/// 2. FALSIFIED when d falls (the slope's interval lies below 0 at the centre or the end); when it
+///    saturates (the interval of w, over the window or its second half, lies above 1/k_min); or when
+///    it grows like a power of t or faster (the interval of w, over the window or its second half,
+///    lies below 1/k_max);
+/// 3. SUPPORTED when the interval of w over the window lies inside [1/k_max, 1/k_min] and that of its
+///    second half does not reach above 1/k_min (it has not begun to saturate);
+/// 4. UNDECIDED otherwise, naming the interval that straddles a bound.
+/// @throws InvalidArgument for mismatched sizes, t <= 0, t0 >= t1 or a bad rule
 LogTimeDecision decide_log_time(const std::vector<double>& t, const Eigen::MatrixXd& samples, double t0, double t1,
                                 const LogTimeRule& rule = {});
 
