@@ -6,6 +6,11 @@
 #include <cmath>
 #include <thread>
 
+#if defined(__SSE__) || defined(__x86_64__)
+#include <xmmintrin.h>
+#define GENGAP_HAVE_MXCSR 1
+#endif
+
 #include <Eigen/Core>
 
 #include "gengap/core/memory.hpp"
@@ -78,8 +83,35 @@ void square(Mat<S>& a, Mat<S>& tmp, double& defect) {
   a.swap(tmp);
 }
 
+/// Flushes subnormal results to zero (and reads subnormal inputs as zero) on this thread while it
+/// lives, then restores the previous mode. Probabilities below 2.2e-308 (a barrier of 709 T) carry
+/// no physics and, as subnormals, no relative accuracy either; arithmetic on them costs about 100
+/// times a normal operation, which made the squarings 4x slower (5.8 s against 1.4 s for 807
+/// sites and 51 octaves, the same <x^2> to every printed digit). The x87 unit of the long double
+/// check is not affected.
+class FlushSubnormals {
+ public:
+  FlushSubnormals() {
+#ifdef GENGAP_HAVE_MXCSR
+    saved_ = _mm_getcsr();
+    _mm_setcsr(saved_ | 0x8040u);  // FTZ (bit 15) and DAZ (bit 6)
+#endif
+  }
+  ~FlushSubnormals() {
+#ifdef GENGAP_HAVE_MXCSR
+    _mm_setcsr(saved_);
+#endif
+  }
+  FlushSubnormals(const FlushSubnormals&) = delete;
+  FlushSubnormals& operator=(const FlushSubnormals&) = delete;
+
+ private:
+  unsigned saved_ = 0;
+};
+
 template <class S>
 ExactPropagation propagate(const BirthDeathChain& chain, const ExactOptions& opt) {
+  const FlushSubnormals flush;
   const Eigen::Index n = static_cast<Eigen::Index>(chain.size());
   const Eigen::Index s = static_cast<Eigen::Index>(opt.start - chain.lo);
   std::vector<Row<S>> rows;
