@@ -11,11 +11,11 @@
 /// - d = C t^beta: w = 0; with a positive offset, a + C t^beta: w < 0;
 /// - saturation, d -> const: beta falls faster than any of these, w grows without bound;
 /// - a peak: beta < 0.
-/// Each run is fitted by ln d = a + ln(1 + w b (u - u_m)) / w (u_m the window's centre), the one
-/// three-parameter family that holds every law in ln t and every power of t exactly (w -> 0 is
-/// C t^b), once on the whole window and once on its second half (saturation shows at the end);
-/// the runs give Student-t intervals (their curves are independent; with few seeds a bootstrap
-/// would be too narrow). The fit is on ln d, so a factor per run does not enter.
+/// The mean curve over runs is fitted by ln d = a + ln(1 + w b (u - u_m)) / w (u_m the window's
+/// centre), the one three-parameter family that holds every law in ln t and every power of t exactly
+/// (w -> 0 is C t^b), once on the whole window and once on its second half (saturation shows at the
+/// end); a delete-one jackknife over runs gives Student-t intervals (the runs are independent; with
+/// few seeds a bootstrap would be too narrow). The fit is on ln d, so a common factor does not enter.
 #pragma once
 
 #include <cstdint>
@@ -74,6 +74,10 @@ struct LogTimeStatistic {
 /// of the range of ln t holds at least 4). Non-finite entries when a fit is not defined.
 LogTimeStatistic log_time_statistic(const std::vector<double>& t, const std::vector<double>& d);
 
+/// What the rows given to decide_log_time() hold: distances (d = their mean) or squared distances
+/// such as an environment's thermal \<x^2\> (d = the square root of their mean).
+enum class RowsAre { kDistances, kSquaredDistances };
+
 /// What decide_log_time() found.
 struct LogTimeDecision {
   Outcome outcome = Outcome::kUndecided;  ///< the decision
@@ -83,14 +87,14 @@ struct LogTimeDecision {
   double t_half = 0;                      ///< where its second half starts (sqrt(t0 t1))
   std::size_t points = 0;                 ///< times inside it
   std::size_t samples = 0;                ///< runs
-  LogTimeStatistic mean;                  ///< mean over runs
-  LogTimeStatistic lo;                    ///< lower ends of the intervals
+  LogTimeStatistic mean;                  ///< the statistic of the mean curve
+  LogTimeStatistic lo;                    ///< lower ends of the intervals (jackknife over runs, Student-t)
   LogTimeStatistic hi;                    ///< upper ends of the intervals
   double k_implied = 0;                   ///< 1 / mean w (infinite for w <= 0): the exponent of the law in ln t
 };
 
-/// Decides the log-time claim on the curves `samples` (rows = runs, columns = the times `t`) within
-/// [t0, t1], by `rule`:
+/// Decides the log-time claim on the curves `samples` (rows = runs, columns = the times `t`; `rows`
+/// says whether they are distances or squared distances) within [t0, t1], by `rule`:
 /// 1. UNDECIDED when the window is too short (t1/t0 < min_window_ratio), holds too few times, there
 ///    are fewer than min_samples runs, or a value is <= 0;
 /// 2. FALSIFIED when d falls (the slope's interval lies below 0 at the centre or the end); when it
@@ -102,7 +106,7 @@ struct LogTimeDecision {
 /// 4. UNDECIDED otherwise, naming the interval that straddles a bound.
 /// @throws InvalidArgument for mismatched sizes, t <= 0, t0 >= t1 or a bad rule
 LogTimeDecision decide_log_time(const std::vector<double>& t, const Eigen::MatrixXd& samples, double t0, double t1,
-                                const LogTimeRule& rule = {});
+                                const LogTimeRule& rule = {}, RowsAre rows = RowsAre::kDistances);
 
 /// JSON of a decision: {"name": "log-time", "verdict", "reason", "window", "statistic": {...}, "rule": {...}}.
 void to_json(nlohmann::json& j, const LogTimeDecision& d);
