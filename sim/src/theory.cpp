@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <thread>
 
 #include "gengap/core/memory.hpp"
@@ -120,30 +121,53 @@ std::optional<std::int64_t> valley_bottom(const Landscape& land, double gamma) {
   return std::nullopt;
 }
 
+double valley_window_factor(double alpha) {
+  require(alpha > 0 && alpha < 2, "alpha", alpha, "must lie in (0, 2)");
+  return 64 * std::pow(16.0, alpha - 1);
+}
+
+namespace {
+
+// The reach (Gamma^2 / s^2)^(1/alpha) of a valley of depth gamma, in sites.
+double valley_reach(const Potential& potential, double gamma) {
+  const double s2 = potential.increment_variance();
+  require(s2 > 0, "potential", potential.name(), "valley bottoms need a potential with non-zero increments");
+  return std::pow(gamma * gamma / s2, 1.0 / potential.alpha());
+}
+
+// Memory of one thread's window: the path (and, for fBm, the circulant embedding's FFT buffers).
+double window_bytes(const Potential& potential, double hw) {
+  return potential.extendable() ? (2 * hw + 1) * 64.0 : (2 * hw + 1) * 320.0;
+}
+
+}  // namespace
+
 std::int64_t check_valley_request(const Potential& potential, double gamma, std::uint32_t samples, unsigned threads,
                                   const std::string& field) {
   require(gamma > 0 && std::isfinite(gamma), "gamma", gamma, "must be finite and > 0");
   require(samples >= 1, "samples", samples, "must be >= 1");
-  const double s2 = potential.increment_variance();
-  require(s2 > 0, "potential", potential.name(), "valley bottoms need a potential with non-zero increments");
-  // A valley of depth Gamma spans about (Gamma^2 / s^2)^(1/alpha) sites; the search starts at 8 times that.
-  const double reach = std::pow(gamma * gamma / s2, 1.0 / potential.alpha());
-  const double want = std::max(64.0, std::ceil(8 * reach));
+  // Extendable paths start at 8 reaches and grow the same path; the others get one fixed window
+  // (valley_window_factor reaches), since drawing a new path for a larger window would bias the
+  // sample toward small valleys.
+  const double reach = valley_reach(potential, gamma);
+  const double factor = potential.extendable() ? 8.0 : valley_window_factor(potential.alpha());
+  const double want = std::max(64.0, std::ceil(factor * reach));
   require(std::isfinite(want) && want <= static_cast<double>(kMaxValleyHalfWidth), "gamma", gamma,
           "a valley this deep needs a window of half-width about " + (std::isfinite(want) ? to_text(want) : std::string("infinitely many")) +
               " sites; at most 2^30 are searched "
-          "(lower gamma or raise sigma)");
+              "(lower gamma or raise sigma)");
   const unsigned hw_threads = std::max(1u, std::thread::hardware_concurrency());
   const double th = std::min<double>(threads == 0 ? hw_threads : threads, samples);
   core::require_memory(field, std::to_string(samples) + " (gamma " + to_text(gamma) + ")",
-                       static_cast<double>(samples) * 8.0 + th * (2 * want + 1) * 64.0,
-                       "samples x 8 B + threads x (2 x " + to_text(want) + " + 1) x 64 B for the windows");
+                       static_cast<double>(samples) * 8.0 + th * window_bytes(potential, want),
+                       "samples x 8 B + threads x the window of half-width " + to_text(want));
   return static_cast<std::int64_t>(want);
 }
 
 std::vector<std::int64_t> sample_valley_bottoms(const Potential& potential, double gamma, std::uint32_t samples,
                                                 std::uint64_t seed, unsigned threads) {
   const std::int64_t hw0 = check_valley_request(potential, gamma, samples, threads);
+  const bool grow = potential.extendable();
   std::vector<std::int64_t> out(samples);
   core::parallel_for(
       samples, threads,
@@ -154,9 +178,45 @@ std::vector<std::int64_t> sample_valley_bottoms(const Potential& potential, doub
             out[i] = *b;
             return;
           }
+          if (!grow)
+            throw RuntimeError("valley sample " + std::to_string(i) + ": the fixed window of half-width " + std::to_string(hw) +
+                               " does not decide the bottom of depth " + to_text(gamma) + " (" + potential.name() +
+                               " paths cannot be extended without drawing a new path, which would bias the sample toward small valleys)");
         }
       },
       nullptr);
+  return out;
+}
+
+ValleyCurves sample_valley_curves(const Potential& potential, const std::vector<double>& gammas, std::uint32_t samples,
+                                  std::uint64_t seed, std::int64_t half_width, unsigned threads) {
+  require(!gammas.empty(), "gammas", "[]", "need at least one depth");
+  for (double g : gammas) require(g > 0 && std::isfinite(g), "gammas", g, "every depth must be finite and > 0");
+  const double gmax = *std::max_element(gammas.begin(), gammas.end());
+  const std::int64_t auto_hw = check_valley_request(potential, gmax, samples, threads, "samples");
+  ValleyCurves out;
+  out.gammas = gammas;
+  out.half_width = half_width > 0 ? half_width : (potential.extendable() ? 8 * auto_hw : auto_hw);
+  require(out.half_width >= 8 && out.half_width <= kMaxValleyHalfWidth, "half_width", out.half_width, "must lie in [8, 2^30]");
+  const unsigned hw_threads = std::max(1u, std::thread::hardware_concurrency());
+  const double th = std::min<double>(threads == 0 ? hw_threads : threads, samples);
+  core::require_memory("samples", std::to_string(samples) + " x " + std::to_string(gammas.size()) + " depths",
+                       static_cast<double>(samples) * static_cast<double>(gammas.size()) * 8.0 +
+                           th * window_bytes(potential, static_cast<double>(out.half_width)),
+                       "samples x depths x 8 B + threads x the window of half-width " + std::to_string(out.half_width));
+  const auto ng = static_cast<Eigen::Index>(gammas.size());
+  out.bottoms = Eigen::MatrixXd::Constant(samples, ng, std::numeric_limits<double>::quiet_NaN());
+  core::parallel_for(
+      samples, threads,
+      [&](std::uint32_t i) {
+        const Landscape land = potential.sample(seed, i, out.half_width);
+        for (Eigen::Index g = 0; g < ng; ++g)
+          if (auto b = valley_bottom(land, gammas[static_cast<std::size_t>(g)])) out.bottoms(i, g) = static_cast<double>(*b);
+      },
+      nullptr);
+  out.undecided.assign(gammas.size(), 0);
+  for (Eigen::Index g = 0; g < ng; ++g)
+    for (std::uint32_t i = 0; i < samples; ++i) out.undecided[static_cast<std::size_t>(g)] += std::isnan(out.bottoms(i, g)) ? 1u : 0u;
   return out;
 }
 

@@ -1,11 +1,13 @@
 // Theory: Kesten's law (numerical integration against the closed forms), Gamma-extrema on hand-made
 // paths, Golosov's valley bottoms against Kesten's law, exact mean first-passage times vs Monte Carlo.
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
 #include <catch2/catch.hpp>
 
 #include "gengap/sim/error.hpp"
+#include "gengap/sim/fbm.hpp"
 #include "gengap/sim/first_passage.hpp"
 #include "gengap/sim/heat_bath.hpp"
 #include "gengap/sim/metropolis.hpp"
@@ -110,6 +112,67 @@ TEST_CASE("valley bottoms follow Kesten's law (N = 4000, Gamma = 60, KS at the 1
   // E b^2: Var(b^2) = E b^4 - (E b^2)^2 from the closed-form moments; 4 standard errors.
   const double se = std::sqrt((kesten_abs_moment(4) - std::pow(kesten_abs_moment(2), 2)) / n);
   CHECK(std::abs(m2 - kKestenSecondMoment) < 4 * se);
+}
+
+TEST_CASE("fBm valley bottoms are not biased toward small valleys: alpha = 1 fBm and Sinai's walk, one law", "[theory][valley]") {
+  // fBm with alpha = 1 has i.i.d. Gaussian increments: the same law as sinai-gaussian. Sinai's path
+  // extends when the window grows; an fBm path does not (a new window is a new path), so growing it
+  // after a failure redraws exactly the samples whose valleys are large. Before the fix this gave
+  // E b^2 = 418 +- 8 against 556 +- 21 (Gamma = 20, s = 6): the two samples below differed by far
+  // more than 4 standard errors.
+  const double s = 6.0, gamma = 20.0;
+  const std::uint32_t n = 3000;
+  const auto f = sample_valley_bottoms(FbmPotential(1.0, s), gamma, n, 11);
+  const auto g = sample_valley_bottoms(SinaiPotential(SinaiPotential::Increments::kGaussian, s), gamma, n, 12);
+  auto moments = [](const std::vector<std::int64_t>& b) {
+    double m = 0, m2 = 0;
+    for (auto x : b) {
+      const double v = static_cast<double>(x) * static_cast<double>(x);
+      m += v;
+      m2 += v * v;
+    }
+    m /= static_cast<double>(b.size());
+    return std::pair<double, double>(m, std::sqrt((m2 / static_cast<double>(b.size()) - m * m) / static_cast<double>(b.size())));
+  };
+  const auto [mf, sf] = moments(f);
+  const auto [mg, sg] = moments(g);
+  INFO("E b^2: fBm " << mf << " +- " << sf << ", Sinai " << mg << " +- " << sg);
+  CHECK(std::abs(mf - mg) < 4 * std::hypot(sf, sg));
+  // Two-sample Kolmogorov-Smirnov on b, at the 0.1% level (critical value 1.95 sqrt(2/n)).
+  std::vector<double> a(f.begin(), f.end()), c(g.begin(), g.end());
+  std::sort(a.begin(), a.end());
+  std::sort(c.begin(), c.end());
+  double d = 0;
+  for (std::size_t i = 0, j = 0; i < a.size() && j < c.size();) {
+    const double x = std::min(a[i], c[j]);
+    while (i < a.size() && a[i] <= x) ++i;
+    while (j < c.size() && c[j] <= x) ++j;
+    d = std::max(d, std::abs(static_cast<double>(i) / a.size() - static_cast<double>(j) / c.size()));
+  }
+  CHECK(d < 1.95 * std::sqrt(2.0 / n));
+  // The fixed window: valley_window_factor reaches, growing with alpha.
+  CHECK(valley_window_factor(1.0) == 64);
+  CHECK(valley_window_factor(0.5) == 16);
+  CHECK(valley_window_factor(1.5) == 256);
+}
+
+TEST_CASE("valley curves: many depths on the same paths agree with single-depth sampling", "[theory][valley]") {
+  const SinaiPotential p(SinaiPotential::Increments::kGaussian, 1.0);
+  const std::vector<double> gammas{5, 10, 20};
+  const ValleyCurves vc = sample_valley_curves(p, gammas, 200, 4);
+  REQUIRE(vc.bottoms.rows() == 200);
+  for (std::size_t g = 0; g < gammas.size(); ++g) {
+    CHECK(vc.undecided[g] == 0);
+    // On an extendable path the single-depth search sees the same path: the same bottoms.
+    const auto b = sample_valley_bottoms(p, gammas[g], 200, 4);
+    for (Eigen::Index i = 0; i < 200; ++i) CHECK(vc.bottoms(i, static_cast<Eigen::Index>(g)) == static_cast<double>(b[static_cast<std::size_t>(i)]));
+  }
+  // A window too small to decide leaves NaN, counted, never redrawn.
+  const ValleyCurves small = sample_valley_curves(FbmPotential(1.0, 1.0), {30.0}, 50, 4, 64);
+  CHECK(small.undecided[0] > 0);
+  CHECK(small.half_width == 64);
+  CHECK_THROWS_WITH(sample_valley_curves(p, {}, 10, 1), Catch::StartsWith("gammas = []"));
+  CHECK_THROWS_WITH(sample_valley_curves(p, {1.0, -2.0}, 10, 1), Catch::StartsWith("gammas = -2"));
 }
 
 TEST_CASE("valley bottoms are deterministic, and binary potentials work too", "[theory][valley]") {

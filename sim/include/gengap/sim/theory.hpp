@@ -7,6 +7,8 @@
 #include <optional>
 #include <vector>
 
+#include <Eigen/Core>
+
 #include "gengap/sim/landscape.hpp"
 #include "gengap/sim/potential.hpp"
 
@@ -49,19 +51,49 @@ std::vector<Extremum> gamma_extrema(const std::vector<double>& v, double gamma);
 /// beyond it (the window is too small to decide).
 std::optional<std::int64_t> valley_bottom(const Landscape& land, double gamma);
 
+/// The half-width of the fixed window, in reaches (gamma^2 / s^2)^(1/alpha), that a valley search on a
+/// path that cannot be extended (fBm) uses: 64 x 16^(alpha - 1) (16 at alpha = 0.5, 64 at 1, 256 at
+/// 1.5). The valley's size in reaches grows with alpha: in 4000 samples |b_Gamma| / reach reached 0.7
+/// (alpha = 0.5), 8 (1) and 84 (1.5); none of them was left undecided at these windows.
+/// @throws InvalidArgument unless 0 < alpha < 2
+double valley_window_factor(double alpha);
+
 /// Checks a request of sample_valley_bottoms() before any work: gamma finite and > 0, samples >= 1,
-/// a potential with increments, the window a valley of depth gamma needs (about 8 (gamma^2 / s^2)^(1/alpha)
-/// sites, at most 2^30), and the memory of the samples and of the threads' windows. Returns the
-/// initial window half-width. @throws InvalidArgument naming the field, the value and the estimate
+/// a potential with increments, the window a valley of depth gamma needs (8 reaches to start with on
+/// an extendable path; valley_window_factor() reaches, fixed, otherwise; at most 2^30 sites), and the
+/// memory of the samples and of the threads' windows. Returns the initial window half-width.
+/// @throws InvalidArgument naming the field, the value and the estimate
 /// `field` names the sample count in messages (e.g. "valley_samples").
 std::int64_t check_valley_request(const Potential& potential, double gamma, std::uint32_t samples, unsigned threads = 0,
                                   const std::string& field = "samples");
 
-/// Samples b_Gamma for environments 0..samples-1 of `potential` with the given seed, growing each
-/// window until the bottom is decided. Deterministic, multi-threaded (threads = 0: all).
-/// @throws InvalidArgument for gamma <= 0 or samples = 0
+/// Samples b_Gamma for environments 0..samples-1 of `potential` with the given seed. On an extendable
+/// path (Sinai) the window grows, the same path, until the bottom is decided; otherwise (fBm, whose
+/// path changes with the window) one fixed window of valley_window_factor() reaches is searched, and
+/// a sample it does not decide is an error, never a redraw: redrawing at a larger window would bias
+/// the sample toward small valleys (measured: Gamma = 20, s = 6, E b^2 = 418 against 556). Deterministic,
+/// multi-threaded (threads = 0: all).
+/// @throws InvalidArgument for gamma <= 0 or samples = 0; RuntimeError for an undecided fixed window
 std::vector<std::int64_t> sample_valley_bottoms(const Potential& potential, double gamma, std::uint32_t samples,
                                                 std::uint64_t seed, unsigned threads = 0);
+
+/// Valley bottoms of many depths on the same paths (what the exponent of E b_Gamma^2 against Gamma
+/// is fitted on: the depths are paired, so their ratios carry little noise).
+struct ValleyCurves {
+  std::vector<double> gammas;               ///< the depths
+  std::int64_t half_width = 0;              ///< the one window every path was sampled on
+  Eigen::MatrixXd bottoms;                  ///< row = sample, column = depth: b_Gamma in sites; NaN where the window does not decide it
+  std::vector<std::uint32_t> undecided;     ///< per depth, the samples left NaN
+};
+
+/// b_Gamma for every depth in `gammas` on paths 0..samples-1 of `potential` (seed), each sampled once
+/// on a fixed window (half_width, or 0: the window check_valley_request() gives the largest depth, 8x
+/// larger on an extendable path). Undecided samples are NaN and counted, never redrawn.
+/// Deterministic, multi-threaded (threads = 0: all).
+/// @throws InvalidArgument for an empty or non-positive depth, samples = 0, a window outside [8, 2^30]
+/// or one the memory cannot hold
+ValleyCurves sample_valley_curves(const Potential& potential, const std::vector<double>& gammas, std::uint32_t samples,
+                                  std::uint64_t seed, std::int64_t half_width = 0, unsigned threads = 0);
 
 /// Kolmogorov-Smirnov distance sup |F_n(x) - F(x)| between a sample and a continuous CDF.
 double ks_distance(std::vector<double> sample, double (*cdf)(double));
