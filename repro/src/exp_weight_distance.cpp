@@ -465,14 +465,14 @@ json run(const Context& x) {
   std::vector<sim::CurveRuns> others;
   for (auto b : c.batch_sizes)
     if (b != c.reference_batch) others.push_back(curve_runs(runs_of(b, c.lr_scaling), false));
-  const sim::Deviation dev = sim::max_relative_deviation(curve_runs(ref_runs, false), others, t0, T, 1000, 0.95, c.fit_seed);
+  const sim::Deviation dev = sim::max_relative_deviation(curve_runs(ref_runs, false), others, t0, T);
   std::vector<std::pair<std::string, sim::Deviation>> controls;
   for (const auto& rule : c.controls.lr_rules) {
     std::vector<sim::CurveRuns> cs;
     for (auto b : c.controls.batch_sizes) cs.push_back(curve_runs(runs_of(b, rule), false));
     if (cs.empty()) continue;
     controls.emplace_back(rule == "none" ? "no lr scaling" : "linear lr scaling",
-                          sim::max_relative_deviation(curve_runs(ref_runs, false), cs, t0, T, 1000, 0.95, c.fit_seed + 1));
+                          sim::max_relative_deviation(curve_runs(ref_runs, false), cs, t0, T));
     for (std::size_t k = 0; k < c.controls.batch_sizes.size(); ++k) {
       const auto rs = runs_of(c.controls.batch_sizes[k], rule);
       const Eigen::VectorXd m = rows_of(rs, &RunLog::distance).colwise().mean();
@@ -495,7 +495,7 @@ json run(const Context& x) {
     std::vector<sim::CurveRuns> oe;
     for (auto b : c.batch_sizes)
       if (b != c.reference_batch) oe.push_back(curve_runs(runs_of(b, c.lr_scaling), true));
-    const sim::Deviation de = sim::max_relative_deviation(curve_runs(ref_runs, true), oe, e_lo, e_hi, 1000, 0.95, c.fit_seed + 2);
+    const sim::Deviation de = sim::max_relative_deviation(curve_runs(ref_runs, true), oe, e_lo, e_hi);
     epochs["deviation"] = {{"value", de.value}, {"lo", de.lo}, {"hi", de.hi}};
     ov.measured += "; against epochs " + interval(de.value, de.lo, de.hi) + " on [" + fmt(e_lo, 3) + ", " + fmt(e_hi, 3) + "] epochs";
   } else {

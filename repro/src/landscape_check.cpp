@@ -310,13 +310,13 @@ json check_premise(const LandscapeSettings& s, const std::vector<NoiseRun>& runs
       if (key.first == rule && key.second != reference_batch) cs.push_back(curve(rule, key.second));
     if (!cs.empty())
       controls.emplace_back(std::string(rule) == "none" ? "no lr scaling" : "linear lr scaling",
-                            sim::max_relative_deviation(ref, cs, tc.front(), tc.back(), s.resamples, 0.95, s.seed + 31));
+                            sim::max_relative_deviation(ref, cs, tc.front(), tc.back()));
   }
   if (scaled.empty()) {
     verdicts->push_back(undecided_verdict(experiment, claim, "equal across B", "-", "see the config", "only the reference batch was run"));
     return out;
   }
-  const sim::Deviation dev = sim::max_relative_deviation(ref, scaled, tc.front(), tc.back(), s.resamples, 0.95, s.seed + 29);
+  const sim::Deviation dev = sim::max_relative_deviation(ref, scaled, tc.front(), tc.back());
   Verdict pv = overlap_verdict(experiment, claim, dev, controls, s.premise_max_deviation, "v_B/v_ref");
   pv.measured += " at t = ";
   for (std::size_t k = 0; k < tc.size(); ++k) pv.measured += (k ? ", " : "") + fmt(tc[k], 5);

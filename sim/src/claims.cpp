@@ -12,7 +12,6 @@
 #include <nlohmann/json.hpp>
 
 #include "gengap/sim/error.hpp"
-#include "gengap/sim/philox.hpp"
 
 namespace gengap::sim {
 namespace {
@@ -413,68 +412,87 @@ void to_json(nlohmann::json& j, const LogTimeDecision& d) {
          {"k_implied", std::isfinite(d.k_implied) ? nlohmann::json(d.k_implied) : nlohmann::json(nullptr)}}}};
 }
 
-Deviation max_relative_deviation(const CurveRuns& ref, const std::vector<CurveRuns>& curves, double t0, double t1, int resamples,
-                                 double level, std::uint64_t seed) {
+Deviation max_relative_deviation(const CurveRuns& ref, const std::vector<CurveRuns>& curves, double t0, double t1,
+                                 const DeviationOptions& opt) {
   require(!curves.empty(), "curves", "[]", "need at least one curve besides the reference");
-  require(resamples >= 10 && level > 0 && level < 1, "resamples", resamples, "must be >= 10 with a level in (0, 1)");
+  require(opt.points >= 2 && opt.points <= 10000, "points", opt.points, "must lie in [2, 10000]");
+  require(opt.level > 0 && opt.level < 1, "level", opt.level, "must lie in (0, 1)");
+  require(std::isfinite(t0) && std::isfinite(t1) && t0 > 0 && t1 > t0, "window", "[" + num(t0) + ", " + num(t1) + "]", "must satisfy 0 < t0 < t1");
   auto check = [&](const CurveRuns& c, const std::string& name) {
     require(c.runs.rows() >= 1 && static_cast<std::size_t>(c.runs.cols()) == c.t.size() && c.t.size() >= 2, name, c.t.size(),
             "needs runs with one value per time");
     require(c.t.front() <= t0 * (1 + 1e-12) && c.t.back() >= t1 * (1 - 1e-12), name, "[" + num(c.t.front()) + ", " + num(c.t.back()) + "]",
             "must cover the window [" + num(t0) + ", " + num(t1) + "]");
+    require(c.runs.allFinite(), name, "runs", "must be finite");
+    if (opt.paired)
+      require(c.runs.rows() == ref.runs.rows(), name, std::to_string(c.runs.rows()) + " runs",
+              "paired curves need as many runs as the reference (" + std::to_string(ref.runs.rows()) + ")");
   };
   check(ref, "reference");
   for (std::size_t i = 0; i < curves.size(); ++i) check(curves[i], "curve " + std::to_string(i));
-  std::vector<std::size_t> at;
-  for (std::size_t i = 0; i < ref.t.size(); ++i)
-    if (ref.t[i] >= t0 && ref.t[i] <= t1) at.push_back(i);
-  require(!at.empty(), "window", "[" + num(t0) + ", " + num(t1) + "]", "holds none of the reference's times");
-  auto measure = [&](const Eigen::VectorXd& r, const std::vector<Eigen::VectorXd>& cs, std::size_t* which, double* where) {
-    double worst = 0;
-    for (std::size_t c = 0; c < cs.size(); ++c)
-      for (auto i : at) {
-        const double dr = r(static_cast<Eigen::Index>(i));
-        const double dev = std::abs(interp_log(curves[c].t, cs[c], ref.t[i]) / dr - 1);
-        if (!(dev <= worst)) {
-          worst = dev;
-          if (which) *which = c;
-          if (where) *where = ref.t[i];
+  // Every run of a curve at time `at`.
+  auto at_time = [](const CurveRuns& c, double at) {
+    Eigen::VectorXd v(c.runs.rows());
+    for (Eigen::Index r = 0; r < c.runs.rows(); ++r) v(r) = interp_log(c.t, c.runs.row(r).transpose(), at);
+    return v;
+  };
+  const double k = static_cast<double>(opt.points) * static_cast<double>(curves.size());
+  const double p = 1 - (1 - opt.level) / (2 * k);
+  Deviation out;
+  double worst = -1;
+  for (int i = 0; i < opt.points; ++i) {
+    const double at = i + 1 == opt.points ? t1 : t0 * std::pow(t1 / t0, static_cast<double>(i) / (opt.points - 1));
+    const Eigen::VectorXd x = at_time(ref, at);
+    const double nr = static_cast<double>(x.size()), mr = x.mean();
+    for (std::size_t c = 0; c < curves.size(); ++c) {
+      const Eigen::VectorXd y = at_time(curves[c], at);
+      const double nc = static_cast<double>(y.size()), mc = y.mean();
+      PointDeviation pd;
+      pd.t = at;
+      pd.curve = c;
+      pd.ratio = mc / mr;
+      double se = std::numeric_limits<double>::infinity(), dof = 1;
+      if (mr > 0 && mc > 0) {
+        if (opt.paired && nr >= 2) {
+          const Eigen::ArrayXd phi = y.array() / mc - x.array() / mr;
+          se = std::sqrt((phi - phi.mean()).square().sum() / (nr - 1) / nr);
+          dof = nr - 1;
+        } else if (!opt.paired && nr >= 2 && nc >= 2) {
+          const double a = (y.array() - mc).square().sum() / (nc - 1) / (nc * mc * mc);
+          const double b = (x.array() - mr).square().sum() / (nr - 1) / (nr * mr * mr);
+          se = std::sqrt(a + b);
+          dof = a + b > 0 ? (a + b) * (a + b) / (a * a / (nc - 1) + b * b / (nr - 1)) : nr + nc - 2;
         }
       }
-    return worst;
-  };
-  auto mean_of = [](const Eigen::MatrixXd& m) { return Eigen::VectorXd(m.colwise().mean().transpose()); };
-  Deviation out;
-  std::vector<Eigen::VectorXd> means;
-  for (const auto& c : curves) means.push_back(mean_of(c.runs));
-  out.value = measure(mean_of(ref.runs), means, &out.curve, &out.at_t);
-  std::vector<double> draws;
-  auto resample = [](const Eigen::MatrixXd& m, const Stream& st, std::uint64_t& counter) {
-    Eigen::VectorXd acc = Eigen::VectorXd::Zero(m.cols());
-    for (Eigen::Index r = 0; r < m.rows(); ++r) {
-      const auto pick = static_cast<Eigen::Index>((static_cast<std::uint64_t>(st(counter++)[0]) * static_cast<std::uint64_t>(m.rows())) >> 32);
-      acc += m.row(pick).transpose();
+      if (std::isfinite(se)) {
+        const double h = se > 0 ? student_quantile(p, dof) * se : 0.0;
+        pd.lo = pd.ratio * std::exp(-h);
+        pd.hi = pd.ratio * std::exp(h);
+      } else {
+        pd.lo = 0;
+        pd.hi = std::numeric_limits<double>::infinity();
+      }
+      const double dev = std::abs(pd.ratio - 1);
+      if (!(dev <= worst)) {
+        worst = dev;
+        out.value = dev;
+        out.at_t = at;
+        out.curve = c;
+      }
+      const double least = pd.lo > 1 ? pd.lo - 1 : (pd.hi < 1 ? 1 - pd.hi : 0.0);
+      out.lo = std::max(out.lo, least);
+      out.hi = std::max(out.hi, std::max(std::abs(pd.lo - 1), std::abs(pd.hi - 1)));
+      out.points.push_back(pd);
     }
-    return Eigen::VectorXd(acc / static_cast<double>(m.rows()));
-  };
-  for (int b = 0; b < resamples; ++b) {
-    const Stream st(seed, StreamPurpose::kBootstrap, static_cast<std::uint32_t>(b), 0x0E17u);
-    std::uint64_t counter = 0;
-    const Eigen::VectorXd r = resample(ref.runs, st, counter);
-    std::vector<Eigen::VectorXd> cs;
-    for (const auto& c : curves) cs.push_back(resample(c.runs, st, counter));
-    draws.push_back(measure(r, cs, nullptr, nullptr));
   }
-  std::sort(draws.begin(), draws.end());
-  auto pct = [&](double p) {
-    const double pos = p * static_cast<double>(draws.size() - 1);
-    const auto i = static_cast<std::size_t>(std::floor(pos));
-    const double w = pos - static_cast<double>(i);
-    return i + 1 < draws.size() ? (1 - w) * draws[i] + w * draws[i + 1] : draws[i];
-  };
-  out.lo = pct((1 - level) / 2);
-  out.hi = pct((1 + level) / 2);
   return out;
+}
+
+void to_json(nlohmann::json& j, const Deviation& d) {
+  auto f = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
+  nlohmann::json pts = nlohmann::json::array();
+  for (const auto& p : d.points) pts.push_back({{"t", p.t}, {"curve", p.curve}, {"ratio", f(p.ratio)}, {"interval", {f(p.lo), f(p.hi)}}});
+  j = {{"value", f(d.value)}, {"interval", {f(d.lo), f(d.hi)}}, {"at", d.at_t}, {"curve", d.curve}, {"points", pts}};
 }
 
 std::pair<Outcome, std::string> decide_overlap(const Deviation& scaled, const std::vector<std::pair<std::string, Deviation>>& controls,

@@ -208,6 +208,37 @@ Interval percentile_interval(std::vector<double> d, double level) {
   return {q((1 - level) / 2), q(1 - (1 - level) / 2)};
 }
 
+MedianEstimate median_interval(std::vector<double> d, double level) {
+  require(level > 0 && level < 1, "level", level, "must lie in (0, 1)");
+  MedianEstimate m;
+  d.erase(std::remove_if(d.begin(), d.end(), [](double v) { return std::isnan(v); }), d.end());
+  m.n = d.size();
+  if (d.empty()) {
+    m.median = m.ci.lo = m.ci.hi = std::nan("");
+    return m;
+  }
+  std::sort(d.begin(), d.end());
+  const std::size_t n = d.size();
+  m.median = n % 2 ? d[n / 2] : 0.5 * (d[n / 2 - 1] + d[n / 2]);
+  // The largest j with P(Binomial(n, 1/2) < j) <= (1 - level)/2: [x_(j), x_(n+1-j)] (1-based) holds
+  // the median with probability >= level, whatever the distribution.
+  const double tail = (1 - level) / 2;
+  double cdf = 0, logp = -static_cast<double>(n) * std::log(2.0);
+  std::size_t j = 0;
+  for (std::size_t k = 0; k < n; ++k) {
+    cdf += std::exp(logp);  // P(B <= k)
+    if (cdf > tail) break;
+    j = k + 1;
+    logp += std::log(static_cast<double>(n - k)) - std::log(static_cast<double>(k + 1));
+  }
+  if (j == 0) {  // too few values for the level: the interval is unbounded
+    m.ci = {-std::numeric_limits<double>::infinity(), std::numeric_limits<double>::infinity()};
+  } else {
+    m.ci = {d[j - 1], d[n - j]};
+  }
+  return m;
+}
+
 FitWindow fit_window(const std::vector<std::uint64_t>& times, const std::vector<double>& y, const Eigen::MatrixXd& samples,
                      double tmin) {
   require(y.size() == times.size(), "y", y.size(), "must hold one value per time (" + std::to_string(times.size()) + ")");

@@ -2,12 +2,14 @@
 #include "gengap/sim/theory.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <thread>
 
 #include "gengap/core/memory.hpp"
 #include "gengap/sim/error.hpp"
+#include "gengap/sim/philox.hpp"
 #include "gengap/core/parallel.hpp"
 
 namespace gengap::sim {
@@ -217,6 +219,98 @@ ValleyCurves sample_valley_curves(const Potential& potential, const std::vector<
   out.undecided.assign(gammas.size(), 0);
   for (Eigen::Index g = 0; g < ng; ++g)
     for (std::uint32_t i = 0; i < samples; ++i) out.undecided[static_cast<std::size_t>(g)] += std::isnan(out.bottoms(i, g)) ? 1u : 0u;
+  return out;
+}
+
+ValleyExponent valley_exponent(const ValleyCurves& curves, double s, int resamples, double level, std::uint64_t seed) {
+  require(s > 0 && std::isfinite(s), "s", s, "must be finite and > 0");
+  require(curves.gammas.size() >= 3 && curves.bottoms.cols() == static_cast<Eigen::Index>(curves.gammas.size()), "gammas",
+          curves.gammas.size(), "need at least 3 depths, one column each (the fit has three parameters)");
+  require(resamples >= 10 && level > 0 && level < 1, "resamples", resamples, "must be >= 10 with a level in (0, 1)");
+  std::vector<Eigen::Index> rows;
+  for (Eigen::Index i = 0; i < curves.bottoms.rows(); ++i)
+    if (!curves.bottoms.row(i).array().isNaN().any()) rows.push_back(i);
+  ValleyExponent out;
+  out.paths = static_cast<std::uint32_t>(rows.size());
+  out.undecided = static_cast<std::uint32_t>(curves.bottoms.rows()) - out.paths;
+  require(rows.size() >= 2, "curves", std::to_string(rows.size()) + " decided paths", "need at least 2");
+  const auto ng = curves.bottoms.cols();
+  Eigen::MatrixXd sq(static_cast<Eigen::Index>(rows.size()), ng);
+  for (std::size_t r = 0; r < rows.size(); ++r) sq.row(static_cast<Eigen::Index>(r)) = curves.bottoms.row(rows[r]).array().square();
+  for (double g : curves.gammas) out.x.push_back(g / s);
+  // ln y = ln C + k ln(x - c), c < min x: least squares in (ln C, k) for each c, c profiled on
+  // g = ln(min x - c) over [-4, 8] (a grid, then golden-section refinement). Returns (k, ln C, c).
+  const double x_min = *std::min_element(out.x.begin(), out.x.end());
+  auto fit = [&](const Eigen::VectorXd& m) {
+    const std::size_t np = out.x.size();
+    const double n = static_cast<double>(np);
+    std::vector<double> ly(np);
+    for (std::size_t i = 0; i < np; ++i) ly[i] = std::log(m(static_cast<Eigen::Index>(i)));
+    auto at = [&](double g, double* k_out, double* a_out) {
+      const double c = x_min - std::exp(g);
+      double sx = 0, sy = 0, sxx = 0, sxy = 0;
+      std::vector<double> lz(np);
+      for (std::size_t i = 0; i < np; ++i) {
+        lz[i] = std::log(out.x[i] - c);
+        sx += lz[i];
+        sy += ly[i];
+        sxx += lz[i] * lz[i];
+        sxy += lz[i] * ly[i];
+      }
+      const double k = (n * sxy - sx * sy) / (n * sxx - sx * sx), a0 = (sy - k * sx) / n;
+      double rss = 0;
+      for (std::size_t i = 0; i < np; ++i) rss += (ly[i] - a0 - k * lz[i]) * (ly[i] - a0 - k * lz[i]);
+      if (k_out) *k_out = k;
+      if (a_out) *a_out = a0;
+      return rss;
+    };
+    constexpr int kGrid = 240;
+    double best_g = -4, best = std::numeric_limits<double>::infinity();
+    for (int i = 0; i <= kGrid; ++i) {
+      const double g = -4 + 12.0 * i / kGrid;
+      const double r = at(g, nullptr, nullptr);
+      if (r < best) {
+        best = r;
+        best_g = g;
+      }
+    }
+    double lo = best_g - 12.0 / kGrid, hi = best_g + 12.0 / kGrid;
+    const double phi = 0.5 * (std::sqrt(5.0) - 1);
+    for (int it = 0; it < 60; ++it) {
+      const double g1 = hi - phi * (hi - lo), g2 = lo + phi * (hi - lo);
+      if (at(g1, nullptr, nullptr) < at(g2, nullptr, nullptr)) {
+        hi = g2;
+      } else {
+        lo = g1;
+      }
+    }
+    const double g = 0.5 * (lo + hi);
+    double k = 0, a0 = 0;
+    at(g, &k, &a0);
+    return std::array<double, 3>{k, a0, x_min - std::exp(g)};
+  };
+  const Eigen::VectorXd mean = sq.colwise().mean().transpose();
+  const double np = static_cast<double>(rows.size());
+  for (Eigen::Index g = 0; g < ng; ++g) {
+    out.second_moment.push_back(mean(g));
+    out.second_moment_se.push_back(std::sqrt((sq.col(g).array() - mean(g)).square().sum() / (np - 1) / np));
+  }
+  require((mean.array() > 0).all(), "curves", "E b^2 = 0", "every depth needs some path whose bottom is not the start");
+  const auto f = fit(mean);
+  out.exponent = f[0];
+  out.amplitude = std::exp(f[1]);
+  out.offset = f[2];
+  std::vector<double> draws;
+  for (int b = 0; b < resamples; ++b) {
+    const Stream st(seed, StreamPurpose::kBootstrap, static_cast<std::uint32_t>(b), 0x7A11u);
+    Eigen::VectorXd acc = Eigen::VectorXd::Zero(ng);
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+      const auto pick = static_cast<Eigen::Index>((static_cast<std::uint64_t>(st(r)[0]) * rows.size()) >> 32);
+      acc += sq.row(pick).transpose();
+    }
+    if ((acc.array() > 0).all()) draws.push_back(fit(acc / np)[0]);
+  }
+  out.ci = percentile_interval(draws, level);
   return out;
 }
 

@@ -175,6 +175,36 @@ TEST_CASE("valley curves: many depths on the same paths agree with single-depth 
   CHECK_THROWS_WITH(sample_valley_curves(p, {1.0, -2.0}, 10, 1), Catch::StartsWith("gammas = -2"));
 }
 
+TEST_CASE("valley exponent: E b^2 = C (Gamma/s - c)^k recovered exactly, and 4 for Sinai's valleys", "[theory][valley]") {
+  // Exact curves: b_i(x) = u_i (x - c)^(k/2), so E b^2 = E u^2 (x - c)^k on every resample.
+  ValleyCurves vc;
+  for (int i = 0; i < 10; ++i) vc.gammas.push_back(2.0 * std::pow(10.0, i / 9.0));  // s = 2: x in [1, 10]
+  vc.bottoms.resize(50, 10);
+  for (Eigen::Index r = 0; r < 50; ++r)
+    for (Eigen::Index g = 0; g < 10; ++g)
+      vc.bottoms(r, g) = (1 + 0.1 * static_cast<double>(r)) * std::pow(vc.gammas[static_cast<std::size_t>(g)] / 2 + 1.3, 1.7);
+  vc.undecided.assign(10, 0);
+  const ValleyExponent e = valley_exponent(vc, 2.0, 50, 0.95, 3);
+  CHECK(e.exponent == Approx(3.4).epsilon(1e-4));
+  CHECK(e.offset == Approx(-1.3).epsilon(1e-3));
+  CHECK(e.ci.lo == Approx(3.4).epsilon(1e-3));
+  CHECK(e.paths == 50);
+  // Sinai's valleys (alpha = 1): the exponent of E b^2 against Gamma/sigma is 4 (Kesten: E b^2 = 61/45 (Gamma/sigma)^4).
+  const SinaiPotential p(SinaiPotential::Increments::kGaussian, 1.0);
+  std::vector<double> gammas;
+  for (int i = 0; i < 10; ++i) gammas.push_back(1.5 * std::pow(20 / 1.5, i / 9.0));
+  const ValleyExponent s = valley_exponent(sample_valley_curves(p, gammas, 2000, 8), 1.0, 100, 0.95, 9);
+  INFO("k = " << s.exponent << " [" << s.ci.lo << ", " << s.ci.hi << "], c = " << s.offset);
+  CHECK(std::abs(s.exponent - 4) < 0.3);
+  CHECK(s.ci.lo < s.exponent);
+  CHECK(s.ci.hi > s.exponent);
+  // Too few depths.
+  ValleyCurves two = vc;
+  two.gammas.resize(2);
+  two.bottoms.conservativeResize(50, 2);
+  CHECK_THROWS_WITH(valley_exponent(two, 2.0), Catch::StartsWith("gammas = 2"));
+}
+
 TEST_CASE("valley bottoms are deterministic, and binary potentials work too", "[theory][valley]") {
   const SinaiPotential p(SinaiPotential::Increments::kBinary, 1.0);
   const auto a = sample_valley_bottoms(p, 10.0, 50, 3, 1);

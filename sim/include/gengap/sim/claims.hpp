@@ -117,20 +117,50 @@ struct CurveRuns {
   Eigen::MatrixXd runs;     ///< one row per run
 };
 
-/// The largest relative deviation of curves from a reference, with a bootstrap interval over runs.
-struct Deviation {
-  double value = 0;  ///< max over curves and t in the window of |d(t)/d_ref(t) - 1|, on the run means
-  double lo = 0;     ///< interval ends (percentile bootstrap, runs resampled within each curve)
-  double hi = 0;     ///< upper end
-  double at_t = 0;   ///< where the maximum is reached
-  std::size_t curve = 0;  ///< which curve reaches it
+/// How max_relative_deviation() compares curves.
+struct DeviationOptions {
+  int points = 6;       ///< evaluation times, evenly spaced in ln t over the window, its ends included
+  double level = 0.95;  ///< simultaneous level of the intervals over every point and curve (Bonferroni)
+  /// The rows of every curve and of the reference are the same units in the same order (the same
+  /// environments or seeds under another setting): the ratio's error is that of the paired
+  /// differences. Otherwise the samples are independent (Welch).
+  bool paired = false;
 };
 
-/// max |d_i(t)/d_ref(t) - 1| over the curves i and the reference's times in [t0, t1] (each curve
-/// interpolated linearly in ln t), with a `level` bootstrap interval (`resamples`, seeded). Every
-/// curve must cover [t0, t1].
+/// One curve's ratio to the reference at one evaluation time.
+struct PointDeviation {
+  double t = 0;           ///< the evaluation time
+  std::size_t curve = 0;  ///< which curve
+  double ratio = 0;       ///< mean d_curve(t) / mean d_ref(t)
+  double lo = 0;          ///< its interval (simultaneous over every point and curve)
+  double hi = 0;          ///< upper end
+};
+
+/// The largest relative deviation of curves from a reference, with an interval.
+struct Deviation {
+  double value = 0;  ///< max over curves and evaluation times of |mean d(t) / mean d_ref(t) - 1|
+  double lo = 0;     ///< the largest deviation every simultaneous interval allows at least (0 when all of them hold the ratio 1)
+  double hi = 0;     ///< the largest deviation any of them allows: with probability >= level the true one lies in [lo, hi]
+  double at_t = 0;   ///< where the maximum is reached
+  std::size_t curve = 0;  ///< which curve reaches it
+  std::vector<PointDeviation> points;  ///< every ratio with its interval
+};
+
+/// max |d_i(t)/d_ref(t) - 1| over the curves i and `options.points` times evenly spaced in ln t over
+/// [t0, t1] (each run interpolated linearly in ln t), on the means over runs. The ratio of means at
+/// each point gets a Student-t interval on its logarithm (delta method: Welch's for independent
+/// samples, the paired differences' when options.paired), Bonferroni-corrected over points and curves
+/// so that all hold at once with probability >= options.level; [lo, hi] follows from them. A curve
+/// with one run has no interval (lo = 0, hi = infinity). Every curve must cover [t0, t1].
+/// Two samples of one law are therefore falsified (lo > max_deviation) in at most (1 - level)/2 of
+/// draws (tested), unlike a bootstrap of the maximum, whose interval lies above 0 by construction.
+/// @throws InvalidArgument for no curves, a curve not covering the window, mismatched paired rows,
+/// points < 2 or a level outside (0, 1)
 Deviation max_relative_deviation(const CurveRuns& ref, const std::vector<CurveRuns>& curves, double t0, double t1,
-                                 int resamples = 1000, double level = 0.95, std::uint64_t seed = 1);
+                                 const DeviationOptions& options = {});
+
+/// JSON of a deviation: {"value", "interval", "at", "curve", "points": [{"t", "curve", "ratio", "interval"}]}.
+void to_json(nlohmann::json& j, const Deviation& d);
 
 /// The overlap decision: SUPPORTED when the scaled curves deviate from the reference by at most
 /// `max_deviation` (the interval's upper end) and clearly less than every control (their intervals'

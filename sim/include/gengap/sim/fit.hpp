@@ -60,6 +60,18 @@ struct Interval {
 /// The one rule every bootstrap band of gengap::sim uses.
 Interval percentile_interval(std::vector<double> draws, double level);
 
+/// A median with its distribution-free interval.
+struct MedianEstimate {
+  double median = 0;   ///< the sample median
+  Interval ci;         ///< [x_(j), x_(n+1-j)] from the binomial law of the ranks: holds the median with probability >= level
+  std::size_t n = 0;   ///< values used (NaN left out)
+};
+
+/// The median of a sample (NaN values left out) and its order-statistic interval at `level`; an
+/// unbounded interval when the sample is too small for the level (n < 6 at 95%).
+/// @throws InvalidArgument for a level outside (0, 1)
+MedianEstimate median_interval(std::vector<double> sample, double level = 0.95);
+
 /// Point fits plus bootstrap percentile intervals for every parameter of every model.
 struct BootstrapFits {
   std::vector<FitResult> fits;                     ///< compare_models() on the mean curve, AIC order
