@@ -49,7 +49,7 @@ from .runs import read_distance, read_metrics, read_run, read_summary
 __version__ = "0.1.0"
 
 __all__ = [
-    "Result", "walk", "exact", "valley", "lattice", "sgd", "sgd_run", "fit", "train", "default_train_config",
+    "Result", "walk", "exact", "valley", "lattice", "sgd", "power", "sgd_run", "fit", "train", "default_train_config",
     "KESTEN_MEAN_ABS", "KESTEN_SECOND_MOMENT", "kesten_pdf", "kesten_cdf", "kesten_abs_moment",
     "predicted_msd_exponent", "predicted_distance_exponent", "sigma2", "log_times", "landscape", "mfpt",
     "mfpt_monte_carlo", "valley_bottom", "compare_models", "compare_distance_models", "bootstrap_fits",
@@ -164,6 +164,12 @@ lattice = _command("lattice", """Walkers on Gaussian fields on Z^d (d = 1, 2, 3)
 
 Returns a Result with runs (one per dimension and temperature: times, msd in sites^2, env_msd, fit)
 and by_dim (fitted exponents k of <|x|^2> = B (ln t - c)^k against 4/alpha, collapse on T ln t / s).""")
+
+power = _command("power", """The power of the log-time rule on a window: its outcomes on curves of known families.
+
+Returns a Result with parameters (window, runs, noise, draws, seed, rule) and families: for each
+control family (laws in ln t, powers of t, linear growth, saturation, a peak) whether the claim holds
+for it and how many draws the rule supported, falsified and left undecided. Milliseconds per family.""")
 
 sgd = _command("sgd", """SGD on a high-dimensional random Fourier landscape: the batch-size experiment in silico.
 

@@ -1,4 +1,4 @@
-// gengap._sim: the gengap-sim commands in-process (walk, exact, valley, lattice, sgd): validated by the
+// gengap._sim: the gengap-sim commands in-process (walk, exact, valley, lattice, sgd, power): validated by the
 // CLI's own checks, computed by the CLI's own code, returned as the CLI's JSON document with numpy arrays.
 #include <set>
 #include <string>
@@ -16,7 +16,7 @@ namespace gengap::python {
 namespace {
 
 const std::set<std::string>& in_process_commands() {
-  static const std::set<std::string> names{"walk", "exact", "valley", "lattice", "sgd"};
+  static const std::set<std::string> names{"walk", "exact", "valley", "lattice", "sgd", "power"};
   return names;
 }
 
@@ -28,7 +28,7 @@ const std::set<std::string>& output_keys() {
 
 void require_command(const std::string& name) {
   if (!in_process_commands().count(name))
-    throw core::InvalidArgument("command", name, "expected walk, exact, valley, lattice or sgd");
+    throw core::InvalidArgument("command", name, "expected walk, exact, valley, lattice, sgd or power");
 }
 
 py::object run_command(const std::string& name, const py::dict& options, const py::object& progress) {

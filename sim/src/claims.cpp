@@ -130,28 +130,42 @@ double inverse_exponent_rss(const Eigen::Vector3d& p, const std::vector<double>&
   return rss;
 }
 
-// Relative slope dd/d ln t / mean(d) at the window's centre and end, from a cubic in ln t.
-std::pair<double, double> cubic_slopes(const std::vector<double>& u, const std::vector<double>& d) {
-  const auto n = static_cast<Eigen::Index>(u.size());
-  const double lo = *std::min_element(u.begin(), u.end()), hi = *std::max_element(u.begin(), u.end());
-  const double uc = 0.5 * (lo + hi), h = 0.5 * (hi - lo);  // x = (u - uc) / h in [-1, 1]
-  Eigen::MatrixXd X(n, 4);
-  Eigen::VectorXd y(n);
-  double mean = 0;
-  for (Eigen::Index i = 0; i < n; ++i) {
-    const double x = (u[static_cast<std::size_t>(i)] - uc) / h;
-    X(i, 0) = 1;
-    X(i, 1) = x;
-    X(i, 2) = x * x;
-    X(i, 3) = x * x * x;
-    y(i) = d[static_cast<std::size_t>(i)];
-    mean += y(i);
+// dd/du at u = at of a least-squares polynomial of `degree` in u through the points with u in
+// [from, to]; NaN with fewer than degree + 2 of them.
+double poly_slope(const std::vector<double>& u, const std::vector<double>& d, double from, double to, int degree, double at) {
+  std::vector<std::size_t> idx;
+  for (std::size_t i = 0; i < u.size(); ++i)
+    if (u[i] >= from && u[i] <= to) idx.push_back(i);
+  if (idx.size() < static_cast<std::size_t>(degree + 2)) return std::numeric_limits<double>::quiet_NaN();
+  const double uc = 0.5 * (from + to), h = std::max(0.5 * (to - from), 1e-300);  // x = (u - uc) / h in [-1, 1]
+  Eigen::MatrixXd X(static_cast<Eigen::Index>(idx.size()), degree + 1);
+  Eigen::VectorXd y(static_cast<Eigen::Index>(idx.size()));
+  for (std::size_t r = 0; r < idx.size(); ++r) {
+    const double x = (u[idx[r]] - uc) / h;
+    double p = 1;
+    for (int k = 0; k <= degree; ++k, p *= x) X(static_cast<Eigen::Index>(r), k) = p;
+    y(static_cast<Eigen::Index>(r)) = d[idx[r]];
   }
-  mean /= static_cast<double>(n);
-  const Eigen::Vector4d c = X.colPivHouseholderQr().solve(y);
-  auto s = [&](double x) { return (c(1) + 2 * c(2) * x + 3 * c(3) * x * x) / h; };
+  const Eigen::VectorXd c = X.colPivHouseholderQr().solve(y);
+  const double x = (at - uc) / h;
+  double s = 0, p = 1;
+  for (int k = 1; k <= degree; ++k, p *= x) s += k * c(k) * p;
+  return s / h;
+}
+
+// Relative slopes dd/d ln t / mean(d): at the window's centre from a cubic over the window, at its
+// end from a quadratic over its last third (a cubic over decades is too stiff to see a fall that
+// only the last tenth of the window holds).
+std::pair<double, double> end_slopes(const std::vector<double>& u, const std::vector<double>& d) {
+  const double lo = *std::min_element(u.begin(), u.end()), hi = *std::max_element(u.begin(), u.end());
+  double mean = 0;
+  for (double v : d) mean += v;
+  mean /= static_cast<double>(d.size());
   const double scale = std::abs(mean) > 0 ? std::abs(mean) : 1.0;
-  return {s(0) / scale, s(1) / scale};
+  const double mid = poly_slope(u, d, lo, hi, 3, 0.5 * (lo + hi));
+  double end = poly_slope(u, d, lo + 2 * (hi - lo) / 3, hi, 2, hi);
+  if (!std::isfinite(end)) end = poly_slope(u, d, lo, hi, 3, hi);
+  return {mid / scale, end / scale};
 }
 
 }  // namespace
@@ -250,7 +264,7 @@ LogTimeStatistic log_time_statistic(const std::vector<double>& t, const std::vec
   s.w = all.w;
   s.beta = all.b;
   s.w_end = fit_inverse_exponent(te, de).w;
-  std::tie(s.slope_mid, s.slope_end) = cubic_slopes(u, d);
+  std::tie(s.slope_mid, s.slope_end) = end_slopes(u, d);
   return s;
 }
 
@@ -405,7 +419,7 @@ void to_json(nlohmann::json& j, const LogTimeDecision& d) {
        {"samples", d.samples},
        {"statistic",
         {{"what", "on the mean curve over runs, ln d = a + ln(1 + w b (ln t - u_m))/w on the window and on its second half (intervals: delete-one jackknife over runs, Student-t): w = d(1/beta)/d ln t "
-                  "(1/k for A (ln t - c)^k, 0 for a power of t), beta = d ln d/d ln t at the centre; slopes dd/d ln t (relative) from a cubic"},
+                  "(1/k for A (ln t - c)^k, 0 for a power of t), beta = d ln d/d ln t at the centre; slopes dd/d ln t (relative to the mean d) at the centre from a cubic over the window, at the end from a quadratic over its last third"},
          {"mean", stat(d.mean)},
          {"lo", stat(d.lo)},
          {"hi", stat(d.hi)},

@@ -109,6 +109,16 @@ class Fits(unittest.TestCase):
         self.assertEqual(gengap.decide_log_time(t, sat, 100, 1e6)["outcome"], "falsified")
         short = gengap.decide_log_time(t, logt, 1000, 5000)
         self.assertEqual(short["outcome"], "undecided")
+        # the inverse exponent w = 1/k of (ln t - 2)^2
+        self.assertAlmostEqual(d["statistic"]["k_implied"], 2.0, delta=0.1)
+
+    def test_power_of_the_log_time_rule(self):
+        p = gengap.power(tmin=100, tmax=3750, runs=4, draws=20, seed=3)
+        fam = {f["family"]: f for f in p.families}
+        self.assertGreaterEqual(fam["0.5 (ln t)^2"]["supported"], 18)
+        self.assertGreaterEqual(fam["t^0.5"]["falsified"], 18)
+        with self.assertRaisesRegex(ValueError, "^runs = 1"):
+            gengap.power(runs=1)
 
     def test_curve_overlap(self):
         x = np.geomspace(1, 1000, 40)

@@ -266,7 +266,8 @@ TEST_CASE("gengap-sim fit --claim log-time decides on a user's runs and writes t
     const auto doc = nlohmann::json::parse(in);
     CHECK(doc["claim"]["name"] == "log-time");
     CHECK(doc["claim"]["verdict"] == "supported");
-    CHECK(doc["claim"]["reason"].get<std::string>().rfind("d = a + b ln t", 0) == 0);
+    CHECK(doc["claim"]["reason"].get<std::string>().rfind("d grows like A (ln t - c)^k", 0) == 0);
+    CHECK(doc["claim"]["statistic"]["k_implied"].get<double>() == Approx(1).margin(0.05));
     CHECK(doc["claim"]["statistic"].contains("mean"));
   }
   REQUIRE(run("fit " + write("claim_sqrt.csv", sqrt_csv.str()) + " --samples --claim log-time --tmin 100 --tmax 3750 --json " + out).code == 0);
@@ -281,6 +282,60 @@ TEST_CASE("gengap-sim fit --claim log-time decides on a user's runs and writes t
     CHECK(nlohmann::json::parse(in)["claim"]["verdict"] == "undecided");
   }
   expect_error("fit " + write("claim_one.csv", log_csv.str()) + " --claim log-time", "claim = log-time: needs --samples");
-  expect_error("fit " + write("claim_k.csv", log_csv.str()) + " --samples --claim log-time --k-max 1", "k_max = 1");
+  expect_error("fit " + write("claim_k.csv", log_csv.str()) + " --samples --claim log-time --k-max 0.2", "k_max = 0.2");
+  expect_error("fit " + write("claim_kmin.csv", log_csv.str()) + " --samples --claim log-time --k-min 0", "k_min = 0");
+  // The case the old rule left undecided while quoting q = 0.0017 [-0.044, 0.048]: 4 runs of
+  // 1 + 2 ln t on t = 100 ... 5000 with noise of sd 0.1 (absolute). A law in ln t: supported.
+  std::ostringstream noisy;
+  noisy << "t,r1,r2,r3,r4\n";
+  for (int i = 0; i <= 34; ++i) {
+    const double t = 100 * std::pow(50.0, i / 34.0);
+    noisy << t;
+    for (int r = 0; r < 4; ++r) noisy << ',' << 1 + 2 * std::log(t) + 0.1 * std::sin(7.3 * i + 2.1 * r) * std::sqrt(2.0);
+    noisy << '\n';
+  }
+  REQUIRE(run("fit " + write("claim_noisy.csv", noisy.str()) + " --samples --claim log-time --json " + out).code == 0);
+  {
+    std::ifstream in(out);
+    const auto doc = nlohmann::json::parse(in);
+    INFO(doc["claim"]["reason"].get<std::string>());
+    CHECK(doc["claim"]["verdict"] == "supported");
+  }
   expect_error("fit " + write("claim_bad.csv", log_csv.str()) + " --samples --claim sqrt-time", "claim = sqrt-time: expected log-time");
+}
+
+TEST_CASE("gengap-sim power counts the log-time rule's outcomes on control families", "[cli][claims]") {
+  const std::string j = (tmp_dir() / "power.json").string(), c = (tmp_dir() / "power.csv").string();
+  const Outcome o = run("power --tmin 100 --tmax 3750 --runs 4 --draws 20 --json " + j + " --csv " + c);
+  REQUIRE(o.code == 0);
+  std::ifstream in(j);
+  const auto doc = nlohmann::json::parse(in);
+  CHECK(doc["parameters"]["runs"] == 4);
+  CHECK(doc["parameters"]["rule"]["k_max"] == 8);
+  bool saw_law = false, saw_power = false;
+  for (const auto& f : doc["families"]) {
+    CHECK(f["supported"].get<int>() + f["falsified"].get<int>() + f["undecided"].get<int>() == 20);
+    if (f["family"] == "0.5 (ln t)^2") {
+      saw_law = true;
+      CHECK(f["in_claim"] == true);
+      CHECK(f["supported"].get<int>() >= 18);
+    }
+    if (f["family"] == "t^0.5") {
+      saw_power = true;
+      CHECK(f["in_claim"] == false);
+      CHECK(f["falsified"].get<int>() >= 18);
+    }
+  }
+  CHECK(saw_law);
+  CHECK(saw_power);
+  std::ifstream csv(c);
+  std::string header;
+  std::getline(csv, header);
+  CHECK(header == "family,kind,in_claim,supported,falsified,undecided,draws,median_w");
+  expect_error("power --tmin 100 --tmax 50", "tmax = 50");
+  expect_error("power --runs 1", "runs = 1");
+  expect_error("power --shape-sd 0.7", "shape_sd = 0.7");
+  expect_error("power --claim overlap", "claim = overlap");
+  expect_error("power --k-min 9", "k_max = 8");
+  expect_error("power --json " + j + " --csv " + j, "must differ from --json");
 }

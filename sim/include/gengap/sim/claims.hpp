@@ -66,8 +66,8 @@ struct LogTimeStatistic {
   double w = 0;          ///< inverse exponent d(1/beta)/d ln t over the whole window (1/k for a law in ln t)
   double w_end = 0;      ///< the same over the window's second half in ln t (saturation shows there)
   double beta = 0;       ///< local power d ln d / d ln t at the window's centre
-  double slope_mid = 0;  ///< dd/d ln t at the centre relative to the mean of d (a cubic in ln t)
-  double slope_end = 0;  ///< the same at the window's end
+  double slope_mid = 0;  ///< dd/d ln t at the centre relative to the mean of d (a cubic in ln t over the window)
+  double slope_end = 0;  ///< the same at the window's end (a quadratic over the window's last third in ln t)
 };
 
 /// The statistic of one curve d(t) on the times given (all > 0, at least 8, d > 0; the second half
