@@ -166,19 +166,24 @@ json run(const Context& x) {
       any_sub = true;
     }
   }
-  std::string candidates;
+  std::string candidates, pilot_text;
   for (double v : c.noise_candidates) candidates += (candidates.empty() ? "" : ", ") + fmt(v, 3);
+  for (const auto& p : pilot)
+    pilot_text += (pilot_text.empty() ? "" : ", ") + (p["beta"].is_null() ? std::string("-") : fmt(p["beta"].get<double>(), 2)) + " (" +
+                  fmt(p["noise"].get<double>(), 3) + ")";
   const std::string noise_text = any_sub ? "noise " + fmt(noise, 3) + ": the largest of {" + candidates + "} whose pilot walk is sub-diffusive, beta = " +
                                                fmt(noise_beta, 3) + " <= " + fmt(c.beta_max, 3) + " on t in [" + fmt(c.pilot_t_min, 3) + ", " +
                                                fmt(static_cast<double>(c.pilot_t_max), 3) + "]"
                                          : "noise " + fmt(noise, 3) + ": no candidate of {" + candidates + "} gave a sub-diffusive pilot (beta <= " +
                                                fmt(c.beta_max, 3) + "), the smallest is used";
+  const std::string pilot_line = "pilot beta = d ln d/d ln t on [" + fmt(c.pilot_t_min, 3) + ", " + fmt(static_cast<double>(c.pilot_t_max), 3) +
+                                 "] by noise: " + pilot_text + "; free diffusion 0.5";
   sim::SgdConfig main_cfg = c.base();
   main_cfg.noise = noise;
   const auto runs = sim::run_batch_sweep(fo, main_cfg, c.lr, c.small_batch, c.batch_sizes, c.lr_scaling == "sqrt",
                                          gengap::cli::batch_progress("sgd in silico"));
   json out;
-  out["noise"] = {{"chosen", noise}, {"sub_diffusive", any_sub}, {"pilot", pilot}, {"reason", noise_text}};
+  out["noise"] = {{"chosen", noise}, {"sub_diffusive", any_sub}, {"pilot", pilot}, {"reason", noise_text}, {"pilot_line", pilot_line}};
   out["verdicts"] = json::array();
   out["batches"] = json::array();
   std::vector<sim::LogTimeDecision> decisions;
@@ -235,6 +240,7 @@ json run(const Context& x) {
   core::write_file_atomic((x.dir / "batch_sizes.txt").string(), bt.str() + "\n");
   Verdict lv = log_time_verdict(x.name, decisions, labels, c.log_time);
   lv.claim += " (" + noise_text + ")";
+  lv.measured += "; " + pilot_line;
   out["verdicts"].push_back(lv);
   // k = 1/w of the reference batch: the exponent the log-time statistic identifies (the free fit of
   // A (ln t - c)^k is not identifiable on a window of a few e-folds: it ran to k = 15 with c -> -infinity).
@@ -274,7 +280,7 @@ json run(const Context& x) {
   out["overlap"] = dev;
   out["verdicts"].push_back(ov);
   md << "\nOverlap: " << ov.measured << ". " << ov.reason << ". The field saturates beyond d ~ sqrt(D)/k_min = "
-     << fmt(std::sqrt(static_cast<double>(fo.dim)) / fo.k_min, 4) << ".\n";
+     << fmt(std::sqrt(static_cast<double>(fo.dim)) / fo.k_min, 4) << ".\n\nNoise rule: " << noise_text << "; " << pilot_line << ".\n";
   out["markdown"] = md.str();
   return out;
 }

@@ -165,7 +165,10 @@ Verdict overlap_verdict(const std::string& experiment, const std::string& claim,
   std::string m = "max |" + quantity + " - 1| " + fmt(scaled.value, 3) + " [" + fmt(scaled.lo, 3) + ", " + fmt(scaled.hi, 3) + "]";
   for (const auto& [name, d] : controls) m += "; " + name + " " + fmt(d.value, 3) + " [" + fmt(d.lo, 3) + ", " + fmt(d.hi, 3) + "]";
   return make(experiment, claim, "<= " + fmt(max_deviation, 3) + ", below every control", m,
-              "95% bootstrap over runs; upper end <= " + fmt(max_deviation, 3) + " and below each control's lower end", o, why);
+              "ratios of means, Student-t intervals simultaneous at 95% over points and curves (Welch, or paired over the same units); upper end <= " +
+                  fmt(max_deviation, 3) +
+                  " and below each control's lower end",
+              o, why);
 }
 
 Verdict below_bound_verdict(const std::string& experiment, const std::string& claim, const std::vector<Labelled>& values, double bound) {

@@ -82,7 +82,10 @@ TEST_CASE("the sqrt(B) premise: constant tr(Sigma) supports it against both cont
     const auto j = check_premise(s, runs(constant_trace, 1000), 32, 1000, out, "test", &v, &md);
     REQUIRE(v.size() == 1);
     CHECK(v[0].outcome == sim::Outcome::kSupported);
-    CHECK(j["deviation"]["hi"].get<double>() < 0.2);
+    // Simultaneous Student-t intervals over the points and curves (calibrated on nulls: test_claims.cpp)
+    // are wider than the percentile bootstrap of the maximum they replace (which gave < 0.2 here).
+    CHECK(j["deviation"]["hi"].get<double>() < 0.35);
+    CHECK(j["deviation"]["value"].get<double>() < 0.1);
     CHECK(j["controls"]["no lr scaling"]["lo"].get<double>() > 0.8);    // v ~ 1/B: 1 - 32/256
     CHECK(j["controls"]["linear lr scaling"]["lo"].get<double>() > 5);  // v ~ B: 256/32 - 1
     CHECK(fs::exists(out / "premise.csv"));

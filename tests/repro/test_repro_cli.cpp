@@ -32,11 +32,11 @@ TEST_CASE("a bad field in any config of a repro run is refused before the first 
   const std::string first = (fs::path(GENGAP_REPRO_CONFIGS) / "alpha_sweep.json").string();
   const std::string run = "--profile quick --out " + out.string() + " " + first + " ";
   json c = config("sinai_validation");
-  c["claims"]["kesten_second_moment"]["tolerance_se_units"] = "4";
-  expect_error(run + write("string_tol.json", c), "claims.kesten_second_moment.tolerance_se_units = \"4\": expected a number");
+  c["claims"]["kesten_second_moment"]["relative_tolerance"] = "0.1";
+  expect_error(run + write("string_tol.json", c), "claims.kesten_second_moment.relative_tolerance = \"0.1\": expected a number");
   c = config("sinai_validation");
-  c["claims"]["kesten_second_moment"].erase("tolerance_se_units");
-  expect_error(run + write("missing_tol.json", c), "claims.kesten_second_moment.tolerance_se_units = (missing): required field");
+  c["claims"]["kesten_second_moment"].erase("relative_tolerance");
+  expect_error(run + write("missing_tol.json", c), "claims.kesten_second_moment.relative_tolerance = (missing): required field");
   c = config("sinai_validation");
   c["enviroments"] = 100;
   expect_error(run + write("typo.json", c), "enviroments = 100: unknown field");
