@@ -14,6 +14,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "gengap/core/blas.hpp"
 #include "gengap/core/memory.hpp"
 #include "cli.hpp"
 #include "gengap/core/io.hpp"
@@ -52,6 +53,7 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  gengap::core::prefer_avx2_blas(argv);  // OpenBLAS's AVX2 kernels where it fell back to generic ones (may re-execute)
   gengap::core::keep_freed_memory();  // reuse freed tensors' memory (no page-fault storm per step)
   // A worker process of --jobs (started by this program, not by hand): trains one run and exits.
   if (argc == 3 && std::string(argv[1]) == "--train-worker") return repro::train_worker(argv[2]);

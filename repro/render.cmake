@@ -1,6 +1,8 @@
 # Renders one figure: gnuplot SCRIPT with datadir=DATADIR, out=OUT (writes OUT.png and OUT.pdf),
 # when the experiment produced data (DATADIR/result.json); touches STAMP either way.
 if(EXISTS ${DATADIR}/result.json)
+  get_filename_component(dir ${OUT} DIRECTORY)
+  file(MAKE_DIRECTORY ${dir})
   execute_process(COMMAND ${GNUPLOT} -e "datadir='${DATADIR}'; out='${OUT}'" ${SCRIPT} RESULT_VARIABLE rc)
   if(rc)
     message(FATAL_ERROR "gnuplot ${SCRIPT} failed for ${DATADIR}")

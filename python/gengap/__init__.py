@@ -23,6 +23,9 @@ Example::
 
 import inspect as _inspect
 
+import os as _os
+import warnings as _warnings
+
 import numpy as _np
 
 import functools as _functools
@@ -242,4 +245,14 @@ def train(config=None, *, progress=None, **keys):
     """
     merged = dict(config or {})
     merged.update(keys)
-    return _wrap(_train_module().train(merged, progress))
+    result = _wrap(_train_module().train(merged, progress))
+    if result.get("blas") in _GENERIC_BLAS and "OPENBLAS_CORETYPE" not in _os.environ:
+        _warnings.warn("OpenBLAS ran its generic %s kernels (it does not know this processor); on a processor with AVX2, "
+                       "start Python with OPENBLAS_CORETYPE=Haswell to train about 3x faster (gengap-train and gengap-repro "
+                       "do this themselves)" % result["blas"], RuntimeWarning, stacklevel=2)
+    return result
+
+
+# OpenBLAS's pre-AVX2 kernel families (gengap::core::is_generic_blas_kernel).
+_GENERIC_BLAS = {"Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Atom", "Katmai", "Coppermine", "Northwood", "Banias",
+                 "Opteron", "Opteron_SSE3", "Barcelona", "Nano", "Bobcat"}

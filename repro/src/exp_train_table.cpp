@@ -21,7 +21,8 @@ using namespace detail;
 struct Column {
   std::string tag, title;
   bool large, sqrt_lr, gbn, adapt;
-  std::int64_t batch = 0;  // 0 = the large batch
+  std::int64_t batch = 0;         // 0 = the large batch
+  std::int64_t lr_reference = 0;  // the batch the regime's lr belongs to (0 = the row's)
 };
 
 struct TableRow {
@@ -43,7 +44,9 @@ struct TrainTableConfig {
   std::vector<std::uint64_t> seeds;
   std::vector<TableRow> rows;
   std::vector<std::int64_t> extra_adapted_batches;
-  double min_gap = 0, closed_tol = 0, ordering_tol = 0;
+  std::int64_t ra_batch = 0;                // the batch of the +RA column (0 = large_batch): a smaller LB when 32x the epochs do not fit
+  std::int64_t alternative_lr_reference = 0;  // a second +LR column whose lr belongs to this batch (the authors' main_normal.py: 256)
+  double min_gap = 0, closed_tol = 0, ordering_tol = 0, min_generalization_gap = 0;
 
   static TrainTableConfig parse(const json& c, const std::string& file) {
     TrainTableConfig s;
@@ -54,6 +57,8 @@ struct TrainTableConfig {
     r.required("large_batch", s.large_batch);
     r.required("seeds", s.seeds);
     r.optional("extra_adapted_batches", s.extra_adapted_batches);
+    r.optional("ra_batch", s.ra_batch);
+    r.optional("alternative_lr_reference", s.alternative_lr_reference);
     json nets;
     r.required("networks", nets);
     sim::require(nets.is_array() && !nets.empty(), "networks", nets.dump(), "need a non-empty array " + in);
@@ -76,6 +81,7 @@ struct TrainTableConfig {
     core::ObjectReader cl = r.child("claims");
     core::ObjectReader g = cl.child("gap");
     g.required("min_gap_points", s.min_gap);
+    g.required("min_generalization_gap_points", s.min_generalization_gap);
     g.ignore_notes();
     g.finish();
     core::ObjectReader cg = cl.child("closed");
@@ -91,15 +97,25 @@ struct TrainTableConfig {
     sim::require(!s.seeds.empty(), "seeds", "[]", "need at least one seed " + in);
     sim::require(std::isfinite(s.min_gap), "claims.gap.min_gap_points", s.min_gap, "must be finite " + in);
     sim::require(s.closed_tol >= 0 && std::isfinite(s.closed_tol), "claims.closed.tolerance_points", s.closed_tol, "must be >= 0 " + in);
+    sim::require(std::isfinite(s.min_generalization_gap), "claims.gap.min_generalization_gap_points", s.min_generalization_gap, "must be finite " + in);
+    sim::require(s.ra_batch >= 0 && s.ra_batch != 1, "ra_batch", s.ra_batch, "must be >= 2 (0 = large_batch) " + in);
+    sim::require(s.alternative_lr_reference >= 0 && s.alternative_lr_reference != 1, "alternative_lr_reference", s.alternative_lr_reference,
+                 "must be >= 2 (0 = none) " + in);
+    for (auto b : s.extra_adapted_batches) sim::require(b >= 2, "extra_adapted_batches", b, "every batch must be >= 2 " + in);
     return s;
   }
 
+  // The columns: SB, LB, +LR, +GBN, +RA (indices 0-4, cumulative as in the paper), then the +LR of
+  // the other lr convention and the extra adapted batches.
   static std::vector<Column> columns(const TrainTableConfig& c) {
     std::vector<Column> cols = {{"SB", "SB", false, false, false, false},
                                 {"LB", "LB", true, false, false, false},
                                 {"LR", "+LR", true, true, false, false},
                                 {"GBN", "+GBN", true, true, true, false},
-                                {"RA", "+RA", true, true, true, true}};
+                                {"RA", c.ra_batch > 0 ? "+RA, B = " + std::to_string(c.ra_batch) : "+RA", true, true, true, true, c.ra_batch}};
+    if (c.alternative_lr_reference > 0)
+      cols.push_back({"LR" + std::to_string(c.alternative_lr_reference), "+LR (lr of B = " + std::to_string(c.alternative_lr_reference) + ")", true,
+                      true, false, false, 0, c.alternative_lr_reference});
     for (auto b : c.extra_adapted_batches)
       cols.push_back({"RA_B" + std::to_string(b), "+RA, B = " + std::to_string(b), true, true, true, true, b});
     return cols;
@@ -127,6 +143,7 @@ struct TrainTableConfig {
           t.norm = col.gbn ? "gbn" : "bn";
           t.lr_scaling = col.sqrt_lr ? "sqrt" : "none";
           t.regime_adaptation = col.adapt;
+          if (col.lr_reference > 0) t.lr_reference_batch = col.lr_reference;
           t.seed = seed;
           t.out_dir = (x.dir / "runs" / (t.model + "_" + col.tag + "_s" + std::to_string(seed))).string();
           t.validate();
@@ -276,14 +293,45 @@ json run(const Context& x) {
     Verdict g = gap_verdict(x.name, acc[r][0], acc[r][1], min_gap), cl = closed_gap_verdict(x.name, acc[r][0], acc[r][4], closed_tol);
     Verdict lr = not_worse_verdict(x.name, "+LR >= LB (lr x sqrt(LB/SB) helps)", acc[r][2], acc[r][1], c.ordering_tol);
     Verdict gbn = not_worse_verdict(x.name, "+GBN >= +LR (ghost batch norm helps)", acc[r][3], acc[r][2], c.ordering_tol);
-    for (Verdict* v : {&g, &cl, &lr, &gbn}) {
-      v->claim += ", " + model;
-      out["verdicts"].push_back(*v);
+    std::vector<Verdict> vs{g, cl, lr, gbn};
+    if (c.alternative_lr_reference > 0)
+      vs.push_back(not_worse_verdict(x.name, "+LR with the lr of B = " + std::to_string(c.alternative_lr_reference) + " >= LB", acc[r][5], acc[r][1],
+                                     c.ordering_tol));
+    // The same comparisons on the train-test gap (train accuracy - test accuracy): a test deficit with
+    // an equal or smaller train-test gap is underfitting, not worse generalization.
+    std::vector<std::vector<double>> gg(cols.size());
+    for (std::size_t ci = 0; ci < cols.size(); ++ci) {
+      const auto& tr = why[r][ci]["train_accuracy"];
+      for (std::size_t k = 0; k < tr.size() && k < acc[r][ci].size(); ++k) gg[ci].push_back(tr[k] - acc[r][ci][k]);
     }
+    vs.push_back(difference_verdict(x.name, "the large batch generalizes worse, on the train-test gap (LB vs SB)", "(train - test)_LB > (train - test)_SB",
+                                    gg[1], gg[0], "(train - test)_LB - (train - test)_SB", c.min_generalization_gap, true));
+    vs.push_back(difference_verdict(x.name, "+LR +GBN +RA closes the train-test gap", "(train - test)_RA <= (train - test)_SB", gg[4], gg[0],
+                                    "(train - test)_RA - (train - test)_SB", closed_tol, false));
+    vs.push_back(difference_verdict(x.name, "+LR's train-test gap is no larger than LB's", "(train - test)_LR <= (train - test)_LB", gg[2], gg[1],
+                                    "(train - test)_LR - (train - test)_LB", c.ordering_tol, false));
+    vs.push_back(difference_verdict(x.name, "+GBN's train-test gap is no larger than +LR's", "(train - test)_GBN <= (train - test)_LR", gg[3], gg[2],
+                                    "(train - test)_GBN - (train - test)_LR", c.ordering_tol, false));
+    for (Verdict& v : vs) {
+      v.claim += ", " + model + " (" + std::to_string(seeds.size()) + " seeds)";
+      out["verdicts"].push_back(v);
+    }
+    md << "\nTrain-test gap (train accuracy - test accuracy, points, mean over seeds): ";
+    for (std::size_t ci = 0; ci < cols.size(); ++ci) md << (ci ? "; " : "") << cols[ci].title << " " << fmt(mean(gg[ci]), 3);
+    md << ". A column whose test accuracy is lower while its train-test gap is not larger underfits; it does not generalize worse.\n";
   }
-  md << "\nColumns are cumulative, as in the paper: +LR = LB with lr x sqrt(LB/SB); +GBN = that with ghost batches of "
-     << c.top.small_batch << "; +RA = that with regime adaptation (x LB/SB the epochs, every drop at the SB iteration count). "
-     << "The regime is the authors', its epoch keys scaled by " << c.top.regime_scale << ".\n";
+  if (!jobs.empty()) {
+  const train::TrainConfig& b0 = jobs.front().cfg;
+  md << "\nColumns are cumulative, as in the paper: +LR = LB with lr x sqrt(LB/" << b0.lr_reference() << ") (the regime's lr belongs to B = "
+     << b0.lr_reference() << ")";
+  if (c.alternative_lr_reference > 0)
+    md << " (and the other convention of the authors' scripts: lr x sqrt(LB/" << c.alternative_lr_reference << "), column +LR (lr of B = "
+       << c.alternative_lr_reference << "))";
+  md << "; +GBN = that with ghost batches of " << b0.ghost_batch_size << "; +RA = that with regime adaptation (x B/" << b0.adaptation_reference()
+     << " the epochs, every drop at the SB iteration count)" << (c.ra_batch > 0 ? " at B = " + std::to_string(c.ra_batch) + " instead of LB (32x the epochs of LB do not fit the time budget)" : std::string())
+     << ". The regime is the authors' (" << b0.model << ": " << regime_text(b0) << "), its epoch keys scaled by " << c.top.regime_scale
+     << "; momentum and weight decay as the authors'; gradients clipped at norm " << fmt(b0.clip_norm, 3) << " after the ghost gradients are averaged.\n";
+  }
   out["markdown"] = md.str();
   return out;
 }

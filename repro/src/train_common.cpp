@@ -62,11 +62,23 @@ namespace gengap::repro::detail {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+std::string regime_text(const train::TrainConfig& c) {
+  const train::Regime r = train::authors_regime(c.model);
+  std::string out;
+  for (const auto& p : r.phases) out += (out.empty() ? "" : ", ") + fmt(p.start, 4) + ":" + fmt(p.lr, 4);
+  out += r.unit == train::RegimeUnit::kEpoch ? " (epochs)" : " (updates)";
+  out += "; momentum " + fmt(r.phases.front().momentum, 3) + ", weight decay " + fmt(r.phases.front().weight_decay, 3) + "; " + fmt(r.length, 4) +
+         (r.unit == train::RegimeUnit::kEpoch ? " epochs" : " updates");
+  return out;
+}
+
 void TrainBase::read(core::ObjectReader& r) {
   r.optional("model", model);
   r.optional("dataset", dataset);
   r.optional("data_dir", data_dir);
   r.optional("small_batch", small_batch);
+  r.optional("ghost_batch", ghost_batch);
+  r.optional("lr_reference_batch", lr_reference_batch);
   r.optional("regime_scale", regime_scale);
   r.optional("train_subset", train_subset);
   r.optional("test_subset", test_subset);
@@ -101,7 +113,12 @@ train::TrainConfig TrainBase::config(const Context& x) const {
     t.data_dir = data_dir;
   }
   sim::require(small_batch >= 1, "small_batch", small_batch, "required, >= 1 " + in_file(x.file));
-  t.ghost_batch_size = small_batch;
+  sim::require(ghost_batch >= 0 && ghost_batch != 1, "ghost_batch", ghost_batch, "must be >= 2 (0 = small_batch) " + in_file(x.file));
+  sim::require(lr_reference_batch >= 0 && lr_reference_batch != 1, "lr_reference_batch", lr_reference_batch,
+               "must be >= 2 (0 = small_batch) " + in_file(x.file));
+  t.ghost_batch_size = ghost_batch > 0 ? ghost_batch : small_batch;
+  t.adaptation_batch = small_batch;
+  t.lr_reference_batch = lr_reference_batch > 0 ? lr_reference_batch : small_batch;
   t.regime_scale = regime_scale;
   t.train_subset = train_subset;
   t.test_subset = test_subset;

@@ -16,7 +16,9 @@ namespace gengap::repro::detail {
 /// dataset, which must be set by the time a run is planned.
 struct TrainBase {
   std::string model, dataset, data_dir;
-  std::int64_t small_batch = 0;
+  std::int64_t small_batch = 0;         // B_s: the regime adaptation's reference, and the ghost and lr reference unless set
+  std::int64_t ghost_batch = 0;         // the GBN ghost size (0 = small_batch)
+  std::int64_t lr_reference_batch = 0;  // the batch the regime's lr belongs to (0 = small_batch); the authors' F1: 128
   double regime_scale = 1;
   std::int64_t train_subset = 0, test_subset = 0, synthetic_size = 2048;
   double synthetic_noise = 1.0;
@@ -30,6 +32,10 @@ struct TrainBase {
   /// folder that lacks the files) throws Skipped with the files it needs.
   train::TrainConfig config(const Context& x) const;
 };
+
+/// The authors' regime of a config's model as text, unscaled: "0:0.1, 10:0.01, ... (epochs); momentum 0.9,
+/// weight decay 0.0001; 40 epochs".
+std::string regime_text(const train::TrainConfig& c);
 
 /// One training run, kept when finished with the same hash, resumed when interrupted.
 nlohmann::json run_once(train::TrainConfig c, const std::string& experiment_hash, bool* reused);

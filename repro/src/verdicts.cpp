@@ -246,6 +246,17 @@ Verdict closed_gap_verdict(const std::string& experiment, const std::vector<doub
   return make(experiment, claim, "SB - adapted LB <= 0", m, rule, sim::Outcome::kUndecided, "the interval straddles " + fmt(tolerance, 3) + " points");
 }
 
+Verdict difference_verdict(const std::string& experiment, const std::string& claim, const std::string& expected, const std::vector<double>& a,
+                           const std::vector<double>& b, const std::string& what, double bound, bool at_least) {
+  const Difference d = difference(a, b);
+  const std::string m = what + " " + diff_text(d) + " points";
+  const std::string rule = what + (at_least ? " >= " : " <= ") + fmt(bound, 3) + " points (Welch 95% over seeds)";
+  const bool yes = at_least ? d.lo >= bound : d.hi <= bound, no = at_least ? d.hi < bound : d.lo > bound;
+  if (yes) return make(experiment, claim, expected, m, rule, sim::Outcome::kSupported, "the interval lies " + std::string(at_least ? "at or above " : "at or below ") + fmt(bound, 3) + " points");
+  if (no) return make(experiment, claim, expected, m, rule, sim::Outcome::kFalsified, "the interval lies " + std::string(at_least ? "below " : "above ") + fmt(bound, 3) + " points");
+  return make(experiment, claim, expected, m, rule, sim::Outcome::kUndecided, "the interval straddles " + fmt(bound, 3) + " points");
+}
+
 Verdict not_worse_verdict(const std::string& experiment, const std::string& claim, const std::vector<double>& better,
                           const std::vector<double>& worse, double tolerance) {
   const Difference d = difference(better, worse);

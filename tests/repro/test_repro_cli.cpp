@@ -105,6 +105,7 @@ TEST_CASE("with jobs, every run trains in a worker process: the run's own config
   c["profiles"]["quick"]["train_subset"] = 256;
   c["profiles"]["quick"]["test_subset"] = 100;
   c["profiles"]["quick"]["extra_adapted_batches"] = json::array();
+  c["alternative_lr_reference"] = 0;  // the five columns SB, LB, +LR, +GBN, +RA
   const std::string cfg = write("jobs_table.json", c);
   const fs::path out = dir() / "jobs_out";
   fs::remove_all(out);

@@ -499,6 +499,60 @@ TEST_CASE("sqrt lr scaling below the small batch, and a CIFAR-shaped synthetic s
   CHECK(train(c).iterations == 2);
 }
 
+TEST_CASE("the lr reference, the adaptation reference and the ghost batch are separate settings", "[trainer][regime]") {
+  // The authors' F1 at B = 32: lr 0.1 belongs to B = 128 (0.05 at B = 32), ghost batches of 128 (plain
+  // BN below), the regime adapted to B / 16 here so that B = 64 makes twice the epochs of B = 32.
+  TrainConfig c = tiny("references");
+  c.batch_size = 64;
+  c.ghost_batch_size = 128;
+  c.lr_reference_batch = 256;  // lr x sqrt(64/256) = 0.05
+  c.adaptation_batch = 32;     // epochs x ceil(64/32) = 2
+  c.regime_adaptation = true;
+  c.lr_scaling = "sqrt";
+  c.epochs = 0;
+  c.regime_scale = 0.025;      // F1's 40 epochs -> 1, the first drop at 0.25 epoch; adapted: 2 epochs, drop at 0.5
+  fs::remove_all(c.out_dir);
+  const TrainSummary s = train(c);
+  CHECK(s.iterations == 2 * (512 / 64));
+  CHECK(s.first_drop == 4);
+  REQUIRE(s.schedule.phases.size() == 4);
+  CHECK(s.schedule.phases[0].lr == Approx(0.1 * std::sqrt(64.0 / 256)));
+  CHECK(s.schedule.phases[0].momentum == 0.9);
+  CHECK(s.schedule.phases[0].weight_decay == Approx(1e-4));
+  CHECK(s.schedule.phases[1].start == Approx(0.5));  // 10 x 0.025 x 2
+  // summary.json holds the schedule as used.
+  std::ifstream in(fs::path(c.out_dir) / "summary.json");
+  const auto doc = nlohmann::json::parse(in);
+  CHECK(doc["schedule"]["phases"][0]["lr"].get<double>() == Approx(0.05));
+  CHECK(doc["schedule"]["first_drop_update"] == 4);
+  CHECK(doc["schedule"]["updates_per_epoch"] == 8);
+  // 0 means the ghost batch size, as before these settings existed.
+  TrainConfig d;
+  d.ghost_batch_size = 96;
+  CHECK(d.lr_reference() == 96);
+  CHECK(d.adaptation_reference() == 96);
+  // An old checkpoint's config, without the new fields, still resumes when they are left at 0.
+  nlohmann::json old = d;
+  old.erase("lr_reference_batch");
+  old.erase("adaptation_batch");
+  CHECK(resume_mismatches(d, old).empty());
+  d.lr_reference_batch = 128;
+  CHECK(resume_mismatches(d, old).size() == 1);
+  d.lr_reference_batch = 1;
+  CHECK_THROWS_WITH(d.validate(), Catch::StartsWith("lr_reference_batch = 1"));
+  d = TrainConfig{};
+  d.adaptation_batch = -3;
+  CHECK_THROWS_WITH(d.validate(), Catch::StartsWith("adaptation_batch = -3"));
+  d = TrainConfig{};
+  d.batch_size = 64;
+  d.ghost_batch_size = 32;
+  d.lr_reference_batch = 128;
+  d.lr_scaling = "linear";
+  CHECK_THROWS_WITH(d.validate(), Catch::StartsWith("lr_reference_batch = 128"));
+  // WResNet16-4 decays its weights by 1e-4, as the authors' code (not 5e-4).
+  CHECK(authors_regime("wresnet16-4").phases.front().weight_decay == Approx(1e-4));
+}
+
 TEST_CASE("a tiny run learns on CUDA (skipped without a GPU)", "[trainer][cuda]") {
   if (!torch::cuda::is_available()) {
     WARN("no CUDA device: skipped");

@@ -21,6 +21,7 @@
 
 #include <c10/util/Exception.h>
 
+#include "gengap/core/blas.hpp"
 #include "gengap/core/memory.hpp"
 #include "cli.hpp"
 #include "gengap/core/error.hpp"
@@ -139,6 +140,7 @@ int launch_local(int nproc, const std::vector<std::string>& args, int port, doub
 }  // namespace
 
 int main(int argc, char** argv) {
+  gengap::core::prefer_avx2_blas(argv);  // OpenBLAS's AVX2 kernels where it fell back to generic ones (may re-execute)
   gengap::core::keep_freed_memory();  // reuse freed tensors' memory (no page-fault storm per step)
   using gengap::train::TrainConfig;
   CLI::App app{"gengap-train: large-batch training with ghost batch norm, lr scaling and regime adaptation (Hoffer et al. 2017)"};
@@ -149,7 +151,9 @@ int main(int argc, char** argv) {
   o.add("-d,--dataset", "", c.dataset, "fashion-mnist | mnist | cifar10 | cifar100 | synthetic | synthetic-cifar");
   o.add("--data-dir", "", c.data_dir, "folder of the data files");
   o.add("-b,--batch-size", "", c.batch_size, "samples per update (B)");
-  o.add("-g,--ghost-batch-size", "", c.ghost_batch_size, "small batch B_s: GBN ghost size, lr scaling and adaptation");
+  o.add("-g,--ghost-batch-size", "", c.ghost_batch_size, "small batch B_s: GBN ghost size, and the lr and adaptation reference unless set below");
+  o.add("--lr-reference-batch", "", c.lr_reference_batch, "the batch the regime's lr belongs to (authors' F1: 128 at lr 0.1; 0 = the ghost batch size)");
+  o.add("--adaptation-batch", "", c.adaptation_batch, "regime adaptation multiplies epochs by ceil(B / this) (0 = the ghost batch size)");
   o.add("--norm", "", c.norm, "bn | gbn | none");
   o.add("--lr-scaling", "", c.lr_scaling, "none | sqrt (the paper) | linear (Goyal et al., with warm-up)");
   o.add("--warmup-epochs", "", c.warmup_epochs, "warm-up epochs of linear scaling");

@@ -27,9 +27,13 @@ void TrainConfig::validate() const {
   if (norm == "gbn" && ghost_batch_size > batch_size)
     bad("ghost_batch_size", std::to_string(ghost_batch_size),
         "larger than batch_size = " + std::to_string(batch_size) + " with norm = gbn (a ghost batch must fit in the batch)");
+  if (lr_reference_batch < 0 || lr_reference_batch == 1)
+    bad("lr_reference_batch", std::to_string(lr_reference_batch), "must be >= 2 (0 = ghost_batch_size)");
+  if (adaptation_batch < 0 || adaptation_batch == 1) bad("adaptation_batch", std::to_string(adaptation_batch), "must be >= 2 (0 = ghost_batch_size)");
   parse_lr_scaling(lr_scaling);
-  if (lr_scaling == "linear" && ghost_batch_size > batch_size)
-    bad("ghost_batch_size", std::to_string(ghost_batch_size), "linear lr scaling needs ghost_batch_size <= batch_size");
+  if (lr_scaling == "linear" && lr_reference() > batch_size)
+    bad(lr_reference_batch > 0 ? "lr_reference_batch" : "ghost_batch_size", std::to_string(lr_reference()),
+        "linear lr scaling needs the lr reference batch <= batch_size");
   if (!(regime_scale > 0) || !std::isfinite(regime_scale)) bad("regime_scale", num(regime_scale), "must be > 0");
   if (!(warmup_epochs >= 0)) bad("warmup_epochs", num(warmup_epochs), "must be >= 0");
   if (!(epochs >= 0) || !std::isfinite(epochs) || epochs > 1e9)
@@ -74,7 +78,7 @@ void TrainConfig::validate() const {
 }
 
 #define GENGAP_CONFIG_FIELDS(X)                                                                                      \
-  X(model) X(dataset) X(data_dir) X(batch_size) X(ghost_batch_size) X(norm) X(lr_scaling) X(warmup_epochs)           \
+  X(model) X(dataset) X(data_dir) X(batch_size) X(ghost_batch_size) X(lr_reference_batch) X(adaptation_batch) X(norm) X(lr_scaling) X(warmup_epochs) \
   X(regime_adaptation) X(regime_scale) X(epochs) X(max_iterations) X(lr) X(nesterov) X(clip_norm) X(seed) X(device) X(dtype) X(out_dir)       \
   X(train_subset) X(test_subset) X(synthetic_size) X(synthetic_noise) X(distance_per_decade) X(probe_size) X(noise_scale) X(snapshot_iterations) X(augment) X(resume) X(progress) \
   X(world_size) X(rank) X(master_addr) X(master_port) X(dist_timeout)
@@ -101,6 +105,7 @@ const std::vector<std::string>& resume_fields() {
   // the normalization, the lr rule and the regime's clock, the seed, the probe, workers and dtype.
   // The lr, clipping, momentum and warm-up may change on purpose (an intervention), as may epochs.
   static const std::vector<std::string> f{"model",          "dataset",         "batch_size",  "ghost_batch_size",
+                                          "lr_reference_batch", "adaptation_batch",
                                           "norm",           "lr_scaling",      "regime_adaptation", "regime_scale",
                                           "seed",           "train_subset",    "test_subset", "synthetic_size",
                                           "synthetic_noise", "probe_size",     "world_size",  "dtype"};
@@ -109,9 +114,12 @@ const std::vector<std::string>& resume_fields() {
 
 std::vector<std::string> resume_mismatches(const TrainConfig& now, const json& saved) {
   const json cur = now;
+  // A field added after the checkpoint was written holds its default there.
+  const json defaults = TrainConfig{};
   std::vector<std::string> out;
   for (const auto& k : resume_fields()) {
-    const json a = saved.is_object() && saved.contains(k) ? saved.at(k) : json();
+    const bool added_later = k == "lr_reference_batch" || k == "adaptation_batch";
+    const json a = saved.is_object() && saved.contains(k) ? saved.at(k) : (added_later ? defaults.at(k) : json());
     const json& b = cur.at(k);
     // Numbers compare by value (1 and 1.0 are the same setting).
     const bool same = (a.is_number() && b.is_number()) ? a.get<double>() == b.get<double>() : a == b;

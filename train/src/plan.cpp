@@ -20,7 +20,7 @@ Regime resolve_regime(const TrainConfig& c) {
     for (auto& p : regime.phases) p.start *= c.regime_scale;
     regime.length *= c.regime_scale;
   }
-  if (c.regime_adaptation) regime = adapt_regime(regime, c.batch_size, c.ghost_batch_size);
+  if (c.regime_adaptation) regime = adapt_regime(regime, c.batch_size, c.adaptation_reference());
   return regime;
 }
 

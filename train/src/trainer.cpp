@@ -352,7 +352,7 @@ TrainSummary train(const TrainConfig& cfg, const std::function<void(int64_t, int
       const double pos = regime.unit == RegimeUnit::kEpoch ? static_cast<double>(epoch) + static_cast<double>(b) / static_cast<double>(per_epoch)
                                                            : static_cast<double>(it);
       const RegimePhase& ph = regime.at(pos);
-      last_lr = scaled_lr(ph.lr, cfg.batch_size, cfg.ghost_batch_size, scaling,
+      last_lr = scaled_lr(ph.lr, cfg.batch_size, cfg.lr_reference(), scaling,
                           static_cast<double>(epoch) + static_cast<double>(b) / static_cast<double>(per_epoch), cfg.warmup_epochs);
       auto& o = static_cast<torch::optim::SGDOptions&>(opt.param_groups()[0].options());
       o.lr(last_lr).momentum(ph.momentum).weight_decay(ph.weight_decay).nesterov(cfg.nesterov && ph.momentum > 0);
@@ -479,6 +479,10 @@ TrainSummary train(const TrainConfig& cfg, const std::function<void(int64_t, int
   const double steps_here = static_cast<double>(std::max<int64_t>(1, it - it_at_start));
   s.step_seconds = step_time / steps_here;
   s.allreduce_seconds = allreduce_time / steps_here;
+  s.schedule = regime;
+  for (auto& ph : s.schedule.phases) ph.lr = scaled_lr(ph.lr, cfg.batch_size, cfg.lr_reference(), scaling);
+  s.first_drop = plan.first_drop;
+  s.updates_per_epoch = per_epoch;
   if (comm) comm->barrier();  // nobody leaves while another still needs it
   if (!lead) return s;
   write_summary(out / "summary.json", s, cfg.batch_size);
@@ -491,6 +495,19 @@ void write_summary(const fs::path& file, const TrainSummary& s, int64_t batch_si
   write_atomic(file, summary_json(s, batch_size).dump(2) + "\n");
 }
 
+}  // namespace
+
+namespace {
+nlohmann::json schedule_json(const TrainSummary& s) {
+  nlohmann::json phases = nlohmann::json::array();
+  for (const auto& p : s.schedule.phases)
+    phases.push_back({{"start", p.start}, {"lr", p.lr}, {"momentum", p.momentum}, {"weight_decay", p.weight_decay}});
+  return {{"unit", s.schedule.unit == RegimeUnit::kEpoch ? "epoch" : "iteration"},
+          {"length", s.schedule.length},
+          {"first_drop_update", s.first_drop},
+          {"updates_per_epoch", s.updates_per_epoch},
+          {"phases", phases}};
+}
 }  // namespace
 
 nlohmann::json summary_json(const TrainSummary& s, int64_t batch_size) {
@@ -508,7 +525,8 @@ nlohmann::json summary_json(const TrainSummary& s, int64_t batch_size) {
                    {"step_seconds", s.step_seconds},
                    {"allreduce_seconds", s.allreduce_seconds},
                    {"blas", s.blas},
-                   {"samples_per_second", s.step_seconds > 0 ? static_cast<double>(batch_size) / s.step_seconds : 0.0}};
+                   {"samples_per_second", s.step_seconds > 0 ? static_cast<double>(batch_size) / s.step_seconds : 0.0},
+                   {"schedule", schedule_json(s)}};
 }
 
 }  // namespace gengap::train

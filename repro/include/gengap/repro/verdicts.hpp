@@ -113,6 +113,13 @@ Verdict gap_verdict(const std::string& experiment, const std::vector<double>& sm
 Verdict closed_gap_verdict(const std::string& experiment, const std::vector<double>& small_acc, const std::vector<double>& adapted_acc,
                            double tolerance);
 
+/// A difference of means over seeds, mean(a) - mean(b) with its Welch 95% interval, against `bound`:
+/// with `at_least`, SUPPORTED when the interval lies at or above it, FALSIFIED when wholly below;
+/// otherwise SUPPORTED when it lies at or below, FALSIFIED when wholly above; UNDECIDED when it
+/// straddles. `what` names the difference in the measured text (e.g. "(train - test)_LB - (train - test)_SB").
+Verdict difference_verdict(const std::string& experiment, const std::string& claim, const std::string& expected, const std::vector<double>& a,
+                           const std::vector<double>& b, const std::string& what, double bound, bool at_least);
+
 /// The Table 1 ordering claims (+LR >= LB, +GBN >= +LR): SUPPORTED when better - worse >= -tolerance
 /// holds for the whole interval, FALSIFIED when the interval lies below -tolerance.
 Verdict not_worse_verdict(const std::string& experiment, const std::string& claim, const std::vector<double>& better,

@@ -22,7 +22,10 @@ struct TrainConfig {
   std::string dataset = "fashion-mnist";      ///< fashion-mnist, mnist, cifar10, cifar100, synthetic (1x28x28), synthetic-cifar (3x32x32)
   std::string data_dir = kFashionMnistDir;    ///< folder of the data set's files
   int64_t batch_size = 128;                   ///< B, samples per update
-  int64_t ghost_batch_size = 128;             ///< B_s: the small batch for lr scaling, adaptation and GBN
+  int64_t ghost_batch_size = 128;             ///< B_s: the GBN ghost size, and the lr and adaptation reference unless set below
+  int64_t lr_reference_batch = 0;             ///< the batch the regime's lr belongs to: sqrt and linear scaling multiply by
+                                              ///< sqrt(B / it) or B / it (0 = ghost_batch_size). The authors' F1: 128 at lr 0.1
+  int64_t adaptation_batch = 0;               ///< regime adaptation multiplies epochs by ceil(B / it) (0 = ghost_batch_size)
   std::string norm = "bn";                    ///< bn, gbn (ghost batches of ghost_batch_size) or none
   std::string lr_scaling = "none";            ///< none, sqrt (the paper) or linear (Goyal et al., warm-up)
   double warmup_epochs = 5;                   ///< warm-up length for linear scaling
@@ -59,6 +62,10 @@ struct TrainConfig {
   double dist_timeout = 60;                   ///< seconds before a rendezvous or collective gives up
   /// Throws core::InvalidArgument naming the field for a bad or contradictory setting.
   void validate() const;
+  /// lr_reference_batch, or ghost_batch_size when it is 0.
+  int64_t lr_reference() const { return lr_reference_batch > 0 ? lr_reference_batch : ghost_batch_size; }
+  /// adaptation_batch, or ghost_batch_size when it is 0.
+  int64_t adaptation_reference() const { return adaptation_batch > 0 ? adaptation_batch : ghost_batch_size; }
 };
 
 /// JSON of a config (every field) and back; from_json rejects unknown fields.
@@ -110,9 +117,16 @@ struct TrainSummary {
   double step_seconds = 0;       ///< mean wall time of one update in this invocation (data wait excluded)
   double allreduce_seconds = 0;  ///< of which: mean time waiting for the gradient all-reduce after backward
   std::string blas;              ///< the CPU BLAS kernels the products ran on (OpenBLAS's family, core::blas_kernel_name()); empty on a GPU or without OpenBLAS
+  /// The schedule this run trained with: the model's regime, scaled, adapted, each phase's lr the one
+  /// used at this batch size (after lr scaling and any warm-up), with momentum and weight decay.
+  Regime schedule;
+  int64_t first_drop = 0;        ///< the update of the first lr drop (the total when none)
+  int64_t updates_per_epoch = 0; ///< updates per epoch
 };
 
-/// The summary as summary.json holds it (every field, and samples_per_second = batch_size / step_seconds).
+/// The summary as summary.json holds it (every field, and samples_per_second = batch_size / step_seconds;
+/// the schedule as {"unit", "length", "first_drop_update", "updates_per_epoch", "phases": [{"start", "lr",
+/// "momentum", "weight_decay"}]}).
 nlohmann::json summary_json(const TrainSummary& s, int64_t batch_size);
 
 /// The training and test sets of a config as train() sees them: loaded (subsets applied), checked
