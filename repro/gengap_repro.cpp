@@ -85,6 +85,7 @@ int main(int argc, char** argv) {
       std::string file, name, kind;
       bool enabled;
       double expected;
+      std::string cannot_run;  // why the check found it cannot run here (e.g. its data set is missing)
     };
     std::vector<Exp> exps;
     for (const auto& file : configs) {
@@ -96,8 +97,13 @@ int main(int argc, char** argv) {
       const double expected = c.contains("expected_seconds") ? gengap::core::json_as<double>(c["expected_seconds"], "expected_seconds", in) : 60.0;
       const repro::ExperimentKind& k = repro::experiment_kind(kind, file);
       const std::string name = fs::path(file).stem().string();
-      if (enabled) k.check(repro::Context{c, file, name, fs::path(out_dir) / name, "", data_root});
-      exps.push_back({c, file, name, kind, enabled, expected});
+      std::string cannot_run;
+      try {
+        if (enabled) k.check(repro::Context{c, file, name, fs::path(out_dir) / name, "", data_root});
+      } catch (const repro::Skipped& s) {
+        cannot_run = s.what();  // listed as skipped, with its reason, when its turn comes
+      }
+      exps.push_back({c, file, name, kind, enabled, expected, cannot_run});
     }
     gengap::core::check_output_dir("out", out_dir);
     gengap::core::check_output_file("summary", summary_path);
@@ -109,8 +115,8 @@ int main(int argc, char** argv) {
     for (std::size_t i = 0; i < exps.size(); ++i) {
       const Exp& e = exps[i];
       const std::string tag = "[" + std::to_string(i + 1) + "/" + std::to_string(exps.size()) + "] " + e.name;
-      if (!e.enabled) {
-        const std::string why = e.config.value("reason", std::string("disabled in the ") + profile + " profile");
+      if (!e.enabled || !e.cannot_run.empty()) {
+        const std::string why = !e.cannot_run.empty() ? e.cannot_run : e.config.value("reason", std::string("disabled in the ") + profile + " profile");
         std::cerr << tag << ": skipped (" << why << ")\n";
         skipped.emplace_back(e.name, why);
         continue;

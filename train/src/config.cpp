@@ -31,9 +31,6 @@ void TrainConfig::validate() const {
     bad("lr_reference_batch", std::to_string(lr_reference_batch), "must be >= 2 (0 = ghost_batch_size)");
   if (adaptation_batch < 0 || adaptation_batch == 1) bad("adaptation_batch", std::to_string(adaptation_batch), "must be >= 2 (0 = ghost_batch_size)");
   parse_lr_scaling(lr_scaling);
-  if (lr_scaling == "linear" && lr_reference() > batch_size)
-    bad(lr_reference_batch > 0 ? "lr_reference_batch" : "ghost_batch_size", std::to_string(lr_reference()),
-        "linear lr scaling needs the lr reference batch <= batch_size");
   if (!(regime_scale > 0) || !std::isfinite(regime_scale)) bad("regime_scale", num(regime_scale), "must be > 0");
   if (!(warmup_epochs >= 0)) bad("warmup_epochs", num(warmup_epochs), "must be >= 0");
   if (!(epochs >= 0) || !std::isfinite(epochs) || epochs > 1e9)

@@ -69,7 +69,8 @@ double scaled_lr(double lr, int64_t batch, int64_t small, LrScaling scaling, dou
     case LrScaling::kSqrt:
       return lr * std::sqrt(k);
     case LrScaling::kLinearWarmup:
-      if (warmup > 0 && epoch < warmup) return lr * (1 + (k - 1) * epoch / warmup);
+      // Below the reference batch the lr only shrinks: no warm-up.
+      if (k > 1 && warmup > 0 && epoch < warmup) return lr * (1 + (k - 1) * epoch / warmup);
       return lr * k;
   }
   return lr;

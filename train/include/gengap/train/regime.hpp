@@ -40,7 +40,7 @@ Regime authors_regime(const std::string& model);
 enum class LrScaling {
   kNone,          ///< lr unchanged
   kSqrt,          ///< lr * sqrt(B / B_s): keeps the covariance of the weight increments (the paper)
-  kLinearWarmup,  ///< lr * B / B_s after a linear warm-up from lr (Goyal et al. 2017)
+  kLinearWarmup,  ///< lr * B / B_s after a linear warm-up from lr (Goyal et al. 2017); below B_s no warm-up
 };
 
 /// Parses "none", "sqrt" or "linear"; throws std::invalid_argument otherwise.
