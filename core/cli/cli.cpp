@@ -3,6 +3,9 @@
 
 #include <unistd.h>
 
+#include <csignal>
+
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -16,9 +19,32 @@ namespace gengap::cli {
 const CLI::Validator& finite_number() {
   static const CLI::Validator v(
       [](std::string& s) -> std::string {
-        char* end = nullptr;
-        const double d = std::strtod(s.c_str(), &end);
-        if (end == s.c_str()) return {};  // not a number: CLI11's own conversion reports it
+        // The whole value a decimal number: no empty string (CLI11 reads it as 0), no hexadecimal,
+        // no "inf"/"nan", nothing after the number, no embedded NUL.
+        if (s.empty()) return "must be a number, not an empty string";
+        if (s.find('\0') != std::string::npos) return "must be a number, not a string with a NUL byte";
+        {
+          std::string word;
+          for (char c : s.substr(s[0] == '+' || s[0] == '-' ? 1 : 0)) word += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+          if (word == "inf" || word == "infinity" || word == "nan") return "must be a finite number, not " + core::printable(s, 40);
+        }
+        std::size_t i = 0;
+        if (s[i] == '+' || s[i] == '-') ++i;
+        std::size_t digits = 0;
+        while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, ++digits;
+        if (i < s.size() && s[i] == '.') {
+          ++i;
+          while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, ++digits;
+        }
+        if (digits > 0 && i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+          std::size_t j = i + 1;
+          if (j < s.size() && (s[j] == '+' || s[j] == '-')) ++j;
+          std::size_t exp_digits = 0;
+          while (j < s.size() && std::isdigit(static_cast<unsigned char>(s[j]))) ++j, ++exp_digits;
+          if (exp_digits > 0) i = j;
+        }
+        if (digits == 0 || i != s.size()) return "must be a decimal number, not " + core::printable(s, 40);
+        const double d = std::strtod(s.c_str(), nullptr);
         if (!std::isfinite(d)) return "must be a finite number, not " + core::printable(s, 40);
         return {};
       },
@@ -26,11 +52,44 @@ const CLI::Validator& finite_number() {
   return v;
 }
 
+std::string integer_problem(const std::string& s, bool is_signed, std::uint64_t max_magnitude_positive,
+                            std::uint64_t max_magnitude_negative) {
+  if (s.empty()) return "must be an integer, not an empty string";
+  if (s.find('\0') != std::string::npos) return "must be an integer, not a string with a NUL byte";
+  std::size_t i = 0;
+  bool negative = false;
+  if (s[0] == '+' || s[0] == '-') {
+    negative = s[0] == '-';
+    ++i;
+  }
+  if (i == s.size()) return "must be an integer, not " + core::printable(s, 40);
+  for (std::size_t j = i; j < s.size(); ++j) {
+    if (!std::isdigit(static_cast<unsigned char>(s[j]))) return "must be a decimal integer, not " + core::printable(s, 40);
+  }
+  // CLI11 reads "010" as octal 8: a leading zero is refused rather than guessed at.
+  if (s[i] == '0' && s.size() - i > 1) return "must be written without leading zeros, not " + core::printable(s, 40);
+  if (negative && !is_signed && s.find_first_not_of('0', i) != std::string::npos) {
+    return "must not be negative: " + core::printable(s, 40);
+  }
+  std::uint64_t m = 0;
+  const std::uint64_t limit = negative ? max_magnitude_negative : max_magnitude_positive;
+  for (std::size_t j = i; j < s.size(); ++j) {
+    const auto d = static_cast<std::uint64_t>(s[j] - '0');
+    if (m > (limit - d) / 10) {
+      return "is out of range (" + std::string(negative ? "below -" : "above ") + std::to_string(limit) + "): " + core::printable(s, 40);
+    }
+    m = m * 10 + d;
+  }
+  return {};
+}
+
 const CLI::Validator& non_negative_integer() {
   static const CLI::Validator v(
       [](std::string& s) -> std::string {
         const auto p = s.find_first_not_of(" \t");
-        if (p != std::string::npos && s[p] == '-') return "must not be negative: " + core::printable(s, 40);
+        if (p != std::string::npos && s[p] == '-' && s.find_first_not_of('0', p + 1) != std::string::npos) {
+          return "must not be negative: " + core::printable(s, 40);
+        }
         return {};
       },
       "UINT", "non-negative");
@@ -38,11 +97,30 @@ const CLI::Validator& non_negative_integer() {
 }
 
 Options::Options(CLI::App* app) : app_(app) {
-  app_->add_option("--config", config_, "JSON file of fields (flags override it)");
+  app_->add_option("--config", config_, "JSON file of fields (flags override it)")
+      ->check(CLI::Validator(
+          [](std::string& s) -> std::string {
+            if (s.empty()) return "must name a file, not an empty string";
+            return {};
+          },
+          "", ""));
 }
 
 CLI::Option* Options::flag(const std::string& flags, const std::string& key, bool& target, const std::string& help) {
-  CLI::Option* o = app_->add_flag(flags, target, help);
+  // "--name,!--no-name" becomes two flags, so that the help shows the default ("on" or "off") instead
+  // of CLI11's "{false}" (the value the negation sets).
+  std::string positive = flags, negative;
+  const auto bang = flags.find(",!");
+  if (bang != std::string::npos) {
+    positive = flags.substr(0, bang);
+    negative = flags.substr(bang + 2);
+  }
+  const std::string shown = help + (target ? " (default: on)" : " (default: off)");
+  CLI::Option* o = app_->add_flag_callback(positive, [&target] { target = true; }, shown);
+  if (!negative.empty()) {
+    CLI::Option* n = app_->add_flag_callback(negative, [&target] { target = false; }, "turn " + positive + " off");
+    o->excludes(n);
+  }
   bind(key, target);
   if (!key.empty()) help_[key] = help;
   return o;
@@ -53,7 +131,7 @@ void Options::apply_json(const nlohmann::json& j, const std::string& where) cons
   const std::string in = "in " + where;
   for (const auto& [k, v] : j.items()) {
     auto it = setters_.find(k);
-    if (it == setters_.end()) throw core::InvalidArgument(k, v.dump(), "unknown field " + in + " (known: " + known() + ")");
+    if (it == setters_.end()) throw core::InvalidArgument(k, core::json_excerpt(v), "unknown field " + in + " (known: " + known() + ")");
     it->second(v, in);
   }
 }
@@ -79,6 +157,15 @@ nlohmann::json Options::describe() const {
     j.push_back({{"key", k}, {"default", get()}, {"help", h == help_.end() ? std::string() : h->second}});
   }
   return j;
+}
+
+void prepare_process() { std::signal(SIGXFSZ, SIG_IGN); }
+
+bool stdout_ok() {
+  std::cout.flush();
+  bool ok = !std::cout.fail();
+  if (std::fflush(stdout) != 0 || std::ferror(stdout) != 0) ok = false;
+  return ok;
 }
 
 std::string find_config(int argc, char** argv) {
@@ -115,6 +202,7 @@ void Progress::operator()(double f) {
 
 void Progress::done() {
   if (printed_ && tty_) std::cerr << '\n';
+  printed_ = false;  // a second done() prints nothing
 }
 
 std::function<void(std::int64_t, double)> batch_progress(const std::string& label) {

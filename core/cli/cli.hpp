@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 #include <string>
 #include <type_traits>
@@ -17,11 +18,34 @@
 
 namespace gengap::cli {
 
+/// The type name a validator shows in the help ("INT" or "UINT").
+template <class E>
+const char* is_signed_name() {
+  return std::is_signed_v<E> ? "" : "UINT";
+}
+
 /// Validators CLI11 lacks: a number that must be finite, an unsigned number that must not be negative
 /// (CLI11 turns "-1" into 2^64 - 1 for unsigned options).
 const CLI::Validator& finite_number();
 /// See finite_number().
 const CLI::Validator& non_negative_integer();
+/// Why `s` is not a decimal integer of the given range ("" when it is): an empty string, a sign alone,
+/// anything but digits, a leading zero (CLI11 would read "010" as octal 8), a minus sign for an unsigned
+/// type, a magnitude beyond the type (CLI11 would clamp it).
+std::string integer_problem(const std::string& s, bool is_signed, std::uint64_t max_positive, std::uint64_t max_negative_magnitude);
+/// A validator of decimal integers of type E (integer_problem()).
+template <class E>
+const CLI::Validator& integer() {
+  static const CLI::Validator v(
+      [](std::string& s) -> std::string {
+        constexpr bool is_signed = std::is_signed_v<E>;
+        const auto max_pos = static_cast<std::uint64_t>(std::numeric_limits<E>::max());
+        const std::uint64_t max_neg = is_signed ? static_cast<std::uint64_t>(std::numeric_limits<E>::max()) + 1 : 0;
+        return integer_problem(s, is_signed, max_pos, max_neg);
+      },
+      is_signed_name<E>(), "decimal integer");
+  return v;
+}
 
 /// The options of one (sub)command, each declared once: add() binds a flag and a config key to the
 /// same variable, with strict checks for its type (integers without fraction, unsigned without sign,
@@ -77,7 +101,7 @@ class Options {
   static void check(CLI::Option* o) {
     using E = typename element<T>::type;
     if constexpr (std::is_floating_point_v<E>) o->check(finite_number());
-    if constexpr (std::is_integral_v<E> && std::is_unsigned_v<E> && !std::is_same_v<E, bool>) o->check(non_negative_integer());
+    if constexpr (std::is_integral_v<E> && !std::is_same_v<E, bool>) o->check(integer<E>());
   }
   CLI::App* app_;
   std::string config_;
@@ -85,6 +109,15 @@ class Options {
   std::map<std::string, std::function<nlohmann::json()>> getters_;
   std::map<std::string, std::string> help_;
 };
+
+/// Call first in a program's main(): ignores SIGXFSZ, so that a write beyond the file-size limit
+/// (`ulimit -f`) fails with EFBIG and is reported (and its temporary file removed) by the atomic
+/// writers, instead of killing the program and leaving a .tmp file.
+void prepare_process();
+
+/// Flushes standard output and says whether everything written to it arrived: false on a full disk,
+/// a closed descriptor or any other write error (a program must not exit 0 after losing its output).
+bool stdout_ok();
 
 /// Finds `--config FILE` or `--config=FILE` in argv (before CLI parsing, so flags override it).
 std::string find_config(int argc, char** argv);

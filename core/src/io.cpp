@@ -50,6 +50,41 @@ void probe_dir(const std::string& field, const std::string& shown, const fs::pat
   ::unlink(probe.c_str());
 }
 
+/// Checks that files can be created in `dir` without leaving anything behind: a folder that exists
+/// gets a probe file (created and removed); one that does not yet exist is created with its missing
+/// parents, probed, and removed again (write_file_atomic() creates it when the result is written).
+void check_dir_writable(const std::string& field, const std::string& shown, const fs::path& dir) {
+  const fs::path d = dir.empty() ? fs::path(".") : dir;
+  std::error_code ec;
+  if (fs::is_directory(d, ec)) {
+    probe_dir(field, shown, d);
+    return;
+  }
+  if (fs::exists(d, ec)) throw InvalidArgument(field, shown, "cannot create the folder " + d.string() + " (a file of that name exists)");
+  // The missing folders, deepest first.
+  std::vector<fs::path> missing;
+  for (fs::path a = d; !a.empty() && !fs::exists(a, ec); a = a.parent_path()) {
+    missing.push_back(a);
+    if (a == a.parent_path()) break;
+  }
+  auto remove_created = [&] {
+    for (const auto& m : missing) fs::remove(m, ec);  // deepest first; only folders this check made (empty)
+  };
+  fs::create_directories(d, ec);
+  if (ec || !fs::is_directory(d)) {
+    const std::string why = ec ? ec.message() : std::string("not a folder");
+    remove_created();
+    throw InvalidArgument(field, shown, "cannot create the folder " + d.string() + " (" + why + ")");
+  }
+  try {
+    probe_dir(field, shown, d);
+  } catch (...) {
+    remove_created();
+    throw;
+  }
+  remove_created();
+}
+
 }  // namespace
 
 void write_file_atomic(const std::string& path, std::string_view data) {
@@ -89,7 +124,46 @@ void write_file_atomic(const std::string& path, std::string_view data) {
   }
 }
 
+bool is_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = 0;
+    std::uint32_t cp = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      n = 1, cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2, cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3, cp = c & 0x07;
+    } else {
+      return false;
+    }
+    for (std::size_t k = 1; k <= n; ++k) {
+      if (i + k >= s.size()) return false;
+      const auto d = static_cast<unsigned char>(s[i + k]);
+      if ((d & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (d & 0x3F);
+    }
+    // Overlong forms, surrogates, beyond U+10FFFF.
+    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+      return false;
+    i += n + 1;
+  }
+  return true;
+}
+
+void check_path_text(const std::string& field, const std::string& path) {
+  if (path.find('\0') != std::string::npos)
+    throw InvalidArgument(field, path, "a path must not contain a NUL byte (it would name a shorter path)");
+  if (!is_utf8(path)) throw InvalidArgument(field, path, "a path must be valid UTF-8 (paths are written into the JSON results)");
+}
+
 std::string read_file(const std::string& path, const std::string& field, std::uint64_t max_bytes) {
+  check_path_text(field, path);
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) throw InvalidArgument(field, path, "cannot open the file (" + err_text(errno) + ")");
   if (S_ISDIR(st.st_mode)) throw InvalidArgument(field, path, "is a folder, not a file");
@@ -125,17 +199,18 @@ std::string read_file(const std::string& path, const std::string& field, std::ui
 
 void check_output_file(const std::string& field, const std::string& path) {
   if (path.empty()) return;
+  check_path_text(field, path);
   const fs::path p(path);
   std::error_code ec;
   if (fs::is_directory(p, ec)) throw InvalidArgument(field, path, "is a folder; give a file name");
   if (!p.has_filename()) throw InvalidArgument(field, path, "names no file");
-  make_dirs(field, p.parent_path());
-  probe_dir(field, path, p.parent_path());
+  check_dir_writable(field, path, p.parent_path());  // creates nothing: a later refusal leaves no folder behind
   if (fs::exists(p, ec) && !fs::is_regular_file(p, ec)) throw InvalidArgument(field, path, "exists and is not a regular file");
 }
 
 void check_output_dir(const std::string& field, const std::string& path) {
   if (path.empty()) throw InvalidArgument(field, "\"\"", "must name a folder");
+  check_path_text(field, path);
   const fs::path p(path);
   std::error_code ec;
   if (fs::exists(p, ec) && !fs::is_directory(p, ec)) throw InvalidArgument(field, path, "exists and is not a folder");
@@ -143,8 +218,26 @@ void check_output_dir(const std::string& field, const std::string& path) {
   probe_dir(field, path, p);
 }
 
+void check_distinct_paths(const std::vector<std::pair<std::string, std::string>>& named) {
+  std::vector<std::pair<std::string, fs::path>> seen;
+  for (const auto& [field, path] : named) {
+    if (path.empty()) continue;
+    std::error_code ec;
+    fs::path p = fs::weakly_canonical(fs::absolute(path, ec), ec);
+    if (ec) p = fs::absolute(path).lexically_normal();
+    for (const auto& [other, q] : seen) {
+      if (p == q) throw InvalidArgument(field, path, "is the same file as --" + other + " (one would overwrite the other)");
+    }
+    seen.emplace_back(field, p);
+  }
+}
+
 CsvTable parse_csv(std::string_view text, const std::string& where) {
   CsvTable t;
+  if (const auto nul = text.find('\0'); nul != std::string_view::npos)
+    throw InvalidArgument("csv", where, "holds a NUL byte at offset " + std::to_string(nul) + " (not a text table)");
+  // A UTF-8 byte-order mark (spreadsheets write one) is not part of the first column's name.
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
   std::size_t lineno = 0, pos = 0;
   bool seen_row = false;
   while (pos < text.size()) {
@@ -191,6 +284,8 @@ CsvTable parse_csv(std::string_view text, const std::string& where) {
           c.erase(0, f == std::string::npos ? c.size() : f);
           const auto l = c.find_last_not_of(" \t\"");
           c.erase(l == std::string::npos ? 0 : l + 1);
+          for (const auto& n : t.names)
+            if (n == c) throw InvalidArgument(where + ":" + std::to_string(lineno), printable(c, 60), "the header names this column twice");
           t.names.push_back(c);
         }
         continue;

@@ -10,15 +10,55 @@ using nlohmann::json;
 
 namespace detail {
 void bad_json_value(const std::string& field, const json& v, const std::string& expected, const std::string& where) {
-  throw InvalidArgument(field, v.dump(), expected + (where.empty() ? std::string() : " " + where));
+  throw InvalidArgument(field, json_excerpt(v), expected + (where.empty() ? std::string() : " " + where));
 }
 }  // namespace detail
 
+std::string json_excerpt(const json& v, std::size_t max_chars) {
+  // Structured values are summarized, never dumped whole: a value nested 10^5 deep (possible in a
+  // json built by code, not by parse_json) would exhaust the stack in a recursive dump.
+  if (v.is_array()) {
+    std::string s = "[";
+    std::size_t n = 0;
+    for (const auto& e : v) {
+      if (s.size() > max_chars || n == 8) {
+        s += ", ... (" + std::to_string(v.size()) + " elements)";
+        break;
+      }
+      if (n++ > 0) s += ", ";
+      s += e.is_structured() ? (e.is_array() ? std::string("[...]") : std::string("{...}")) : e.dump();
+    }
+    return printable(s + "]", max_chars + 40);
+  }
+  if (v.is_object()) {
+    std::string s = "{";
+    std::size_t n = 0;
+    for (const auto& [k, e] : v.items()) {
+      if (s.size() > max_chars || n == 8) {
+        s += ", ... (" + std::to_string(v.size()) + " keys)";
+        break;
+      }
+      if (n++ > 0) s += ", ";
+      s += json(k).dump() + ": " + (e.is_structured() ? (e.is_array() ? std::string("[...]") : std::string("{...}")) : e.dump());
+    }
+    return printable(s + "}", max_chars + 40);
+  }
+  return printable(v.dump(), max_chars);
+}
+
 json parse_json(std::string_view text, const std::string& where) {
+  // A raw NUL byte ends nlohmann's input early: whatever follows (a refused field) would be ignored.
+  if (const auto nul = text.find('\0'); nul != std::string_view::npos) {
+    throw InvalidArgument("config", where, "malformed JSON (a NUL byte at offset " + std::to_string(nul) + ")");
+  }
   // Duplicate keys: nlohmann keeps the last silently; track the keys of every open object.
   std::vector<std::set<std::string>> keys;
   std::string duplicate;
-  json::parser_callback_t cb = [&](int /*depth*/, json::parse_event_t ev, json& parsed) {
+  json::parser_callback_t cb = [&](int depth, json::parse_event_t ev, json& parsed) {
+    // Deep nesting: refused while parsing (nothing downstream recurses more than kMaxJsonDepth).
+    if (depth > kMaxJsonDepth) {
+      throw InvalidArgument("config", where, "malformed JSON (nested deeper than " + std::to_string(kMaxJsonDepth) + " levels)");
+    }
     switch (ev) {
       case json::parse_event_t::object_start:
         keys.emplace_back();
@@ -57,7 +97,7 @@ ObjectReader::ObjectReader(const json& obj, std::string where, std::string prefi
     : obj_(obj), where_(std::move(where)), prefix_(std::move(prefix)) {
   if (!obj_.is_object()) {
     const std::string name = prefix_.empty() ? std::string("config") : prefix_.substr(0, prefix_.size() - 1);
-    throw InvalidArgument(name, obj_.dump(), "expected a JSON object" + suffix());
+    throw InvalidArgument(name, json_excerpt(obj_), "expected a JSON object" + suffix());
   }
 }
 
@@ -84,7 +124,7 @@ void ObjectReader::finish() const {
     if (seen_.count(k)) continue;
     std::string known;
     for (const auto& s : seen_) known += (known.empty() ? "" : ", ") + s;
-    throw InvalidArgument(prefix_ + k, v.dump(), "unknown field" + suffix() + " (known: " + printable(known, 600) + ")");
+    throw InvalidArgument(prefix_ + k, json_excerpt(v), "unknown field" + suffix() + " (known: " + printable(known, 600) + ")");
   }
 }
 

@@ -1,6 +1,7 @@
 // Memory estimates against the machine's memory.
 #include "gengap/core/memory.hpp"
 
+#include <sys/resource.h>
 #include <unistd.h>
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -32,8 +33,24 @@ double memory_budget_bytes() {
     return v;
   }
   const long pages = ::sysconf(_SC_PHYS_PAGES), size = ::sysconf(_SC_PAGESIZE);
-  if (pages <= 0 || size <= 0) return 16.0 * 1024 * 1024 * 1024;  // unknown: assume a small machine
-  return static_cast<double>(pages) * static_cast<double>(size);
+  double budget = (pages <= 0 || size <= 0) ? 16.0 * 1024 * 1024 * 1024  // unknown: assume a small machine
+                                            : static_cast<double>(pages) * static_cast<double>(size);
+  if (const double as = address_space_left_bytes(); as < budget) budget = as;
+  return budget;
+}
+
+double address_space_left_bytes() {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_AS, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY) return HUGE_VAL;
+  // The process's current virtual size: the first field of /proc/self/statm, in pages.
+  double used = 0;
+  if (std::FILE* f = std::fopen("/proc/self/statm", "r")) {
+    unsigned long long vm_pages = 0;
+    if (std::fscanf(f, "%llu", &vm_pages) == 1) used = static_cast<double>(vm_pages) * static_cast<double>(::sysconf(_SC_PAGESIZE));
+    std::fclose(f);
+  }
+  const double left = static_cast<double>(lim.rlim_cur) - used;
+  return left > 0 ? left : 0.0;
 }
 
 std::string format_bytes(double bytes) {
@@ -57,7 +74,9 @@ void require_memory(const std::string& field, const std::string& value, double b
   const double budget = memory_budget_bytes();
   if (std::isfinite(bytes) && bytes <= budget) return;
   const char* env = std::getenv("GENGAP_MEMORY_LIMIT");
-  const std::string limit = (env != nullptr && *env != '\0') ? " allowed by GENGAP_MEMORY_LIMIT" : " this machine has";
+  const std::string limit = (env != nullptr && *env != '\0')          ? " allowed by GENGAP_MEMORY_LIMIT"
+                            : address_space_left_bytes() <= budget ? " this process may still map (its address-space limit, ulimit -v)"
+                                                                   : " this machine has";
   throw InvalidArgument(field, value, "needs about " + format_bytes(bytes) + " of memory (" + what + "), more than the " +
                                           format_bytes(budget) + limit);
 }

@@ -137,14 +137,68 @@ TEST_CASE("write_file_atomic replaces a file whole, and on a full disk keeps the
 TEST_CASE("output paths are checked before any work", "[core][io]") {
   const fs::path d = scratch("outputs");
   gengap::core::check_output_file("json", "");  // none asked for
-  gengap::core::check_output_file("json", (d / "new" / "r.json").string());
-  CHECK(fs::is_directory(d / "new"));
-  CHECK(std::distance(fs::directory_iterator(d / "new"), fs::directory_iterator()) == 0);  // the probe is gone
+  gengap::core::check_output_file("json", (d / "new" / "deeper" / "r.json").string());
+  CHECK(!fs::exists(d / "new"));  // nothing is created by a check: a later refusal leaves no folder behind
+  gengap::core::check_output_file("json", (d / "r.json").string());
+  CHECK(std::distance(fs::directory_iterator(d), fs::directory_iterator()) == 0);  // the probe is gone
   CHECK_THROWS_WITH(gengap::core::check_output_file("json", d.string()), Catch::StartsWith("json = " + d.string() + ": is a folder"));
   std::ofstream(d / "plain") << "x";
   CHECK_THROWS_WITH(gengap::core::check_output_file("csv", (d / "plain" / "r.csv").string()), Catch::StartsWith("csv = "));
   CHECK_THROWS_WITH(gengap::core::check_output_dir("out", (d / "plain").string()), Catch::Contains("not a folder"));
   CHECK_THROWS_WITH(gengap::core::check_output_file("json", "/proc/gengap-test/r.json"), Catch::StartsWith("json = "));
+}
+
+TEST_CASE("hostile paths: a NUL byte or invalid UTF-8 is refused before anything is created", "[core][io]") {
+  const fs::path d = scratch("hostile-paths");
+  const std::string with_nul = (d / "a").string() + std::string(1, '\0') + "b.json";
+  CHECK_THROWS_WITH(gengap::core::check_output_file("json", with_nul), Catch::Contains("NUL byte"));
+  CHECK_THROWS_WITH(gengap::core::check_output_dir("out", (d / "x").string() + std::string(1, '\0')), Catch::Contains("NUL byte"));
+  CHECK_THROWS_WITH(gengap::core::read_file((d / "in").string() + std::string(1, '\0') + "x", "csv"), Catch::Contains("NUL byte"));
+  CHECK_THROWS_WITH(gengap::core::check_output_file("json", (d / "a\xff.json").string()), Catch::Contains("valid UTF-8"));
+  CHECK_THROWS_WITH(gengap::core::check_output_dir("out", (d / "\xc0\xaf").string()), Catch::Contains("valid UTF-8"));  // overlong '/'
+  CHECK(std::distance(fs::directory_iterator(d), fs::directory_iterator()) == 0);
+  CHECK(gengap::core::is_utf8("gr\xc3\xbc\xc3\x9f \xe2\x82\xac \xf0\x9f\x98\x80"));
+  CHECK_FALSE(gengap::core::is_utf8("\xed\xa0\x80"));  // a surrogate
+  CHECK_FALSE(gengap::core::is_utf8("\xe2\x82"));       // truncated
+  // Two outputs naming one file, also through another spelling of the path.
+  CHECK_THROWS_WITH(gengap::core::check_distinct_paths({{"json", (d / "r").string()}, {"csv", (d / "." / "r").string()}}),
+                    Catch::Contains("same file as --json"));
+  gengap::core::check_distinct_paths({{"json", (d / "r.json").string()}, {"csv", (d / "r.csv").string()}, {"x", ""}});
+}
+
+TEST_CASE("hostile JSON: deep nesting and NUL bytes are refused with one line, and errors never dump a value whole", "[core][json]") {
+  const std::string deep = "{\"a\": " + std::string(100000, '[') + std::string(100000, ']') + "}";
+  CHECK_THROWS_WITH(gengap::core::parse_json(deep, "x.json"), Catch::Contains("nested deeper than 64 levels"));
+  const std::string ok = "{\"a\": " + std::string(60, '[') + std::string(60, ']') + "}";
+  CHECK_NOTHROW(gengap::core::parse_json(ok, "x.json"));
+  const std::string nul = std::string("{\"a\": 1}") + std::string(1, '\0') + "{\"b\": 2}";
+  CHECK_THROWS_WITH(gengap::core::parse_json(nul, "x.json"), Catch::Contains("NUL byte at offset 8"));
+  // A long array in an error message is summarized.
+  nlohmann::json big = nlohmann::json::array();
+  for (int i = 0; i < 100000; ++i) big.push_back(i);
+  const std::string e = gengap::core::json_excerpt(big);
+  CHECK(e.size() < 200);
+  CHECK_THAT(e, Catch::Contains("100000 elements"));
+  nlohmann::json nested = nlohmann::json::array();
+  nlohmann::json* at = &nested;
+  for (int i = 0; i < 100000; ++i) {  // built by code (parse_json would refuse it): never walked recursively
+    at->push_back(nlohmann::json::array());
+    at = &(*at)[0];
+  }
+  CHECK(gengap::core::json_excerpt(nested) == "[[...]]");
+  CHECK_THROWS_WITH(gengap::core::json_as<int>(nested, "n", ""), Catch::StartsWith("n = [[...]]"));
+  // nlohmann's destructor is recursive in 3.11: take the value apart iteratively.
+  while (!nested.empty() && !nested[0].empty()) {
+    nlohmann::json inner = std::move(nested[0][0]);
+    nested = std::move(inner);
+  }
+}
+
+TEST_CASE("hostile CSV: NUL bytes and duplicated header columns are refused, and a UTF-8 byte-order mark is not part of a name", "[core][io]") {
+  CHECK_THROWS_WITH(gengap::core::parse_csv(std::string("t,d\n1,2") + std::string(1, '\0') + "3\n", "x.csv"), Catch::Contains("NUL byte"));
+  CHECK_THROWS_WITH(gengap::core::parse_csv("t,d,d\n1,2,3\n", "x.csv"), Catch::Contains("names this column twice"));
+  const auto t = gengap::core::parse_csv("\xEF\xBB\xBFt,msd\n1,2\n", "x.csv");
+  CHECK(t.names == std::vector<std::string>{"t", "msd"});
 }
 
 TEST_CASE("parse_csv reads finite numbers under a header and names the line of anything else", "[core][io]") {

@@ -21,6 +21,14 @@
 
 namespace gengap::core {
 
+/// The deepest nesting parse_json() accepts (arrays and objects): deeper documents are refused with
+/// one line instead of exhausting the stack of whatever walks them.
+inline constexpr int kMaxJsonDepth = 64;
+
+/// A short, printable excerpt of `v` for an error message: scalars as JSON, arrays and objects by
+/// their first elements and their size (never a recursive dump). At most about `max_chars` characters.
+std::string json_excerpt(const nlohmann::json& v, std::size_t max_chars = 80);
+
 /// Parses JSON text. `where` names the source in errors (a file name). Duplicate keys in an object,
 /// numbers beyond the range of a double, malformed text and trailing garbage are InvalidArgument
 /// ("config = FILE: ...").

@@ -8,10 +8,15 @@
 
 namespace gengap::core {
 
-/// The memory a single request may use, in bytes: the machine's physical memory, or the value of
-/// the environment variable GENGAP_MEMORY_LIMIT (bytes, with an optional K, M, G or T suffix,
-/// powers of 1024) when it is set. Read once per call.
+/// The memory a single request may use, in bytes: the machine's physical memory, or less where the
+/// process's address-space limit (RLIMIT_AS, `ulimit -v`) leaves less to map; or the value of the
+/// environment variable GENGAP_MEMORY_LIMIT (bytes, with an optional K, M, G or T suffix, powers of
+/// 1024) when it is set. Read once per call.
 double memory_budget_bytes();
+
+/// The bytes this process may still map under its address-space limit (RLIMIT_AS minus its current
+/// virtual size); infinity when there is no limit.
+double address_space_left_bytes();
 
 /// A byte count for messages: "1.5 GiB".
 std::string format_bytes(double bytes);
