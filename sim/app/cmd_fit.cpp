@@ -1,4 +1,5 @@
 // gengap-sim fit: a CSV of t, d(t) fitted with every growth model, compared by AIC/BIC.
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <iomanip>
@@ -38,7 +39,7 @@ std::size_t column_index(const std::vector<std::string>& names, const std::strin
 
 void validate(const FitParams& p) {
   require(!p.csv.empty(), "csv", "(none)", "give the CSV file to fit");
-  require(p.k > 0 && std::isfinite(p.k), "fixed_k", p.k, "must be finite and > 0");
+  require(p.k > 0 && p.k <= 1000, "fixed_k", p.k, "must lie in (0, 1000]");
   require(std::isfinite(p.tmin), "tmin", p.tmin, "must be finite");
   require(std::isfinite(p.tmax) && p.tmax >= 0, "tmax", p.tmax, "must be finite and >= 0 (0 = no limit)");
   require(p.tmax == 0 || p.tmax > p.tmin, "tmax", p.tmax, "must be > tmin (or 0 = no limit)");
@@ -51,8 +52,17 @@ void validate(const FitParams& p) {
     require(p.rule.level > 0 && p.rule.level < 1, "level", p.rule.level, "must lie in (0, 1)");
     require(p.rule.min_window_ratio > 1 && std::isfinite(p.rule.min_window_ratio), "min_window_ratio", p.rule.min_window_ratio,
             "must be finite and > 1");
+  } else {
+    // The rule's options mean nothing without a claim: refused rather than silently ignored.
+    const LogTimeRule d;
+    require(p.rule.k_max == d.k_max, "k_max", p.rule.k_max, "is an option of --claim log-time; give the claim too");
+    require(p.rule.k_min == d.k_min, "k_min", p.rule.k_min, "is an option of --claim log-time; give the claim too");
+    require(p.rule.min_window_ratio == d.min_window_ratio, "min_window_ratio", p.rule.min_window_ratio,
+            "is an option of --claim log-time; give the claim too");
+    require(p.rule.level == d.level, "level", p.rule.level, "is an option of --claim log-time; give the claim too");
   }
   core::check_output_file("json", p.json_out);
+  core::check_distinct_paths({{"csv", p.csv}, {"json", p.json_out}});
 }
 
 }  // namespace
@@ -69,7 +79,13 @@ FitInput select_fit_input(const core::CsvTable& table, const std::string& t_colu
       if (i != in.t_index) yi.push_back(i);
     require(yi.size() >= 2, "samples", yi.size(), "--samples needs at least 2 value columns");
   } else {
-    yi.push_back(column_index(names, y_column, in.t_index == 0 ? 1 : 0, "y_column"));
+    // A walk's CSV (t, mean_x, msd, ...): the quantity the models describe is msd, not the first column.
+    const bool walk_csv = y_column.empty() && std::find(names.begin(), names.end(), "msd") != names.end();
+    yi.push_back(column_index(names, walk_csv ? std::string("msd") : y_column, in.t_index == 0 ? 1 : 0, "y_column"));
+  }
+  for (std::size_t r = 1; r < cols[in.t_index].size(); ++r) {
+    require(cols[in.t_index][r] > cols[in.t_index][r - 1], names[in.t_index], cols[in.t_index][r],
+            "the time column must increase from row to row (row " + std::to_string(r + 1) + " is not above row " + std::to_string(r) + ")");
   }
   std::vector<std::size_t> rows;
   for (std::size_t r = 0; r < cols[in.t_index].size(); ++r) {
@@ -126,6 +142,11 @@ int run(const FitParams& p) {
   for (const auto& f : fits) {
     std::cout << std::setw(11) << f.model << std::setw(12) << std::setprecision(6) << f.aic << std::setw(12) << f.bic;
     for (std::size_t i = 0; i < f.names.size(); ++i) std::cout << f.names[i] << '=' << f.params[i] << ' ';
+    if (!f.at_bound.empty()) {
+      std::cout << "[at the search bound, not an estimate:";
+      for (const auto& b : f.at_bound) std::cout << ' ' << b;
+      std::cout << ']';
+    }
     std::cout << '\n';
   }
   if (!p.json_out.empty()) core::write_file_atomic(p.json_out, j.dump(2) + "\n");
@@ -138,7 +159,7 @@ Command fit_command() {
             auto p = std::make_shared<FitParams>();
             o.add("csv", "csv", p->csv, "CSV file with a time column and one or more value columns");
             o.add("--t-column", "t_column", p->t_column, "name of the time column (default: the first)");
-            o.add("--y-column", "y_column", p->y_column, "name of the value column (default: the second)");
+            o.add("--y-column", "y_column", p->y_column, "name of the value column (default: msd when the CSV has one, as a walk's does; else the second)");
             o.flag("--samples", "samples", p->samples,
                    "every column but t is one sample (seed/environment): fit the mean, bootstrap over columns");
             o.add("--tmin", "tmin", p->tmin, "fit only t >= tmin");

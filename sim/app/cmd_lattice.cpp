@@ -65,6 +65,7 @@ void validate(const LatticeParams& p) {
   }
   core::check_output_file("json", p.json_out);
   core::check_output_file("csv", p.csv_out);
+  core::check_distinct_paths({{"json", p.json_out}, {"csv", p.csv_out}});
 }
 
 /// Runs every dimension and returns the result document (what the CLI writes as JSON); the CSV rows

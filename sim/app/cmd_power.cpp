@@ -42,7 +42,7 @@ void validate(const PowerParams& p) {
   require(points <= 20000, "per_decade", p.c.per_decade, "gives " + to_text(points) + " times on the window; at most 20000");
   core::check_output_file("json", p.json_out);
   core::check_output_file("csv", p.csv_out);
-  require(p.json_out.empty() || p.json_out != p.csv_out, "csv", p.csv_out, "must differ from --json");
+  core::check_distinct_paths({{"json", p.json_out}, {"csv", p.csv_out}});
 }
 
 json document(const PowerParams& p) {

@@ -61,6 +61,7 @@ void validate(const SgdParams& p) {
   check_sgd(p.field, c, p.batch_sizes.size());  // the field's options, sizes, memory and work
   core::check_output_file("json", p.json_out);
   core::check_output_file("csv", p.csv_out);
+  core::check_distinct_paths({{"json", p.json_out}, {"csv", p.csv_out}});
 }
 
 /// Runs the sweep and returns the result document (what the CLI writes as JSON); the CSV rows go to

@@ -89,6 +89,7 @@ void validate(const WalkParams& w) {
   check_ensemble(*pot, ensemble_config(w));
   core::check_output_file("json", w.json_out);
   core::check_output_file("csv", w.csv_out);
+  core::check_distinct_paths({{"json", w.json_out}, {"csv", w.csv_out}});
 }
 
 /// The result document (what the CLI writes as JSON) of an ensemble run with these parameters.

@@ -1,7 +1,10 @@
 // The table of gengap-sim's subcommands, their shared options, and main().
 #include "commands.hpp"
 
+#include <algorithm>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "gengap/core/io.hpp"
 
@@ -83,7 +86,16 @@ nlohmann::json describe_config(const std::string& name) {
 }
 
 int main_with(int argc, char** argv) {
+  cli::prepare_process();
+  // --check (anywhere): validate every input, output and memory estimate, then stop without running.
+  std::vector<char*> args(argv, argv + argc);
+  const auto check_it = std::find_if(args.begin() + 1, args.end(), [](const char* a) { return std::string(a) == "--check"; });
+  const bool check_only = check_it != args.end();
+  if (check_only) args.erase(check_it);
+  argc = static_cast<int>(args.size());
+  argv = args.data();
   CLI::App app{"gengap-sim: random walks on random potentials (Sinai, fractional Brownian), exact theory and fits"};
+  app.footer("Any command with --check validates every input, output and memory estimate and exits (0 when all is well) without running.");
   app.require_subcommand(1);
   app.set_version_flag("--version", "gengap-sim 0.1.0");
   struct Entry {
@@ -99,6 +111,16 @@ int main_with(int argc, char** argv) {
     entries.push_back({sub, std::move(opts), std::move(a)});
   }
   try {
+    // An unknown command: named, with the known ones (CLI11 would only say an argument was not expected).
+    if (argc > 1 && argv[1][0] != '-') {
+      bool known = false;
+      std::string names;
+      for (const auto& e : entries) {
+        known = known || e.sub->get_name() == argv[1];
+        names += (names.empty() ? "" : ", ") + e.sub->get_name();
+      }
+      if (!known) throw core::InvalidArgument("command", core::printable(argv[1], 60), "unknown command (known: " + names + ")");
+    }
     // The config first, so that flags given on the command line override it.
     const std::string cfg_file = cli::find_config(argc, argv);
     if (!cfg_file.empty() && argc > 1)
@@ -108,7 +130,16 @@ int main_with(int argc, char** argv) {
     for (auto& e : entries) {
       if (!e.sub->parsed()) continue;
       e.action.validate();  // every input, output and memory estimate, before any work
-      return e.action.run();
+      if (check_only) {
+        std::cerr << "gengap-sim " << e.sub->get_name() << ": the inputs check out (--check: nothing was run)\n";
+        return 0;
+      }
+      const int rc = e.action.run();
+      if (!cli::stdout_ok()) {
+        std::cerr << "gengap-sim: failed: standard output could not be written (full disk, or closed); the results sent there are lost\n";
+        return 1;
+      }
+      return rc;
     }
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version

@@ -171,7 +171,7 @@ double quantile_sorted(const std::vector<std::int32_t>& s, double q) {
 }  // namespace
 
 double theory_sigma2(const Potential& potential, double temperature) {
-  require(temperature > 0 && std::isfinite(temperature), "temperature", temperature, "must be finite and > 0");
+  require(temperature >= 1e-6 && temperature <= 1e6, "temperature", temperature, "must lie in [1e-6, 1e6]");
   return potential.increment_variance() / (temperature * temperature);
 }
 
@@ -186,13 +186,15 @@ double window_bytes(std::int64_t hw) { return static_cast<double>(2 * hw + 1) * 
 std::int64_t prepare(const Potential& potential, const EnsembleConfig& cfg) {
   require(cfg.environments >= 1, "environments", cfg.environments, "must be >= 1");
   require(cfg.walkers_per_env >= 1, "walkers", cfg.walkers_per_env, "must be >= 1");
-  require(cfg.temperature > 0 && std::isfinite(cfg.temperature), "temperature", cfg.temperature, "must be finite and > 0");
+  require(cfg.temperature >= 1e-6 && cfg.temperature <= 1e6, "temperature", cfg.temperature, "must lie in [1e-6, 1e6]");
   check_times(cfg.times);
   require(cfg.times.back() <= kMaxTime, "times", cfg.times.back(),
           "must be <= 2^32 (hop probabilities are resolved to 2^-32; use the exact solver for longer times)");
   require(cfg.half_width == 0 || cfg.half_width > kMinMargin, "half_width", cfg.half_width,
           "must be 0 (automatic) or > 256 (walkers keep 256 sites from the edge)");
   require(cfg.max_half_width >= kMinMargin * 4, "max_half_width", cfg.max_half_width, "must be >= 1024");
+  require(cfg.quantile_levels.size() <= kMaxQuantileLevels, "quantiles", std::to_string(cfg.quantile_levels.size()) + " levels",
+          "at most " + std::to_string(kMaxQuantileLevels) + " levels");
   for (double q : cfg.quantile_levels) require(q > 0 && q < 1, "quantiles", q, "levels must lie in (0, 1)");
   const std::uint64_t n_walkers = std::uint64_t{cfg.environments} * cfg.walkers_per_env;
   require(n_walkers <= (std::uint64_t{1} << 32), "walkers", n_walkers, "environments x walkers must be <= 2^32");
@@ -220,7 +222,11 @@ std::int64_t prepare(const Potential& potential, const EnsembleConfig& cfg) {
   // final positions; the windows that the threads hold at once.
   const double n_t = static_cast<double>(cfg.times.size());
   const double cells = static_cast<double>(cfg.environments) * n_t * 32.0;
-  const double recorded = cfg.quantile_levels.empty() ? 0.0 : n_t * static_cast<double>(n_walkers) * 8.0;
+  const double levels = static_cast<double>(cfg.quantile_levels.size());
+  // Recorded positions, the quantile table (8 B per cell, and about 32 B per cell once written as JSON)
+  // and the sorted copy of one time's positions.
+  const double recorded = cfg.quantile_levels.empty() ? 0.0 : n_t * static_cast<double>(n_walkers) * 8.0 + n_t * levels * 40.0 + levels * 8.0 +
+                                                               static_cast<double>(n_walkers) * 8.0;
   const double positions = cfg.keep_positions ? static_cast<double>(n_walkers) * 8.0 : 0.0;
   const std::uint32_t per_group = group_size(detail::walk_kernel(cfg.simd).lanes, cfg, hw0);
   const unsigned hw_threads = std::max(1u, std::thread::hardware_concurrency());
@@ -231,7 +237,7 @@ std::int64_t prepare(const Potential& potential, const EnsembleConfig& cfg) {
                             std::to_string(hw0);
   core::require_memory(cfg.half_width > 0 ? "half_width" : "environments", cfg.half_width > 0 ? std::to_string(cfg.half_width) : value,
                        cells + recorded + positions + windows,
-                       "environments x times x 32 B" + std::string(recorded > 0 ? " + times x walkers x 8 B for quantiles" : "") +
+                       "environments x times x 32 B" + std::string(recorded > 0 ? " + times x (walkers + levels x 5) x 8 B for quantiles" : "") +
                            " + threads x (2 half_width + 1) x 64 B for the windows");
   return hw0;
 }

@@ -169,7 +169,7 @@ ExactPropagation propagate(const BirthDeathChain& chain, const ExactOptions& opt
 }  // namespace
 
 BirthDeathChain chain_from_landscape(const Landscape& land, const Dynamics& dyn, double temperature) {
-  require(temperature > 0 && std::isfinite(temperature), "temperature", temperature, "must be > 0");
+  require(temperature >= 1e-6 && temperature <= 1e6, "temperature", temperature, "must lie in [1e-6, 1e6]");
   require(land.size() >= 2, "landscape.size", land.size(), "must be >= 2 sites");
   BirthDeathChain c;
   c.lo = land.lo;
@@ -241,7 +241,7 @@ namespace {
 /// Validates an exact-ensemble request and returns the window's half-width.
 std::int64_t prepare_exact(const Potential& potential, const ExactEnsembleConfig& cfg) {
   require(cfg.environments >= 1, "environments", cfg.environments, "must be >= 1");
-  require(cfg.temperature > 0 && std::isfinite(cfg.temperature), "temperature", cfg.temperature, "must be > 0");
+  require(cfg.temperature >= 1e-6 && cfg.temperature <= 1e6, "temperature", cfg.temperature, "must lie in [1e-6, 1e6]");
   require(cfg.octaves >= 1 && cfg.octaves <= 62, "octaves", cfg.octaves, "must lie in [1, 62] (t <= 2^62)");
   require(cfg.per_octave == 1 || cfg.per_octave == 2 || cfg.per_octave == 4, "per_octave", cfg.per_octave,
           "must be 1, 2 or 4");
@@ -351,7 +351,7 @@ std::pair<double, double> fit_quartic_root(const std::vector<double>& x, const s
 KestenConvergence kesten_convergence(const ExactEnsembleResult& r, const Potential& potential, std::uint64_t seed,
                                      double temperature, std::uint32_t valley_samples, double fit_from) {
   require(potential.alpha() == 1.0, "potential", potential.name(), "Kesten's law is for Sinai potentials (alpha = 1)");
-  require(temperature > 0 && std::isfinite(temperature), "temperature", temperature, "must be > 0");
+  require(temperature >= 1e-6 && temperature <= 1e6, "temperature", temperature, "must lie in [1e-6, 1e6]");
   const auto n_env = static_cast<std::uint32_t>(r.env_msd.rows());
   require(n_env >= 2, "environments", n_env, "must be >= 2 for standard errors");
   KestenConvergence out;

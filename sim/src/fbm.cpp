@@ -13,8 +13,8 @@
 namespace gengap::sim {
 
 FbmPotential::FbmPotential(double alpha, double s) : alpha_(alpha), s_(s) {
-  require(alpha > 0 && alpha < 2, "alpha", alpha, "must lie in (0, 2) (alpha = 2H, H the Hurst exponent)");
-  require(s > 0 && std::isfinite(s), "sigma", s, "the increment standard deviation must be finite and > 0");
+  require(alpha >= 0.01 && alpha < 2, "alpha", alpha, "must lie in [0.01, 2) (alpha = 2H, H the Hurst exponent; below 0.01 the landscape's reach overflows)");
+  require(s >= 1e-6 && s <= 1e6, "sigma", s, "the increment standard deviation must lie in [1e-6, 1e6] (beyond, sums of increments overflow)");
 }
 
 namespace {

@@ -95,9 +95,23 @@ double grid_golden(double a, double b, int grid, const std::function<double(doub
 
 // Minimizes the profile RSS `inner(c)` over the offset c < L0 = ln(min t), searching z = ln(L0 - c)
 // in [-12, 8].
+constexpr double kOffsetZMin = -12, kOffsetZMax = 8;  // c = ln(min t) - e^z, z in [kOffsetZMin, kOffsetZMax]
+
 double best_offset(double l0, const std::function<double(double)>& inner) {
   auto c_of = [l0](double z) { return l0 - std::exp(z); };
-  return c_of(grid_golden(-12, 8, 400, [&](double z) { return inner(c_of(z)); }));
+  return c_of(grid_golden(kOffsetZMin, kOffsetZMax, 400, [&](double z) { return inner(c_of(z)); }));
+}
+
+/// Adds "c" to f.at_bound when the offset sits at an end of best_offset()'s range.
+void flag_offset(FitResult& f, double l0) {
+  const double gap = l0 - f.param("c");
+  if (!(gap > 0) || std::log(gap) > kOffsetZMax - 1e-3 || std::log(gap) < kOffsetZMin + 1e-3) f.at_bound.push_back("c");
+}
+
+/// Adds `name` to f.at_bound when its value is within a relative 1e-4 of lo or hi.
+void flag_range(FitResult& f, const std::string& name, double lo, double hi) {
+  const double v = f.param(name);
+  if (std::abs(v - lo) <= 1e-4 * std::abs(lo) || std::abs(v - hi) <= 1e-4 * std::abs(hi)) f.at_bound.push_back(name);
 }
 
 }  // namespace
@@ -147,6 +161,7 @@ FitResult fit_log_fixed(const std::vector<double>& t, const std::vector<double>&
   f.k = 2;
   f.fixed_exponent = k;
   finish(f, rss);
+  flag_offset(f, l0);
   return f;
 }
 
@@ -172,6 +187,8 @@ FitResult fit_log_free(const std::vector<double>& t, const std::vector<double>& 
   f.n = static_cast<int>(t.size());
   f.k = 3;
   finish(f, line.rss);
+  flag_offset(f, l0);
+  if (!(std::abs(line.slope) <= 100)) f.at_bound.push_back("k");
   return f;
 }
 
@@ -380,6 +397,7 @@ FitResult fit_log_c(const std::vector<double>& t, const std::vector<double>& y) 
   f.n = static_cast<int>(t.size());
   f.k = 3;
   finish(f, rss);
+  flag_range(f, "k", 0.05, 30.0);
   return f;
 }
 
@@ -418,6 +436,7 @@ FitResult fit_power_offset(const std::vector<double>& t, const std::vector<doubl
   f.n = static_cast<int>(t.size());
   f.k = 3;
   finish(f, l.rss);
+  flag_range(f, "beta", 1e-3, 3.0);
   return f;
 }
 
@@ -430,8 +449,8 @@ std::vector<FitResult> compare_distance_models(const std::vector<double>& t, con
 void to_json(nlohmann::json& j, const FitResult& f) {
   nlohmann::json params = nlohmann::json::object();
   for (std::size_t i = 0; i < f.names.size(); ++i) params[f.names[i]] = f.params[i];
-  j = {{"model", f.model}, {"formula", f.formula}, {"params", params}, {"n", f.n},
-       {"k", f.k},         {"rss", f.rss},         {"aic", f.aic},     {"bic", f.bic}};
+  j = {{"model", f.model},      {"formula", f.formula}, {"params", params}, {"n", f.n},
+       {"free_params", f.k}, {"rss", f.rss},         {"aic", f.aic},     {"bic", f.bic}, {"at_bound", f.at_bound}};
 }
 
 void to_json(nlohmann::json& j, const BootstrapFits& b) {

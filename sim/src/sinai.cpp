@@ -11,7 +11,7 @@
 namespace gengap::sim {
 
 SinaiPotential::SinaiPotential(Increments kind, double s) : kind_(kind), s_(s) {
-  require(s > 0 && std::isfinite(s), "sigma", s, "the increment standard deviation must be finite and > 0");
+  require(s >= 1e-6 && s <= 1e6, "sigma", s, "the increment standard deviation must lie in [1e-6, 1e6] (beyond, sums of increments overflow)");
 }
 
 std::string SinaiPotential::name() const {

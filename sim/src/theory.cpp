@@ -147,6 +147,8 @@ double window_bytes(const Potential& potential, double hw) {
 std::int64_t check_valley_request(const Potential& potential, double gamma, std::uint32_t samples, unsigned threads,
                                   const std::string& field) {
   require(gamma > 0 && std::isfinite(gamma), "gamma", gamma, "must be finite and > 0");
+  require(potential.increment_variance() > 0 && gamma >= 1e-3 * std::sqrt(potential.increment_variance()), "gamma", gamma,
+          "must be >= 1e-3 sigma (a shallower valley is a single step; b / gamma^2 would overflow)");
   require(samples >= 1, "samples", samples, "must be >= 1");
   // Extendable paths start at 8 reaches and grow the same path; the others get one fixed window
   // (valley_window_factor reaches), since drawing a new path for a larger window would bias the

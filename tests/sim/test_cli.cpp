@@ -337,5 +337,5 @@ TEST_CASE("gengap-sim power counts the log-time rule's outcomes on control famil
   expect_error("power --shape-sd 0.7", "shape_sd = 0.7");
   expect_error("power --claim overlap", "claim = overlap");
   expect_error("power --k-min 9", "k_max = 8");
-  expect_error("power --json " + j + " --csv " + j, "must differ from --json");
+  expect_error("power --json " + j + " --csv " + j, "is the same file as --json");
 }

@@ -35,6 +35,9 @@ SimdPath parse_simd_path(const std::string& name);
 /// The paths this CPU (and its operating system) can run, narrowest first; always starts with kScalar.
 std::vector<SimdPath> available_simd_paths();
 
+/// The most quantile levels an ensemble records (EnsembleConfig::quantile_levels).
+inline constexpr std::size_t kMaxQuantileLevels = 10000;
+
 /// What to simulate and record. Every field is checked by run_ensemble().
 struct EnsembleConfig {
   std::uint64_t seed = 1;                  ///< master seed: landscapes and walks derive from it
@@ -45,7 +48,7 @@ struct EnsembleConfig {
   std::int64_t half_width = 0;             ///< initial window [-hw, hw]; 0 = automatic
   std::int64_t max_half_width = 1 << 26;   ///< a window never grows past this (memory bound)
   unsigned threads = 0;                    ///< worker threads; 0 = all hardware threads
-  std::vector<double> quantile_levels{0.05, 0.25, 0.5, 0.75, 0.95};  ///< levels in (0,1) of x; empty: none
+  std::vector<double> quantile_levels{0.05, 0.25, 0.5, 0.75, 0.95};  ///< levels in (0,1) of x, at most kMaxQuantileLevels; empty: none
   bool keep_positions = false;             ///< keep every walker's position at the last time
   SimdPath simd = SimdPath::kAuto;         ///< inner-loop instruction set (results do not depend on it)
   /// Called on the calling thread about 5 times a second with the fraction of steps done. An

@@ -28,11 +28,16 @@ struct FitResult {
   std::vector<std::string> names;  ///< parameter names, e.g. {"A", "c"}
   std::vector<double> params;      ///< fitted values, same order as names
   int n = 0;                       ///< points used
-  int k = 0;                       ///< free parameters
+  int k = 0;                       ///< free parameters (JSON: "free_params")
   double rss = 0;                  ///< residual sum of squares of ln y
   double aic = 0;                  ///< n ln(rss/n) + 2k
   double bic = 0;                  ///< n ln(rss/n) + k ln n
   double fixed_exponent = 0;       ///< k of the log-fixed model (0 for the others)
+  /// Parameters pinned at the edge of their search range (c at ln(min t) - e^8, the limit where a
+  /// law in ln t turns into a power of t; k of log-c at 0.05 or 30; beta of power-offset at 0.001 or
+  /// 3) or without a meaningful value (log-free's k beyond 100, the same limit): the fit's values
+  /// there are not estimates. Written to JSON as "at_bound" and flagged in the CLI's table.
+  std::vector<std::string> at_bound;
   /// Parameter by name; throws std::out_of_range if absent.
   double param(const std::string& name) const;
   /// Model prediction at time t.
