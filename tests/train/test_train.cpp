@@ -554,6 +554,68 @@ TEST_CASE("the lr reference, the adaptation reference and the ghost batch are se
   CHECK(authors_regime("wresnet16-4").phases.front().weight_decay == Approx(1e-4));
 }
 
+TEST_CASE("the schedule's lr phases, momentum and weight decay can be set, and config.json says what they resolve to", "[trainer][regime]") {
+  TrainConfig c;
+  // The authors' F1 by default.
+  Regime r = resolve_regime(c);
+  REQUIRE(r.phases.size() == 4);
+  CHECK(r.phases[1].start == 10);
+  CHECK(r.phases[1].lr == Approx(0.01));
+  CHECK(r.phases[0].momentum == 0.9);
+  // A schedule of its own: lr phases replaced, momentum and weight decay kept from the authors' phase.
+  c.lr_schedule = "0:0.2,5:0.02";
+  r = resolve_regime(c);
+  REQUIRE(r.phases.size() == 2);
+  CHECK(r.phases[1].start == 5);
+  CHECK(r.phases[1].lr == Approx(0.02));
+  CHECK(r.phases[1].weight_decay == Approx(1e-4));
+  c.lr = 0.1;  // scales the given schedule
+  CHECK(resolve_regime(c).phases[1].lr == Approx(0.01));
+  c.momentum = 0.5;
+  c.weight_decay = 0;
+  r = resolve_regime(c);
+  CHECK(r.phases[0].momentum == 0.5);
+  CHECK(r.phases[1].weight_decay == 0);
+  CHECK_NOTHROW(c.validate());
+  // Refused with the field named.
+  for (const char* bad : {"1:0.1", "0:0.1,0:0.01", "0:x", "0:0.1,", "0:-1", "0:0.1,50:0.01"}) {
+    TrainConfig d;
+    d.lr_schedule = bad;
+    CHECK_THROWS_WITH(d.validate(), Catch::StartsWith("lr_schedule = "));
+  }
+  TrainConfig d;
+  d.momentum = 1;
+  CHECK_THROWS_WITH(d.validate(), Catch::StartsWith("momentum = 1"));
+  d = TrainConfig{};
+  d.weight_decay = -0.5;
+  CHECK_THROWS_WITH(d.validate(), Catch::StartsWith("weight_decay = -0.5"));
+  d = TrainConfig{};
+  d.dist_timeout = 1e300;
+  CHECK_THROWS_WITH(d.validate(), Catch::StartsWith("dist_timeout = "));
+  // config.json holds the resolved schedule and reads back; an edited one is refused.
+  TrainConfig t = tiny("schedule");
+  t.lr_schedule = "0:0.05,1:0.005";
+  t.epochs = 2;
+  fs::remove_all(t.out_dir);
+  (void)train(t);
+  std::ifstream in(fs::path(t.out_dir) / "config.json");
+  nlohmann::json doc = nlohmann::json::parse(in);
+  CHECK(doc["schedule"]["phases"][1]["lr"].get<double>() == Approx(0.005));
+  CHECK(doc["schedule"]["phases"][0]["momentum"].get<double>() == Approx(0.9));
+  TrainConfig back;
+  CHECK_NOTHROW(apply_json(doc, back, "in config.json"));
+  CHECK(back.lr_schedule == t.lr_schedule);
+  doc["schedule"]["phases"][1]["lr"] = 0.5;
+  CHECK_THROWS_WITH(apply_json(doc, back, "in config.json"), Catch::StartsWith("schedule = "));
+  // A plan of no update is refused before anything is written.
+  TrainConfig z = tiny("zero");
+  z.epochs = 1e-6;
+  fs::remove_all(z.out_dir);
+  CHECK_THROWS_WITH(train(z), Catch::Contains("gives no update"));
+  CHECK_FALSE(fs::exists(z.out_dir));
+  CHECK_THROWS_WITH(preflight(z), Catch::Contains("gives no update"));
+}
+
 TEST_CASE("a tiny run learns on CUDA (skipped without a GPU)", "[trainer][cuda]") {
   if (!torch::cuda::is_available()) {
     WARN("no CUDA device: skipped");

@@ -142,6 +142,7 @@ int launch_local(int nproc, const std::vector<std::string>& args, int port, doub
 int main(int argc, char** argv) {
   gengap::core::prefer_avx2_blas(argv);  // OpenBLAS's AVX2 kernels where it fell back to generic ones (may re-execute)
   gengap::core::keep_freed_memory();  // reuse freed tensors' memory (no page-fault storm per step)
+  gengap::cli::prepare_process();     // a write beyond ulimit -f fails (and is reported), not SIGXFSZ
   using gengap::train::TrainConfig;
   CLI::App app{"gengap-train: large-batch training with ghost batch norm, lr scaling and regime adaptation (Hoffer et al. 2017)"};
   TrainConfig c;
@@ -161,7 +162,10 @@ int main(int argc, char** argv) {
   o.add("--regime-scale", "", c.regime_scale, "multiply the regime's epoch keys and length (before adaptation)");
   o.add("-e,--epochs", "", c.epochs, "epochs (0 = the regime's length)");
   o.add("--max-iterations", "", c.max_iterations, "stop after this many updates (0 = no limit)");
-  o.add("--lr", "", c.lr, "first-phase learning rate (0 = the authors')");
+  o.add("--lr", "", c.lr, "first-phase learning rate of the reference batch; later phases keep their ratios (0 = the schedule's own: F1, ResNet, VGG, WResNet 0.1; C1/C3 0.001)");
+  o.add("--lr-schedule", "", c.lr_schedule, "epoch:lr phases, e.g. 0:0.1,10:0.01,20:0.001,30:0.0001 (the authors' F1; empty = the model's authors' schedule; config.json's \"schedule\" shows what was used)");
+  o.add("--momentum", "", c.momentum, "SGD momentum in every phase (-1 = the schedule's: 0.9, C1/C3 0)");
+  o.add("--weight-decay", "", c.weight_decay, "L2 weight decay in every phase (-1 = the schedule's: 1e-4, C1/C3 5e-4)");
   o.flag("--nesterov,!--no-nesterov", "", c.nesterov, "Nesterov momentum");
   o.add("--clip-norm", "", c.clip_norm, "gradient-norm clipping (0 = off)");
   o.add("-s,--seed", "", c.seed, "seed");
@@ -186,6 +190,8 @@ int main(int argc, char** argv) {
   o.add("--master-addr", "", c.master_addr, "rank 0's host for the rendezvous");
   auto* o_port = o.add("--master-port", "", c.master_port, "rank 0's port (with --nproc: default a free one)");
   o.add("--dist-timeout", "", c.dist_timeout, "seconds before a rendezvous or collective gives up");
+  bool check_only = false;
+  app.add_flag("--check", check_only, "check everything (config, data, the model on the data, checkpoint, out_dir) and exit without training");
   try {
     const std::string cfg_file = gengap::cli::find_config(argc, argv);
     if (!cfg_file.empty()) {
@@ -193,12 +199,20 @@ int main(int argc, char** argv) {
     }
     app.parse(argc, argv);
     if (nproc < 0 || nproc > 1024) throw gengap::core::InvalidArgument("nproc", std::to_string(nproc), "must lie in [1, 1024]");
+    if (check_only) {
+      TrainConfig check = c;
+      if (nproc > 1) check.world_size = nproc;
+      gengap::train::preflight(check);
+      std::cerr << "gengap-train: the run checks out (--check: nothing was trained)\n";
+      return 0;
+    }
     if (nproc > 1) {
       if (o_ws->count() > 0 || o_rank->count() > 0)
         throw gengap::core::InvalidArgument("nproc", std::to_string(nproc), "--nproc starts the workers itself; do not pass --world-size or --rank");
-      TrainConfig check = c;  // fail here, not in every worker, for a bad setting
+      TrainConfig check = c;  // fail here, not in every worker: a bad setting, data, checkpoint or out_dir
       check.world_size = nproc;
-      check.validate();
+      check.progress = false;
+      gengap::train::preflight(check);
       std::vector<std::string> args;
       for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
@@ -216,6 +230,10 @@ int main(int argc, char** argv) {
     if (c.rank != 0) return 0;  // rank 0 reports for the job
     std::cout << "test accuracy " << 100 * s.test_accuracy << "% after " << s.iterations << " iterations (" << s.epochs
               << " epochs) on " << s.device << "; ||w - w0|| = " << s.final_distance << "; results in " << c.out_dir << '\n';
+    if (!gengap::cli::stdout_ok()) {
+      std::cerr << "gengap-train: failed: standard output could not be written (the results are in " << c.out_dir << ")\n";
+      return 1;
+    }
     return 0;
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);

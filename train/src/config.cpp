@@ -4,6 +4,7 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <torch/cuda.h>
 
 #include "gengap/core/json.hpp"
 #include "gengap/train/models.hpp"
@@ -45,6 +46,13 @@ void TrainConfig::validate() const {
     if (!ok && device.rfind("cuda:", 0) == 0 && device.size() > 5 && device.size() <= 8)
       ok = device.find_first_not_of("0123456789", 5) == std::string::npos;
     if (!ok) bad("device", device, "expected auto, cpu, cuda or cuda:N");
+    // A device this machine lacks: refused with the config (the repro checks every run's config
+    // before its first experiment), not when the run starts.
+    if (device.rfind("cuda", 0) == 0) {
+      if (!torch::cuda::is_available()) bad("device", device, "CUDA is not available here (use auto or cpu)");
+      if (device.size() > 5 && std::stoll(device.substr(5)) >= static_cast<long long>(torch::cuda::device_count()))
+        bad("device", device, "this machine has " + std::to_string(torch::cuda::device_count()) + " CUDA device(s)");
+    }
   }
   if (dtype != "float32" && dtype != "float64") bad("dtype", dtype, "expected float32 or float64");
   if (out_dir.empty()) bad("out_dir", "\"\"", "must name a folder");
@@ -71,12 +79,16 @@ void TrainConfig::validate() const {
         "larger than the per-worker batch batch_size / world_size = " + std::to_string(batch_size / world_size) +
             " with norm = gbn (each worker normalizes its own slice)");
   if (master_port < 1 || master_port > 65535) bad("master_port", std::to_string(master_port), "must lie in [1, 65535]");
-  if (!(dist_timeout > 0) || !std::isfinite(dist_timeout)) bad("dist_timeout", num(dist_timeout), "must be > 0");
+  if (!(dist_timeout > 0) || !(dist_timeout <= 1e6)) bad("dist_timeout", num(dist_timeout), "must lie in (0, 1e6] seconds");
+  if (momentum != -1 && !(momentum >= 0 && momentum < 1)) bad("momentum", num(momentum), "must lie in [0, 1) (-1 = the regime's)");
+  if (weight_decay != -1 && !(weight_decay >= 0 && std::isfinite(weight_decay)))
+    bad("weight_decay", num(weight_decay), "must be finite and >= 0 (-1 = the regime's)");
+  (void)resolve_regime(*this);  // lr_schedule's syntax and order
 }
 
 #define GENGAP_CONFIG_FIELDS(X)                                                                                      \
   X(model) X(dataset) X(data_dir) X(batch_size) X(ghost_batch_size) X(lr_reference_batch) X(adaptation_batch) X(norm) X(lr_scaling) X(warmup_epochs) \
-  X(regime_adaptation) X(regime_scale) X(epochs) X(max_iterations) X(lr) X(nesterov) X(clip_norm) X(seed) X(device) X(dtype) X(out_dir)       \
+  X(regime_adaptation) X(regime_scale) X(epochs) X(max_iterations) X(lr) X(lr_schedule) X(momentum) X(weight_decay) X(nesterov) X(clip_norm) X(seed) X(device) X(dtype) X(out_dir)       \
   X(train_subset) X(test_subset) X(synthetic_size) X(synthetic_noise) X(distance_per_decade) X(probe_size) X(noise_scale) X(snapshot_iterations) X(augment) X(resume) X(progress) \
   X(world_size) X(rank) X(master_addr) X(master_port) X(dist_timeout)
 
@@ -94,7 +106,23 @@ void apply_json(const json& j, TrainConfig& c, const std::string& where) {
 #define X(f) r.optional(#f, c.f);
   GENGAP_CONFIG_FIELDS(X)
 #undef X
+  // A run's config.json holds the schedule its fields resolve to, for the reader: accepted when it
+  // still matches (the file read back as it was written), refused when edited.
+  json schedule;
+  r.optional("schedule", schedule);
   r.finish();
+  if (!schedule.is_null()) {
+    json now;
+    try {
+      now = regime_json(resolve_regime(c));
+    } catch (const core::InputError&) {
+      return;  // validate() reports the field at fault
+    }
+    if (schedule != now)
+      bad("schedule", core::json_excerpt(schedule),
+          "is what lr, lr_schedule, momentum and weight_decay resolve to (written for the reader), and differs from what they give "
+          "now; change those fields, not \"schedule\"" + (where.empty() ? std::string() : " (" + where + ")"));
+  }
 }
 
 const std::vector<std::string>& resume_fields() {
@@ -115,7 +143,7 @@ std::vector<std::string> resume_mismatches(const TrainConfig& now, const json& s
   const json defaults = TrainConfig{};
   std::vector<std::string> out;
   for (const auto& k : resume_fields()) {
-    const bool added_later = k == "lr_reference_batch" || k == "adaptation_batch";
+    const bool added_later = k == "lr_reference_batch" || k == "adaptation_batch";  // (momentum etc. are not resume fields)
     const json a = saved.is_object() && saved.contains(k) ? saved.at(k) : (added_later ? defaults.at(k) : json());
     const json& b = cur.at(k);
     // Numbers compare by value (1 and 1.0 are the same setting).

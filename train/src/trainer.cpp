@@ -168,6 +168,8 @@ std::pair<Dataset, Dataset> prepare_data(const TrainConfig& cfg, torch::Dtype dt
     throw DataError(cfg.data_dir + ": the test images are " + shape_text(test_set.images) + " but the training images are " +
                     shape_text(train_set.images) + " (a test set from another data set?)");
   if (test_set.size() < 1) throw DataError(cfg.data_dir + ": the test set holds no samples");
+  if (train_set.images.dim() != 4 || train_set.images.size(2) != train_set.images.size(3))
+    throw DataError(cfg.data_dir + ": the images are " + shape_text(train_set.images) + "; the models take square images (N x C x H x H)");
   const auto [mean, stdev] = channel_stats(train_set);
   normalize(train_set, mean, stdev);
   normalize(test_set, mean, stdev);
@@ -195,8 +197,29 @@ torch::nn::Sequential build_model(const TrainConfig& cfg, const Dataset& train_s
     for (auto& b : model->buffers())
       if (b.is_floating_point()) b.set_data(b.to(dtype));
   }
+  // A model that cannot take these images (VGG's five poolings on 8 x 8, say) fails here, with one
+  // line, instead of inside the first step. Eval mode: no running statistics move, no random draws.
+  {
+    torch::NoGradGuard ng;
+    model->eval();
+    try {
+      (void)model->forward(train_set.images.slice(0, 0, 2).to(dev, dtype));
+    } catch (const c10::Error& e) {
+      std::string m = e.what_without_backtrace();
+      if (m.find('\n') != std::string::npos) m.resize(m.find('\n'));
+      throw DataError("model = " + cfg.model + " cannot take images of " + shape_text(train_set.images) + " (" +
+                      core::printable(m, 160) + ")");
+    }
+  }
   model->train();
   return model;
+}
+
+/// Refuses a plan that trains no update (the run would report a test accuracy it never measured).
+void check_plan(const TrainConfig& cfg, const RegimePlan& plan) {
+  if (plan.total < 1)
+    bad(cfg.epochs > 0 ? "epochs" : "regime_scale", num(cfg.epochs > 0 ? cfg.epochs : cfg.regime_scale),
+        "gives no update (" + std::to_string(plan.per_epoch) + " updates per epoch); train at least one");
 }
 
 /// Data-parallel: meets the other workers (once every local check has passed); a fresh run starts
@@ -227,6 +250,19 @@ torch::nn::Sequential run_model(const TrainConfig& cfg, const Dataset& train_set
   return build_model(cfg, train_set, test_set, device, cfg.dtype == "float64" ? torch::kDouble : torch::kFloat);
 }
 
+void preflight(const TrainConfig& cfg) {
+  cfg.validate();
+  const torch::Device dev = select_device(cfg);
+  const torch::Dtype dtype = cfg.dtype == "float64" ? torch::kDouble : torch::kFloat;
+  if (cfg.resume) (void)open_resume(cfg, fs::path(cfg.out_dir) / "checkpoint.pt", dev);
+  const auto [train_set, test_set] = prepare_data(cfg, dtype);
+  check_plan(cfg, plan_regime(cfg, train_set.size()));
+  (void)build_model(cfg, train_set, test_set, dev, dtype);
+  if (cfg.out_dir.empty()) bad("out_dir", "\"\"", "must name a folder");
+  // Whether the folder can be made and written, without making it (a check leaves nothing behind).
+  core::check_output_file("out_dir", (fs::path(cfg.out_dir) / "config.json").string());
+}
+
 TrainSummary train(const TrainConfig& cfg, const std::function<void(int64_t, int64_t)>& on_update) {
   cfg.validate();
   const auto t_start = std::chrono::steady_clock::now();
@@ -239,17 +275,19 @@ TrainSummary train(const TrainConfig& cfg, const std::function<void(int64_t, int
   // Everything is checked before anything is written: the output folder, the checkpoint to resume
   // (present, readable, made with the same settings), the data, the model.
   std::unique_ptr<Checkpoint> resumed = cfg.resume ? open_resume(cfg, ckpt, dev) : nullptr;
-  if (lead) core::check_output_dir("out_dir", cfg.out_dir);
 
   const auto [train_set, test_set] = prepare_data(cfg, dtype);
 
   const Regime regime = resolve_regime(cfg);
   const RegimePlan plan = plan_regime(cfg, train_set.size());
+  check_plan(cfg, plan);
   const int64_t per_epoch = plan.per_epoch;
   const int64_t total_it = plan.total;
   const LrScaling scaling = parse_lr_scaling(cfg.lr_scaling);
 
   torch::nn::Sequential model = build_model(cfg, train_set, test_set, dev, dtype);
+  // The output folder last: a refused run leaves no new folder behind.
+  if (lead) core::check_output_dir("out_dir", cfg.out_dir);
 
   torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(regime.phases.front().lr)
                                                  .momentum(regime.phases.front().momentum)
@@ -287,6 +325,7 @@ TrainSummary train(const TrainConfig& cfg, const std::function<void(int64_t, int
   std::unique_ptr<Communicator> comm = cfg.world_size > 1 ? connect(cfg, dev, *model) : nullptr;
   if (lead) {
     json j = cfg;
+    j["schedule"] = regime_json(resolve_regime(cfg));  // what lr, lr_schedule, momentum, weight_decay resolve to
     write_atomic(out / "config.json", j.dump(2) + "\n");
   }
 

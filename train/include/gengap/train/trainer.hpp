@@ -34,7 +34,15 @@ struct TrainConfig {
                                               ///< adaptation): 0.1 compresses F1's 40 epochs to 4, drops at 1, 2, 3
   double epochs = 0;                          ///< epochs to train; 0 = the (scaled, adapted) regime's length
   int64_t max_iterations = 0;                 ///< stop after this many updates; 0 = no limit
-  double lr = 0;                              ///< if > 0, the first phase's lr (later phases keep their ratios)
+  double lr = 0;                              ///< if > 0, the first phase's lr (later phases keep their ratios); 0 = the
+                                              ///< schedule's own (the authors': 0.1 for F1, ResNet, VGG, WResNet; 0.001 C1/C3)
+  std::string lr_schedule;                    ///< "epoch:lr,epoch:lr,...", the first at epoch 0: replaces the regime's lr
+                                              ///< phases (each keeps the momentum and weight decay of the authors' phase in
+                                              ///< force at its epoch); "" = the authors' (F1: "0:0.1,10:0.01,20:0.001,30:0.0001")
+  double momentum = -1;                       ///< SGD momentum of every phase, in [0, 1); -1 = the regime's (authors': 0.9,
+                                              ///< C1/C3 0)
+  double weight_decay = -1;                   ///< L2 weight decay of every phase, >= 0; -1 = the regime's (authors': 1e-4,
+                                              ///< C1/C3 5e-4)
   bool nesterov = false;                      ///< Nesterov momentum
   double clip_norm = 5.0;                     ///< gradient-norm clipping (authors: 5); 0 = off
   uint64_t seed = 1;                          ///< seeds weights, data order, augmentation and dropout
@@ -68,7 +76,10 @@ struct TrainConfig {
   int64_t adaptation_reference() const { return adaptation_batch > 0 ? adaptation_batch : ghost_batch_size; }
 };
 
-/// JSON of a config (every field) and back; from_json rejects unknown fields.
+/// JSON of a config (every field) and back; from_json rejects unknown fields. A run's config.json also
+/// holds "schedule" (regime_json() of resolve_regime(), what the fields above resolve to, for the
+/// reader): apply_json() accepts it only when it matches what the fields resolve to (set lr,
+/// lr_schedule, momentum or weight_decay to change the schedule, not "schedule").
 void to_json(nlohmann::json& j, const TrainConfig& c);
 /// Fills `c` from `j`, strictly (core::json_as: no fraction for an integer, no negative seed, no
 /// other type); throws core::InvalidArgument on an unknown field or a wrong value.
@@ -86,10 +97,15 @@ const std::vector<std::string>& resume_fields();
 /// "name: saved -> now" texts; empty when the run may resume.
 std::vector<std::string> resume_mismatches(const TrainConfig& now, const nlohmann::json& saved);
 
-/// The regime a config trains with: the model's (authors_regime), its first lr replaced by `lr` when
-/// that is > 0 (the other phases keep their ratios), every key scaled by regime_scale, adapted to
-/// batch_size / ghost_batch_size when regime_adaptation. The trainer and the repro both use this.
+/// The regime a config trains with: the model's (authors_regime), its lr phases replaced by
+/// lr_schedule when given, its first lr replaced by `lr` when that is > 0 (the other phases keep
+/// their ratios), momentum and weight decay replaced when given (>= 0), every key scaled by
+/// regime_scale, adapted to batch_size / adaptation_reference() when regime_adaptation. The trainer
+/// and the repro both use this. The lr is the reference batch's: lr_scaling applies on top.
 Regime resolve_regime(const TrainConfig& c);
+
+/// A regime as JSON: {"unit", "length", "phases": [{"start", "lr", "momentum", "weight_decay"}]}.
+nlohmann::json regime_json(const Regime& r);
 
 /// What a config plans for a training set of `train_size` samples.
 struct RegimePlan {
@@ -137,6 +153,12 @@ std::pair<Dataset, Dataset> training_data(const TrainConfig& cfg);
 /// The model of a config for these data, as train() builds it (seeded, on `device`, in the config's
 /// dtype, in training mode): load a snapshot (load_snapshot()) into it to evaluate an iterate.
 torch::nn::Sequential run_model(const TrainConfig& cfg, const Dataset& train_set, const Dataset& test_set, const torch::Device& device);
+
+/// Every check train() makes before it writes anything, without training: the config, the device,
+/// the checkpoint to resume (present, readable, same settings), the data (readable, square images
+/// the model can take), a plan of at least one update, the output folder. Throws what train() would.
+/// `gengap-train --nproc N` calls it before it starts the workers.
+void preflight(const TrainConfig& config);
 
 /// Runs training. Every setting, the output folder, the data and (with resume) the checkpoint are
 /// checked before anything is written: a checkpoint that is missing, truncated, not a gengap
