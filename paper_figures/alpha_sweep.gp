@@ -2,6 +2,7 @@
 # (a) <x^2> against T ln t / s for every run (two s/T per alpha, the same landscapes scaled: they
 # collapse); (b) the exponent of E b(Gamma)^2 = C (Gamma/s - c)^k from the potential alone and the
 # dynamics' k = 2/w of <x^2>, against 4/alpha. Variables: datadir, out.
+if (exists("profile")) set label 99 "gengap, ".profile." profile" at screen 0.995, screen 0.015 right font ",8" front
 set datafile separator ','
 set key top left
 runs = system("ls ".datadir."/series_alpha_*_s_*.csv 2>/dev/null")
@@ -12,8 +13,8 @@ do for [fmt in "pngcairo pdfcairo"] {
   set multiplot layout 1,2
   set title "(a) <x^2> (sites^2) against T ln t / s (exact); rows right of the dashed line"
   set logscale xy
-  set xlabel "T ln t / s"
-  set ylabel "<x^2>"
+  set xlabel "T ln t / s (t in walker steps)"
+  set ylabel "<x^2> (sites^2)"
   if (xmin > 0) { set arrow 1 from xmin, graph 0 to xmin, graph 1 nohead dt 2 }
   plot for [f in runs] f every ::1 using 3:4 with lines lw 2 title system("basename ".f." .csv | sed 's/series_//'") noenhanced
   unset arrow 1

@@ -4,6 +4,7 @@
 #     against the mean distance, per batch size (slope = gamma);
 # (c) the walk on an fBm landscape with alpha = 2 gamma, fitted the same way.
 # Variables: datadir (an experiment folder of kind weight_distance), out.
+if (exists("profile")) set label 99 "gengap, ".profile." profile" at screen 0.995, screen 0.015 right font ",8" front
 set datafile separator ','
 batches = system("cat ".datadir."/batch_sizes.txt")
 has_walk = system("test -f ".datadir."/walk.csv && echo 1 || echo 0") + 0
@@ -18,7 +19,7 @@ do for [fmt in "pngcairo pdfcairo"] {
   set ylabel "||w_t - w_0||"
   plot datadir."/fit_reference.csv" every ::1 using 1:2 with points pt 7 ps 0.6 title "measured (mean over seeds)", \
        "" every ::1 using 1:3 with lines lw 2 title "A (ln t - c)^k", \
-       "" every ::1 using 1:4 with lines dt 2 lw 2 title "a + C t^beta"
+       "" every ::1 using 1:4 with lines dt 2 lw 2 title "a + C t^{/Symbol b}"
   set logscale xy
   set title "(b) RMS over seeds of L(w_t) - L(w_0): slope gamma"
   set xlabel "mean ||w_t - w_0||"
@@ -33,7 +34,7 @@ do for [fmt in "pngcairo pdfcairo"] {
   if (has_walk) {
     plot datadir."/walk.csv" every ::1 using 1:2 with points pt 7 ps 0.6 title "simulated", \
          "" every ::1 using 1:3 with lines lw 2 title "A (ln t - c)^k", \
-         "" every ::1 using 1:4 with lines dt 2 lw 2 title "a + C t^beta"
+         "" every ::1 using 1:4 with lines dt 2 lw 2 title "a + C t^{/Symbol b}"
   } else {
     set label 1 "no walk: gamma's interval is not inside (0, 1]" at graph 0.1, graph 0.5
     unset logscale

@@ -1,6 +1,7 @@
 # Fig. 3 of the paper: test error against iterations, small batch against the adapted large batches
 # (+LR +GBN +RA), and the unadapted large batch for contrast. Variables: datadir (an experiment
 # folder of kind train_table), out.
+if (exists("profile")) set label 99 "gengap, ".profile." profile" at screen 0.995, screen 0.015 right font ",8" front
 set datafile separator ','
 set key top right
 files = system("ls ".datadir."/error_*.csv")

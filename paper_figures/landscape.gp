@@ -5,6 +5,7 @@
 # (c) the sqrt(B) premise: v = lr^2 tr(Sigma)/B against B at each checkpoint, for the three lr rules;
 # (d) the gradient noise scale B_simple = tr(Sigma)/|G|^2 along training, per batch size.
 # Variables: datadir (an experiment folder of kind weight_distance with a landscape block), out.
+if (exists("profile")) set label 99 "gengap, ".profile." profile" at screen 0.995, screen 0.015 right font ",8" front
 set datafile separator ','
 batches = system("cat ".datadir."/batch_sizes.txt")
 has_land = system("test -f ".datadir."/alpha_curve.csv && echo 1 || echo 0") + 0

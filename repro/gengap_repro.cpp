@@ -10,6 +10,8 @@
 #include <iomanip>
 #include <iostream>
 #include <sstream>
+#include <csignal>
+#include <cstdio>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -38,7 +40,7 @@ json resolve(const json& cfg, const std::string& profile, const std::string& fil
   if (!cfg.is_object()) throw InvalidArgument("config", file, "must hold a JSON object");
   if (!cfg.contains("profiles") || !cfg["profiles"].is_object() || !cfg["profiles"].contains(profile))
     throw InvalidArgument("profile", profile, "not defined in " + file + " (its \"profiles\" object has no such key)");
-  if (!cfg["profiles"][profile].is_object()) throw InvalidArgument("profiles." + profile, cfg["profiles"][profile].dump(), "must be an object in " + file);
+  if (!cfg["profiles"][profile].is_object()) throw InvalidArgument("profiles." + profile, gengap::core::json_excerpt(cfg["profiles"][profile]), "must be an object in " + file);
   json out = cfg;
   out.erase("profiles");
   out.merge_patch(cfg["profiles"][profile]);
@@ -55,6 +57,7 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 int main(int argc, char** argv) {
   gengap::core::prefer_avx2_blas(argv);  // OpenBLAS's AVX2 kernels where it fell back to generic ones (may re-execute)
   gengap::core::keep_freed_memory();  // reuse freed tensors' memory (no page-fault storm per step)
+  std::signal(SIGXFSZ, SIG_IGN);      // a write beyond ulimit -f fails (and is reported), not a kill leaving a .tmp file
   // A worker process of --jobs (started by this program, not by hand): trains one run and exits.
   if (argc == 3 && std::string(argv[1]) == "--train-worker") return repro::train_worker(argv[2]);
   CLI::App app{"gengap-repro: run the reproduction's experiments and write the verdict table"};
@@ -68,10 +71,13 @@ int main(int argc, char** argv) {
   app.add_option("--data-root", data_root, "folder holding cifar-10-batches-bin/ and cifar-100-binary/ (CIFAR experiments)");
   app.add_option("configs", configs, "experiment configs (JSON)")->required();
   app.add_flag("--force", force, "rerun finished experiments");
+  bool check_only = false;
+  app.add_flag("--check", check_only, "check every config (every field, data, memory) and the output paths, then exit without running");
   app.add_option("--jobs", jobs,
                  "training runs at once, each in a worker process with cores/jobs threads (0 = one per core on a CPU, "
                  "1 on a GPU; 1 = one after the other in this process)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(gengap::cli::integer<int>());  // no "" read as 0, no octal 010
   try {
     app.parse(argc, argv);
     require(profile == "quick" || profile == "default" || profile == "paper", "profile", profile, "expected quick, default or paper");
@@ -97,16 +103,28 @@ int main(int argc, char** argv) {
       const double expected = c.contains("expected_seconds") ? gengap::core::json_as<double>(c["expected_seconds"], "expected_seconds", in) : 60.0;
       const repro::ExperimentKind& k = repro::experiment_kind(kind, file);
       const std::string name = fs::path(file).stem().string();
+      for (const auto& other : exps)
+        if (other.name == name)
+          throw InvalidArgument("configs", file, "has the same file name as " + other.file + " (both would write " + (fs::path(out_dir) / name).string() +
+                                                     "); rename one");
       std::string cannot_run;
       try {
-        if (enabled) k.check(repro::Context{c, file, name, fs::path(out_dir) / name, "", data_root});
+        // A disabled experiment's fields are checked too: a typo must not wait for the profile that runs it.
+        k.check(repro::Context{c, file, name, fs::path(out_dir) / name, "", data_root});
       } catch (const repro::Skipped& s) {
         cannot_run = s.what();  // listed as skipped, with its reason, when its turn comes
       }
       exps.push_back({c, file, name, kind, enabled, expected, cannot_run});
     }
-    gengap::core::check_output_dir("out", out_dir);
     gengap::core::check_output_file("summary", summary_path);
+    if (check_only) {
+      gengap::core::check_output_file("out", (fs::path(out_dir) / "summary.md").string());  // creates nothing
+      std::cerr << "gengap-repro: " << exps.size() << " config(s) check out (--check: nothing was run)\n";
+      return 0;
+    }
+    gengap::core::check_output_dir("out", out_dir);
+    // One pipeline per output folder: a second one would delete and retrain the first one's runs.
+    const repro::FolderLock lock(out_dir);
     std::vector<json> verdicts;
     std::vector<std::pair<std::string, double>> timings;
     std::vector<std::pair<std::string, std::string>> skipped;
@@ -165,6 +183,16 @@ int main(int argc, char** argv) {
     std::ostringstream md;
     int n_supported = 0, n_falsified = 0, n_undecided = 0;
     md << "# gengap reproduction: verdicts (" << profile << " profile)\n\n"
+       << (profile == "quick"
+               ? "**Quick profile: this run checks the pipeline's mechanics only.** Its ensembles, windows, seeds and training "
+                 "runs are far too small to decide anything about the paper or the theory: read none of the verdicts below as "
+                 "evidence (the default and paper profiles are the reproduction; their summaries are in paper_figures/).\n\n"
+           : profile == "default"
+               ? "Default profile: the simulations at full size; the networks downscaled to fit 2 CPU cores in under an hour "
+                 "(Table 1 at a tenth of the authors' regime, 2 seeds; F1's weight distances over a shortened first phase). "
+                 "The paper profile runs F1 at the authors' settings (paper_figures/paper/).\n\n"
+               : "Paper profile: F1 at the authors' settings (regime scale 1, the authors' lr, momentum, weight decay and "
+                 "clipping; 4-5 seeds).\n\n")
        << "Each claim is decided by a rule fixed in its config (repro/configs) before the run: SUPPORTED, FALSIFIED or "
           "UNDECIDED (an honest result, never a pass). The docs page *How the reproduction decides* states every rule.\n\n"
        << "| experiment | claim | expected | measured | rule | verdict | reason |\n|---|---|---|---|---|---|---|\n";
@@ -206,7 +234,14 @@ int main(int argc, char** argv) {
     for (const auto& v : verdicts) all.push_back(v);
     gengap::core::write_file_atomic((fs::path(out_dir) / "verdicts.json").string(), all.dump(2) + "\n");
     if (!summary_path.empty()) gengap::core::write_file_atomic(summary_path, md.str());
-    std::cout << md.str();
+    // The summary is in the file; standard output gets the count and where to read it.
+    std::cout << profile << " profile: " << n_supported << " supported, " << n_falsified << " falsified, " << n_undecided
+              << " undecided; the verdict table and every section: " << (fs::path(out_dir) / "summary.md").string() << "\n";
+    std::cout.flush();
+    if (!std::cout || std::fflush(stdout) != 0) {
+      std::cerr << "gengap-repro: failed: standard output could not be written (the results are in " << out_dir << ")\n";
+      return 1;
+    }
     std::cerr << "gengap-repro: " << std::fixed << std::setprecision(0) << seconds_since(t_start) << " s\n";
     return 0;  // FAILs are results, not errors
   } catch (const CLI::ParseError& e) {

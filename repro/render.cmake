@@ -1,9 +1,13 @@
 # Renders one figure: gnuplot SCRIPT with datadir=DATADIR, out=OUT (writes OUT.png and OUT.pdf),
+# profile=PROFILE (printed in a corner of the figure, so that no figure hides which run made it),
 # when the experiment produced data (DATADIR/result.json); touches STAMP either way.
 if(EXISTS ${DATADIR}/result.json)
   get_filename_component(dir ${OUT} DIRECTORY)
   file(MAKE_DIRECTORY ${dir})
-  execute_process(COMMAND ${GNUPLOT} -e "datadir='${DATADIR}'; out='${OUT}'" ${SCRIPT} RESULT_VARIABLE rc)
+  if(NOT PROFILE)
+    set(PROFILE "unnamed")
+  endif()
+  execute_process(COMMAND ${GNUPLOT} -e "datadir='${DATADIR}'; out='${OUT}'; profile='${PROFILE}'" ${SCRIPT} RESULT_VARIABLE rc)
   if(rc)
     message(FATAL_ERROR "gnuplot ${SCRIPT} failed for ${DATADIR}")
   endif()

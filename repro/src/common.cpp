@@ -36,6 +36,14 @@ sim::LogTimeRule read_log_time_rule(core::ObjectReader& claims, const std::funct
   if (extra) extra(k);
   k.ignore_notes();
   k.finish();
+  // Checked with the config, before any experiment runs (not when the decision is made).
+  sim::require(rule.level > 0 && rule.level < 1, "claims.log_time.level", rule.level, "must lie in (0, 1)");
+  sim::require(rule.k_min > 0 && std::isfinite(rule.k_min), "claims.log_time.k_min", rule.k_min, "must be finite and > 0");
+  sim::require(rule.k_max > rule.k_min && std::isfinite(rule.k_max), "claims.log_time.k_max", rule.k_max, "must be finite and > k_min");
+  sim::require(rule.min_window_ratio > 1 && std::isfinite(rule.min_window_ratio), "claims.log_time.min_window_ratio", rule.min_window_ratio,
+               "must be finite and > 1");
+  sim::require(rule.min_samples >= 2, "claims.log_time.min_samples", rule.min_samples, "must be >= 2");
+  sim::require(rule.min_points >= 4, "claims.log_time.min_points", rule.min_points, "must be >= 4");
   return rule;
 }
 

@@ -54,7 +54,7 @@ struct AlphaSweepConfig {
     read_header(r);
     json ls;
     r.required("landscapes", ls);
-    sim::require(ls.is_array() && !ls.empty(), "landscapes", ls.dump(), "need a non-empty array " + in);
+    sim::require(ls.is_array() && !ls.empty(), "landscapes", gengap::core::json_excerpt(ls), "need a non-empty array " + in);
     for (std::size_t i = 0; i < ls.size(); ++i) {
       core::ObjectReader lr(ls[i], in, "landscapes[" + std::to_string(i) + "].");
       Landscape l;

@@ -61,7 +61,7 @@ struct TrainTableConfig {
     r.optional("alternative_lr_reference", s.alternative_lr_reference);
     json nets;
     r.required("networks", nets);
-    sim::require(nets.is_array() && !nets.empty(), "networks", nets.dump(), "need a non-empty array " + in);
+    sim::require(nets.is_array() && !nets.empty(), "networks", gengap::core::json_excerpt(nets), "need a non-empty array " + in);
     for (std::size_t i = 0; i < nets.size(); ++i) {
       TableRow row;
       row.base = s.top;
@@ -97,6 +97,7 @@ struct TrainTableConfig {
     sim::require(!s.seeds.empty(), "seeds", "[]", "need at least one seed " + in);
     sim::require(std::isfinite(s.min_gap), "claims.gap.min_gap_points", s.min_gap, "must be finite " + in);
     sim::require(s.closed_tol >= 0 && std::isfinite(s.closed_tol), "claims.closed.tolerance_points", s.closed_tol, "must be >= 0 " + in);
+    sim::require(s.ordering_tol >= 0 && std::isfinite(s.ordering_tol), "claims.ordering.tolerance_points", s.ordering_tol, "must be >= 0 " + in);
     sim::require(std::isfinite(s.min_generalization_gap), "claims.gap.min_generalization_gap_points", s.min_generalization_gap, "must be finite " + in);
     sim::require(s.ra_batch >= 0 && s.ra_batch != 1, "ra_batch", s.ra_batch, "must be >= 2 (0 = large_batch) " + in);
     sim::require(s.alternative_lr_reference >= 0 && s.alternative_lr_reference != 1, "alternative_lr_reference", s.alternative_lr_reference,
@@ -196,7 +197,7 @@ json run(const Context& x) {
   }
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     const Job& j = jobs[i];
-    eta.begin(i, jobs.size(), j.label);
+    eta.begin(i, jobs.size(), j.label, run_finished(j.cfg));
     bool reused = false;
     const auto t0 = std::chrono::steady_clock::now();
     const json s = run_once(j.cfg, x.hash, &reused);

@@ -354,7 +354,7 @@ json run(const Context& x) {
   for (std::size_t i = 0; i < p.jobs.size(); ++i) {
     const Job& j = p.jobs[i];
     eta.begin(i, p.jobs.size(), "B = " + std::to_string(j.batch) + ", lr rule " + j.rule + ", seed " + std::to_string(j.cfg.seed) + ", " +
-                                    std::to_string(p.end) + " updates");
+                                    std::to_string(p.end) + " updates", run_finished(j.cfg));
     bool reused = false;
     const auto t_start = std::chrono::steady_clock::now();
     const json s = run_once(j.cfg, x.hash, &reused);

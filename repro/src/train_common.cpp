@@ -134,12 +134,22 @@ train::TrainConfig TrainBase::config(const Context& x) const {
 
 namespace {
 
-// The run's identity: its config (without resume and progress) and the experiment's hash.
-std::string run_hash(const train::TrainConfig& c, const std::string& experiment_hash) {
-  json cj = c;
-  cj.erase("resume");
-  cj.erase("progress");
-  return hex64(fnv1a(cj.dump(), fnv1a(experiment_hash)));
+// What a finished run's results depend on besides its config: bump it when a change to the training
+// code alters what a run computes (or changes a TrainConfig default), so that finished runs retrain.
+constexpr const char* kTrainRunVersion = "gengap-train-run-1";
+
+// The run's identity: the fields of its config that differ from TrainConfig's defaults (without
+// resume and progress), and kTrainRunVersion. Not the program's hash nor the experiment's: a rebuild,
+// a change to the analysis or a new TrainConfig field (with a default) must not throw away hours of
+// finished training (the paper profile's runs outlive many builds).
+std::string run_hash(const train::TrainConfig& c, const std::string& /*experiment_hash*/) {
+  const json cj = c, defaults = train::TrainConfig{};
+  json diff = json::object();
+  for (const auto& [k, v] : cj.items()) {
+    if (k == "resume" || k == "progress") continue;
+    if (!defaults.contains(k) || defaults[k] != v) diff[k] = v;
+  }
+  return hex64(fnv1a(diff.dump(), fnv1a(kTrainRunVersion)));
 }
 
 bool finished(const train::TrainConfig& c, const std::string& h) {
@@ -282,7 +292,8 @@ double planned_work(const train::TrainConfig& t) {
   return static_cast<double>(p.total) * static_cast<double>(t.batch_size);
 }
 
-void Eta::begin(std::size_t i, std::size_t n, const std::string& label) const {
+void Eta::begin(std::size_t i, std::size_t n, const std::string& label, bool finished) const {
+  if (finished) return;
   std::cerr << "[" << name_ << "] run " << i + 1 << "/" << n << ": " << label;
   if (done_ > 0 && seconds_ > 0)
     std::cerr << " (about " << std::fixed << std::setprecision(0) << (planned_ - done_) * seconds_ / done_
@@ -299,6 +310,8 @@ void Eta::end(double work, double seconds, bool reused) {
     done_ -= work;
   }
 }
+
+bool run_finished(const train::TrainConfig& c) { return finished(c, run_hash(c, "")); }
 
 double mean(const std::vector<double>& v) {
   double s = 0;

@@ -63,7 +63,9 @@ double planned_work(const train::TrainConfig& t);
 class Eta {
  public:
   Eta(std::string name, double planned) : name_(std::move(name)), planned_(planned) {}
-  void begin(std::size_t i, std::size_t n, const std::string& label) const;
+  /// Announces run i of n, unless it is finished already (trained by the workers, or by an earlier
+  /// invocation): its results are only read back, and a line would follow the workers' "n/n finished".
+  void begin(std::size_t i, std::size_t n, const std::string& label, bool finished = false) const;
   void end(double work, double seconds, bool reused);
 
  private:
@@ -72,5 +74,8 @@ class Eta {
 };
 
 double mean(const std::vector<double>& v);
+
+/// Whether the run of `c` has finished (its folder holds the summary of this very config).
+bool run_finished(const train::TrainConfig& c);
 
 }  // namespace gengap::repro::detail

@@ -45,6 +45,22 @@ std::string read_text(const std::filesystem::path& p);
 /// A 64-bit value as 16 hexadecimal digits.
 std::string hex64(std::uint64_t v);
 
+/// An exclusive lock on an output folder for the lifetime of the object (flock on
+/// `<dir>/.gengap-repro.lock`, which holds the owner's process id). A second pipeline on the same
+/// folder is refused with InvalidArgument naming the process that holds it; the lock goes with the
+/// process, so a killed pipeline leaves none behind.
+class FolderLock {
+ public:
+  /// Takes the lock on `dir` (which must exist). @throws InvalidArgument when another process holds it
+  explicit FolderLock(const std::filesystem::path& dir);
+  ~FolderLock();
+  FolderLock(const FolderLock&) = delete;
+  FolderLock& operator=(const FolderLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 /// An experiment kind: a typed config parsed and validated in one place (check, before any work of
 /// the whole repro run starts), and the run that uses it.
 struct ExperimentKind {
