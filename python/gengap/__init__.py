@@ -39,7 +39,6 @@ from ._sim import (
     kesten_abs_moment,
     kesten_cdf,
     kesten_pdf,
-    log_times,
     mfpt,
     predicted_distance_exponent,
     predicted_msd_exponent,
@@ -52,7 +51,7 @@ from .runs import read_distance, read_metrics, read_run, read_summary
 __version__ = "0.1.0"
 
 __all__ = [
-    "Result", "walk", "exact", "valley", "lattice", "sgd", "power", "sgd_run", "fit", "train", "default_train_config",
+    "Result", "Table", "walk", "exact", "valley", "lattice", "sgd", "power", "sgd_run", "fit", "train", "default_train_config",
     "KESTEN_MEAN_ABS", "KESTEN_SECOND_MOMENT", "kesten_pdf", "kesten_cdf", "kesten_abs_moment",
     "predicted_msd_exponent", "predicted_distance_exponent", "sigma2", "log_times", "landscape", "mfpt",
     "mfpt_monte_carlo", "valley_bottom", "compare_models", "compare_distance_models", "bootstrap_fits",
@@ -61,8 +60,22 @@ __all__ = [
 ]
 
 
+def _short(value):
+    """A value as repr() shows it inside a Result: arrays and long lists by shape, nested Results by keys."""
+    if isinstance(value, _np.ndarray):
+        return "array(%s, %s)" % ("x".join(str(n) for n in value.shape) or "scalar", value.dtype)
+    if isinstance(value, Result):
+        keys = list(value)
+        return "{%s%s}" % (", ".join(keys[:6]), ", ..." if len(keys) > 6 else "")
+    if isinstance(value, (list, tuple)) and len(value) > 6:
+        return "[%d items]" % len(value)
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 class Result(dict):
-    """A result document: a dict (the keys of the CLI's JSON) whose keys are also attributes."""
+    """A result document: a dict (the keys of the CLI's JSON) whose keys are also attributes.
+    repr() summarizes (arrays by shape and type); print(dict(r)) shows everything."""
 
     __slots__ = ()
 
@@ -74,6 +87,45 @@ class Result(dict):
 
     def __dir__(self):
         return sorted(set(self.keys()) | set(dir(dict)))
+
+    def __repr__(self):
+        return "%s(%s)" % (type(self).__name__, ", ".join("%s=%s" % (k, _short(v)) for k, v in self.items()))
+
+    def _repr_pretty_(self, p, cycle):  # IPython
+        p.text(repr(self))
+
+
+class Table(Result):
+    """Columns of equal length (a dict: name -> numpy array, as pandas.DataFrame(table) takes it),
+    with rows by position: table[3] (a Result of that row's values), table[-1], table.rows(),
+    table.nrows, table.to_records() (a numpy record array)."""
+
+    __slots__ = ()
+
+    def __getitem__(self, key):
+        if isinstance(key, (int, _np.integer)) and not isinstance(key, bool):
+            n = self.nrows
+            i = int(key) + (n if key < 0 else 0)
+            if not 0 <= i < n:
+                raise IndexError("row %d of a table of %d rows" % (int(key), n))
+            return Result({k: (v[i].item() if hasattr(v[i], "item") else v[i]) for k, v in self.items()})
+        return dict.__getitem__(self, key)
+
+    @property
+    def nrows(self):
+        """The number of rows."""
+        return len(next(iter(self.values()))) if self else 0
+
+    def rows(self):
+        """The rows in order, each a Result."""
+        return (self[i] for i in range(self.nrows))
+
+    def to_records(self):
+        """The table as a numpy record array (one field per column)."""
+        return _np.rec.fromarrays([_np.asarray(v) for v in self.values()], names=list(self.keys()))
+
+    def __repr__(self):
+        return "Table(%d rows: %s)" % (self.nrows, ", ".join("%s %s" % (k, _np.asarray(v).dtype) for k, v in self.items()))
 
 
 def _wrap(value):
@@ -97,11 +149,60 @@ def _returns_result(f):
 
 landscape = _returns_result(_sim.landscape)
 mfpt_monte_carlo = _returns_result(_sim.mfpt_monte_carlo)
-compare_models = _returns_result(_sim.compare_models)
-compare_distance_models = _returns_result(_sim.compare_distance_models)
-bootstrap_fits = _returns_result(_sim.bootstrap_fits)
-decide_log_time = _returns_result(_sim.decide_log_time)
 curve_overlap = _returns_result(_sim.curve_overlap)
+
+
+def log_times(t_max, per_decade=10):
+    """Distinct log-spaced integer times 1 ... t_max (steps), per_decade to a decade, as an int64 array."""
+    return _np.asarray(_sim.log_times(t_max, per_decade), dtype=_np.int64)
+
+
+def compare_models(t, y, fixed_k=4.0):
+    """log-fixed (y = (A (ln t - c))^fixed_k), log-free (B (ln t - c)^k) and power (C t^beta) fits of one
+    curve y(t) on ln y, best AIC first: a list of Results (model, formula, params, n, free_params, rss,
+    aic, bic, at_bound: the parameters pinned at their search bound, not estimates)."""
+    return _wrap(_sim.compare_models(t, y, fixed_k))
+
+
+def compare_distance_models(t, y, fixed_k=1.0):
+    """log-c (y = A (ln t - c)^k), log-c-fixed (k = fixed_k) and power-offset (a + C t^beta) fits of a
+    distance d(t) on d, best AIC first (as compare_models)."""
+    return _wrap(_sim.compare_distance_models(t, y, fixed_k))
+
+
+def _alias(value, old, old_name, new_name):
+    """The value of a renamed argument: the new name's, or the old name's (still accepted)."""
+    if old is not None:
+        if value is not None:
+            raise TypeError("give %s or its old name %s, not both" % (new_name, old_name))
+        return old
+    return value
+
+
+def bootstrap_fits(t, y=None, bootstrap=None, level=0.95, seed=1, fixed_k=4.0, family="msd", *, samples=None, resamples=None):
+    """Fits of the mean of the rows of y (2-D, row = sample: seeds or environments; columns = times t)
+    with bootstrap intervals over rows: bootstrap resamples (default 200, as gengap.fit), at level.
+    family "msd" fits log-fixed, log-free and power (compare_models); "distance" the distance models.
+    The names are gengap.fit's; the old ones (samples for y, resamples for bootstrap) are accepted."""
+    y = _alias(y, samples, "samples", "y")
+    bootstrap = _alias(bootstrap, resamples, "resamples", "bootstrap")
+    if y is None:
+        raise TypeError("bootstrap_fits() needs y (row = sample)")
+    return _wrap(_sim.bootstrap_fits(t, y, 200 if bootstrap is None else bootstrap, level, seed, fixed_k, family))
+
+
+def decide_log_time(t, y=None, tmin=None, tmax=None, *, k_max=8.0, k_min=1.0 / 3, min_window_ratio=30.0, min_points=8,
+                    min_samples=3, level=0.95, samples=None, t0=None, t1=None):
+    """The log-time claim on curves y (2-D, row = run) within the window [tmin, tmax]: supported,
+    falsified or undecided, with the inverse exponent w (1/k for A (ln t - c)^k, 0 for a power of t) on
+    the whole window and its second half, Student-t intervals over runs (docs: How the reproduction
+    decides). The names are gengap.fit's; the old ones (samples, t0, t1) are accepted."""
+    y = _alias(y, samples, "samples", "y")
+    tmin = _alias(tmin, t0, "t0", "tmin")
+    tmax = _alias(tmax, t1, "t1", "tmax")
+    if y is None or tmin is None or tmax is None:
+        raise TypeError("decide_log_time() needs t, y, tmin and tmax")
+    return _wrap(_sim.decide_log_time(t, y, tmin, tmax, k_max, k_min, min_window_ratio, min_points, min_samples, level))
 
 
 def _plain(value):
@@ -245,6 +346,10 @@ def train(config=None, *, progress=None, **keys):
     """
     merged = dict(config or {})
     merged.update(keys)
+    if not merged.get("epochs") and not merged.get("max_iterations") and merged.get("regime_scale", 1) == 1:
+        model = merged.get("model", "f1")
+        _warnings.warn("no epochs (or max_iterations) given: training the authors' full regime for %s (%s); pass epochs=... "
+                       "to train less" % (model, _REGIME_LENGTH.get(model, "its own length")), UserWarning, stacklevel=2)
     result = _wrap(_train_module().train(merged, progress))
     if result.get("blas") in _GENERIC_BLAS and "OPENBLAS_CORETYPE" not in _os.environ:
         _warnings.warn("OpenBLAS ran its generic %s kernels (it does not know this processor); on a processor with AVX2, "
@@ -252,6 +357,10 @@ def train(config=None, *, progress=None, **keys):
                        "do this themselves)" % result["blas"], RuntimeWarning, stacklevel=2)
     return result
 
+
+# The authors' regime lengths (gengap::train::authors_regime), for the warning of train().
+_REGIME_LENGTH = {"f1": "40 epochs", "c1": "240 epochs", "c3": "240 epochs", "vgg": "200 epochs", "wresnet16-4": "160 epochs",
+                  "resnet44": "200 epochs"}
 
 # OpenBLAS's pre-AVX2 kernel families (gengap::core::is_generic_blas_kernel).
 _GENERIC_BLAS = {"Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Atom", "Katmai", "Coppermine", "Northwood", "Banias",

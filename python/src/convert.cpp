@@ -9,12 +9,27 @@
 #include <pybind11/numpy.h>
 
 #include "gengap/core/error.hpp"
+#include "gengap/core/json.hpp"
 
 namespace gengap::python {
 
 using nlohmann::json;
 
-json to_json(py::handle v, const std::string& field) {
+namespace {
+json to_json_at(py::handle v, const std::string& field, int depth);
+}  // namespace
+
+json to_json(py::handle v, const std::string& field) { return to_json_at(v, field, 0); }
+
+namespace {
+json to_json_at(py::handle v, const std::string& field, int depth) {
+  // A list nested 10^5 deep, or one that contains itself, would exhaust the stack: refused at the
+  // depth parse_json() accepts from a file.
+  if (depth > core::kMaxJsonDepth) {
+    throw core::InvalidArgument(field.empty() ? std::string("argument") : field.substr(0, 60) + "...",
+                                "(nested deeper than " + std::to_string(core::kMaxJsonDepth) + " levels)",
+                                "lists and dicts may nest at most " + std::to_string(core::kMaxJsonDepth) + " levels (a list that contains itself never ends)");
+  }
   if (v.is_none()) return nullptr;
   if (py::isinstance<py::bool_>(v)) return v.cast<bool>();
   if (py::isinstance<py::int_>(v)) {
@@ -28,27 +43,28 @@ json to_json(py::handle v, const std::string& field) {
   }
   if (py::isinstance<py::float_>(v)) return v.cast<double>();
   if (py::isinstance<py::str>(v)) return v.cast<std::string>();
-  if (py::isinstance<py::array>(v)) return to_json(v.attr("tolist")(), field);
-  if (py::hasattr(v, "item") && py::hasattr(v, "dtype")) return to_json(v.attr("item")(), field);  // numpy scalar
+  if (py::isinstance<py::array>(v)) return to_json_at(v.attr("tolist")(), field, depth);
+  if (py::hasattr(v, "item") && py::hasattr(v, "dtype")) return to_json_at(v.attr("item")(), field, depth);  // numpy scalar
   if (py::isinstance<py::dict>(v)) {
     json out = json::object();
     for (auto kv : v.cast<py::dict>()) {
       if (!py::isinstance<py::str>(kv.first))
         throw core::InvalidArgument(field, py::repr(kv.first).cast<std::string>(), "keys must be strings");
       const std::string k = kv.first.cast<std::string>();
-      out[k] = to_json(kv.second, field.empty() ? k : field + "." + k);
+      out[k] = to_json_at(kv.second, field.empty() ? k : field + "." + k, depth + 1);
     }
     return out;
   }
   if (py::isinstance<py::list>(v) || py::isinstance<py::tuple>(v)) {
     json out = json::array();
     std::size_t i = 0;
-    for (auto item : v) out.push_back(to_json(item, field + "[" + std::to_string(i++) + "]"));
+    for (auto item : v) out.push_back(to_json_at(item, field + "[" + std::to_string(i++) + "]", depth + 1));
     return out;
   }
-  throw core::InvalidArgument(field, py::repr(v).cast<std::string>(),
+  throw core::InvalidArgument(field, core::printable(py::repr(v).cast<std::string>(), 80),
                               "expected a number, a string, a bool, a list, a dict or a numpy array");
 }
+}  // namespace
 
 namespace {
 

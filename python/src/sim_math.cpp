@@ -167,7 +167,7 @@ py::object fit(const py::array_t<double, py::array::c_style | py::array::forceca
   nlohmann::json config = to_json(options, "");
   for (const char* k : {"csv", "json", "t_column", "y_column", "samples"})
     if (config.contains(k))
-      throw core::InvalidArgument(k, config[k].dump(), "not an argument of gengap.fit(): pass t and y (2-D: row = sample)");
+      throw core::InvalidArgument(k, core::json_excerpt(config[k]), "not an argument of gengap.fit(): pass t and y (2-D: row = sample)");
   config["csv"] = "(arrays)";
   config["samples"] = samples;
   sim::app::RunHooks hooks;

@@ -37,7 +37,7 @@ py::object run_command(const std::string& name, const py::dict& options, const p
   nlohmann::json config = to_json(options, "");
   for (const auto& [k, v] : config.items())
     if (output_keys().count(k))
-      throw core::InvalidArgument(k, v.dump(), "not an argument of " + where + ": results are returned, not written");
+      throw core::InvalidArgument(k, core::json_excerpt(v), "not an argument of " + where + ": results are returned, not written");
   ProgressHook hook(progress);
   sim::app::RunHooks hooks;
   hooks.progress = hook.hook();

@@ -6,8 +6,18 @@ execute_process(COMMAND ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${WORK_
 if(rc)
   message(FATAL_ERROR "cmake --install failed: ${rc}")
 endif()
+# The C++ snippets of the README and the docs pages, built by the consumer below.
+set(snippet_args "")
+if(PYTHON3 AND SNIPPET_SOURCES)
+  string(REPLACE "|" ";" sources "${SNIPPET_SOURCES}")
+  execute_process(COMMAND ${PYTHON3} ${SNIPPETS_SCRIPT} cpp ${WORK_DIR}/snippets ${sources} RESULT_VARIABLE rc)
+  if(rc)
+    message(FATAL_ERROR "extracting the C++ snippets failed: ${rc}")
+  endif()
+  set(snippet_args -DGENGAP_SNIPPETS=${WORK_DIR}/snippets)
+endif()
 execute_process(COMMAND ${CMAKE_COMMAND} -S ${CONSUMER_SRC} -B ${WORK_DIR}/build -G ${GENERATOR}
-    -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix -DCMAKE_BUILD_TYPE=Release
+    -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix -DCMAKE_BUILD_TYPE=Release ${snippet_args}
   RESULT_VARIABLE rc)
 if(rc)
   message(FATAL_ERROR "configuring the consumer failed: ${rc}")
@@ -33,6 +43,9 @@ if(TRAIN)
 endif()
 if(NOT EXISTS ${WORK_DIR}/prefix/bin/gengap-sim)
   message(FATAL_ERROR "gengap-sim was not installed")
+endif()
+if(REPRO AND NOT EXISTS ${WORK_DIR}/prefix/bin/gengap-repro)
+  message(FATAL_ERROR "gengap-repro was not installed")
 endif()
 # The Python package, when built: installed into the prefix's site-packages and importable from there
 # (with no build tree on the path), its sim module working and its train module present with LibTorch.

@@ -184,6 +184,38 @@ class Fields(unittest.TestCase):
             gengap.sgd_run(lr=-1.0)
 
 
+class Api(unittest.TestCase):
+    def test_signatures_names_and_repr(self):
+        import inspect
+        for f in (gengap.compare_models, gengap.bootstrap_fits, gengap.decide_log_time, gengap.log_times):
+            inspect.signature(f)  # inspectable, as a Python function's
+        self.assertEqual(list(inspect.signature(gengap.decide_log_time).parameters)[:4], ["t", "y", "tmin", "tmax"])
+        self.assertEqual(gengap.log_times(1000, 3).dtype, np.int64)
+        # The old names still work and give the same answer as the new ones.
+        t = np.arange(10, 2000, 10, dtype=float)
+        y = np.vstack([np.log(t) ** 2 * (1 + 0.01 * k) for k in range(4)])
+        a = gengap.decide_log_time(t, y, 10, 1990)
+        b = gengap.decide_log_time(t, samples=y, t0=10, t1=1990)
+        self.assertEqual(a.verdict, b.verdict)
+        self.assertEqual(a.reason, b.reason)
+        with self.assertRaises(TypeError):
+            gengap.decide_log_time(t, y, 10, 1990, t0=10)
+        fa = gengap.bootstrap_fits(t, y, bootstrap=20)
+        fb = gengap.bootstrap_fits(t, samples=y, resamples=20)
+        self.assertEqual([(m.model, dict(m.params)) for m in fa.models], [(m.model, dict(m.params)) for m in fb.models])
+        # repr summarizes arrays instead of printing them.
+        r = gengap.walk(environments=4, t_max=10**4, bootstrap=0)
+        text = repr(r)
+        self.assertLess(len(text), 2000)
+        self.assertIn("msd=array(", text)
+        # Fits flag parameters pinned at a search bound, and name the count of free parameters.
+        m = gengap.compare_models(t, t ** 0.5)  # a power of t: the free law in ln t runs to its bounds
+        self.assertIn("free_params", m[0])
+        free = [f for f in m if f.model == "log-free"][0]
+        self.assertEqual(sorted(free.at_bound), ["c", "k"])  # B (ln t - c)^k -> a power of t: c -> -inf, k -> inf
+        self.assertEqual(len([f for f in m if f.model == "power"][0].at_bound), 0)
+
+
 class Files(unittest.TestCase):
     def test_read_csv_and_run_folder(self):
         folder = scratch("run")
@@ -195,6 +227,17 @@ class Files(unittest.TestCase):
         np.testing.assert_array_equal(r.distance["distance"], [0.25, 0.5])
         self.assertEqual(list(r.distance), ["iteration", "epoch", "distance"])
         self.assertEqual(r.metrics[1]["test_accuracy"], 0.75)
+        # Tables: columns as typed arrays (counts as int64), rows by position, attribute access.
+        self.assertEqual(r.distance.iteration.dtype, np.int64)
+        self.assertEqual(r.metrics.epoch.dtype, np.int64)
+        np.testing.assert_array_equal(r.metrics.test_accuracy, [0.5, 0.75])
+        self.assertEqual(r.metrics[-1].epoch, 2)
+        self.assertEqual([row.epoch for row in r.metrics.rows()], [1, 2])
+        self.assertEqual(r.metrics.nrows, 2)
+        self.assertEqual(list(r.metrics.to_records().epoch), [1, 2])
+        with self.assertRaises(IndexError):
+            r.metrics[2]
+        self.assertIn("2 rows", repr(r.metrics))
         self.assertNotIn("summary", r)  # not written (yet): left out
         with open(os.path.join(folder, "metrics.jsonl"), "a") as f:
             f.write("{broken\n")

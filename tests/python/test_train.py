@@ -60,7 +60,8 @@ class Train(unittest.TestCase):
         # "blas": the Python process finds the OpenBLAS its extension loaded privately, as the program does.
         for key in ("test_accuracy", "test_loss", "train_loss", "final_distance", "iterations", "blas"):
             self.assertEqual(a.summary[key], b.summary[key], key)
-        self.assertEqual([m["distance"] for m in a.metrics], [m["distance"] for m in b.metrics])
+        np.testing.assert_array_equal(a.metrics["distance"], b.metrics["distance"])
+        self.assertEqual([m.distance for m in a.metrics.rows()], list(b.metrics["distance"]))
 
     def test_ctrl_c_leaves_complete_files(self):
         out = scratch("train-stop")
