@@ -197,6 +197,12 @@ class ExtremeValues(unittest.TestCase, Refusal):
         csv = write(os.path.join(d, "d.csv"), "t,d\n2,1\n3,2\n4,3\n5,4\n6,5\n")
         self.refused(SIM_EXE, ["fit", csv, "--fixed-k", "1e308"], "fixed_k")
 
+    def test_millions_of_quantile_levels(self):
+        d = scratch("quantiles")
+        levels = [(i + 1) / 2000002 for i in range(2000000)]
+        cfg = write(os.path.join(d, "q.json"), json.dumps({"quantiles": levels, "environments": 2, "t_max": 100}))
+        self.refused(SIM_EXE, ["walk", "--config", cfg, "--json", os.path.join(d, "w.json")], "at most 10000 levels")
+
     def test_address_space_limit(self):
         # Under ulimit -v the estimate is compared with what the process may still map.
         p = run("/bin/sh", ["-c", "ulimit -v 400000; exec \"$0\" walk -e 100000 -w 100 -t 1000 --json /dev/null", SIM_EXE])
