@@ -83,19 +83,6 @@ std::string integer_problem(const std::string& s, bool is_signed, std::uint64_t 
   return {};
 }
 
-const CLI::Validator& non_negative_integer() {
-  static const CLI::Validator v(
-      [](std::string& s) -> std::string {
-        const auto p = s.find_first_not_of(" \t");
-        if (p != std::string::npos && s[p] == '-' && s.find_first_not_of('0', p + 1) != std::string::npos) {
-          return "must not be negative: " + core::printable(s, 40);
-        }
-        return {};
-      },
-      "UINT", "non-negative");
-  return v;
-}
-
 Options::Options(CLI::App* app) : app_(app) {
   app_->add_option("--config", config_, "JSON file of fields (flags override it)")
       ->check(CLI::Validator(

@@ -24,11 +24,9 @@ const char* is_signed_name() {
   return std::is_signed_v<E> ? "" : "UINT";
 }
 
-/// Validators CLI11 lacks: a number that must be finite, an unsigned number that must not be negative
-/// (CLI11 turns "-1" into 2^64 - 1 for unsigned options).
+/// Validators CLI11 lacks: a whole decimal number that must be finite (integer<E>() below does the
+/// same for integers, where CLI11 would turn "-1" into 2^64 - 1 for an unsigned option).
 const CLI::Validator& finite_number();
-/// See finite_number().
-const CLI::Validator& non_negative_integer();
 /// Why `s` is not a decimal integer of the given range ("" when it is): an empty string, a sign alone,
 /// anything but digits, a leading zero (CLI11 would read "010" as octal 8), a minus sign for an unsigned
 /// type, a magnitude beyond the type (CLI11 would clamp it).

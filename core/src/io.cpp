@@ -204,7 +204,7 @@ void check_output_file(const std::string& field, const std::string& path) {
   std::error_code ec;
   if (fs::is_directory(p, ec)) throw InvalidArgument(field, path, "is a folder; give a file name");
   if (!p.has_filename()) throw InvalidArgument(field, path, "names no file");
-  check_dir_writable(field, path, p.parent_path());  // creates nothing: a later refusal leaves no folder behind
+  check_dir_writable(field, path, p.parent_path());  // leaves nothing behind: a later refusal leaves no new folder
   if (fs::exists(p, ec) && !fs::is_regular_file(p, ec)) throw InvalidArgument(field, path, "exists and is not a regular file");
 }
 
