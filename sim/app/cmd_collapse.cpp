@@ -94,7 +94,7 @@ Command collapse_command() {
             o.add("files", "", p->files, "JSON results of gengap-sim walk or exact (two or more; different s or T)")->required();
             o.add("--x-min", "x_min", p->x_min, "compare only where T ln t / s >= this (the asymptotic part)");
             o.add("--json", "json", p->json_out, "write the result as JSON here (default: stdout)");
-            return Action{[p] { validate(*p); }, [p] { return run(*p); }, {}};  // reads files: no compute
+            return Action{[p] { validate(*p); }, [p] { return run(*p); }, {}, {}, {}, {}};  // reads files: no compute
           }};
 }
 

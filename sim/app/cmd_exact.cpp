@@ -8,6 +8,7 @@
 
 #include "commands.hpp"
 #include "gengap/core/io.hpp"
+#include "gengap/core/json.hpp"
 
 namespace gengap::sim::app {
 namespace {
@@ -27,6 +28,7 @@ struct ExactParams {
   double fit_from = 20;
   std::string json_out, csv_out;
   bool quiet = false;
+  std::string shard;
 };
 
 ExactEnsembleConfig ensemble_config(const ExactParams& p) {
@@ -56,7 +58,10 @@ void validate(const ExactParams& p) {
             "leaves fewer than 3 recorded times to fit (ln t_max = " + to_text(ln_t_max) + " at octaves = " + std::to_string(p.octaves) +
                 ", times every " + to_text(step) + " in ln t)");
   }
-  check_exact_ensemble(*pot, ensemble_config(p));
+  const ShardSpec spec = parse_shard(p.shard);
+  check_shard_request(spec, static_cast<std::uint64_t>(p.environments), "environments", p.csv_out);
+  const auto [begin, end] = shard_range(spec, static_cast<std::uint32_t>(p.environments));
+  check_exact_ensemble(*pot, ensemble_config(p), begin, end);
   // The valley bottoms come after the exact solve: check their request now, not after the work.
   const bool sinai = pot->alpha() == 1.0 && pot->increment_variance() > 0;
   if (sinai && p.valley_samples > 0)
@@ -88,6 +93,103 @@ ExactRun solve(const ExactParams& p, const std::function<void(double)>& progress
   if (x.sinai) {
     if (on_valleys && p.valley_samples > 0) on_valleys();
     x.kc = sim::kesten_convergence(x.r, *pot, p.seed, p.temperature, static_cast<std::uint32_t>(p.valley_samples), p.fit_from);
+  }
+  return x;
+}
+
+/// The valley depths Gamma = T ln t of kesten_convergence() at the times of a part.
+std::vector<double> depths_of(const ExactParams& p, const std::vector<double>& ln_t) {
+  std::vector<double> g;
+  for (double l : ln_t)
+    if (l >= 1.0) g.push_back(p.temperature * l);
+  return g;
+}
+
+/// A shard's raw results: its block of environments' series and, for Sinai potentials with valley
+/// samples, the valley bottoms of its block of exact environments and of its block of the valley-only
+/// environments (at every depth).
+ShardData shard_data(const ExactParams& p, const RunHooks& hooks) {
+  const auto pot = potential_of(p.pot);
+  const auto dyn = make_dynamics(p.dynamics);
+  ExactEnsembleConfig cfg = ensemble_config(p);
+  cfg.progress = hooks.progress;
+  const ShardSpec spec = parse_shard(p.shard);
+  const auto [begin, end] = shard_range(spec, cfg.environments);
+  const ExactPart part = run_exact_part(*pot, *dyn, cfg, begin, end);
+  json d = {{"env_msd", encode_matrix(part.env_msd)},
+            {"times", encode_array(part.times)},
+            {"ln_t", encode_array(part.ln_t)},
+            {"edge_mass", encode_array(part.edge_mass)},
+            {"defects_and_seconds", encode_array(std::vector<double>{part.squaring_defect, part.mass_defect, part.seconds})},
+            {"half_width", part.half_width}};
+  const bool sinai = pot->alpha() == 1.0 && pot->increment_variance() > 0;
+  if (sinai && p.valley_samples >= 2) {
+    const std::vector<double> g = depths_of(p, part.ln_t);
+    const auto v = static_cast<std::uint32_t>(p.valley_samples);
+    const auto [vb, ve] = shard_range(spec, v);
+    d["valley_exact"] = encode_matrix(kesten_valley_bottoms(*pot, p.seed, g, begin, end, static_cast<unsigned>(p.threads)));
+    Eigen::Matrix<std::int64_t, Eigen::Dynamic, Eigen::Dynamic> only(0, static_cast<Eigen::Index>(g.size()));
+    if (ve > vb) only = kesten_valley_bottoms(*pot, p.seed, g, cfg.environments + vb, cfg.environments + ve, static_cast<unsigned>(p.threads));
+    d["valley_only"] = encode_matrix(only);
+  }
+  return {d, begin, end};
+}
+
+/// The whole run from checked shards: bitwise solve()'s.
+ExactRun merged(const ExactParams& p, const ShardSet& set) {
+  const auto pot = potential_of(p.pot);
+  const ExactEnsembleConfig cfg = ensemble_config(p);
+  require_shard_ranges(set, cfg.environments, "environments");
+  const bool sinai = pot->alpha() == 1.0 && pot->increment_variance() > 0;
+  const bool valleys = sinai && p.valley_samples >= 2;
+  const auto v = static_cast<std::uint32_t>(p.valley_samples);
+  std::vector<ExactPart> parts;
+  std::vector<Eigen::Matrix<std::int64_t, Eigen::Dynamic, Eigen::Dynamic>> vex, vonly;
+  for (std::size_t k = 0; k < set.data.size(); ++k) {
+    const json& d = set.data[k];
+    const std::string where = set.names[k] + ": data.";
+    for (const char* key : {"env_msd", "times", "ln_t", "edge_mass", "defects_and_seconds", "half_width"})
+      require(d.contains(key), set.names[k], "data", std::string("lacks ") + key + " (damaged or not an exact shard)");
+    ExactPart part;
+    part.env_begin = set.ranges[k].first;
+    part.env_end = set.ranges[k].second;
+    part.times = decode_doubles(d["times"], where + "times");
+    part.ln_t = decode_doubles(d["ln_t"], where + "ln_t", part.times.size());
+    const auto n_t = static_cast<Eigen::Index>(part.times.size());
+    part.env_msd = decode_matrix(d["env_msd"], where + "env_msd", part.env_end - part.env_begin, n_t);
+    part.edge_mass = decode_doubles(d["edge_mass"], where + "edge_mass", part.times.size());
+    const std::vector<double> defects = decode_doubles(d["defects_and_seconds"], where + "defects_and_seconds", 3);
+    part.squaring_defect = defects[0];
+    part.mass_defect = defects[1];
+    part.seconds = defects[2];
+    part.half_width = core::json_as<std::int64_t>(d["half_width"], where + "half_width", "");
+    if (valleys) {
+      require(d.contains("valley_exact") && d.contains("valley_only"), set.names[k], "data", "lacks the valley bottoms (valley_samples >= 2)");
+      const auto g = static_cast<Eigen::Index>(depths_of(p, part.ln_t).size());
+      const auto [vb, ve] = shard_range(ShardSpec{static_cast<std::uint32_t>(k), set.count}, v);
+      vex.push_back(decode_int64_matrix(d["valley_exact"], where + "valley_exact", part.env_end - part.env_begin, g));
+      vonly.push_back(decode_int64_matrix(d["valley_only"], where + "valley_only", ve - vb, g));
+    }
+    parts.push_back(std::move(part));
+  }
+  ExactRun x;
+  x.r = combine_exact(*pot, cfg, parts);
+  x.sinai = sinai;
+  if (sinai) {
+    Eigen::Matrix<std::int64_t, Eigen::Dynamic, Eigen::Dynamic> bottoms;
+    if (valleys) {
+      bottoms.resize(cfg.environments + v, static_cast<Eigen::Index>(depths_of(p, x.r.ln_t).size()));
+      Eigen::Index row = 0;
+      for (const auto& m : vex) {
+        bottoms.middleRows(row, m.rows()) = m;
+        row += m.rows();
+      }
+      for (const auto& m : vonly) {
+        bottoms.middleRows(row, m.rows()) = m;
+        row += m.rows();
+      }
+    }
+    x.kc = sim::kesten_convergence(x.r, *pot, p.temperature, v, p.fit_from, bottoms);
   }
   return x;
 }
@@ -144,16 +246,8 @@ json compute(const ExactParams& p, const RunHooks& hooks) {
   return j;
 }
 
-int run(const ExactParams& p) {
-  cli::Progress progress("exact (environments solved)");
-  const ExactRun x = solve(p, p.quiet ? std::function<void(double)>() : [&progress](double f) { progress(f); },
-                           [&] {
-                             progress.done();
-                             if (!p.quiet)
-                               std::cerr << "exact: solved; now sampling " << p.valley_samples
-                                         << " valley bottoms for the control variate (--valley-samples; no progress shown)\n";
-                           });
-  progress.done();
+/// Writes the run's files (CSV, then the JSON) and the convergence table on stderr.
+int write(const ExactParams& p, const ExactRun& x) {
   const json j = document(p, x);
   const sim::ExactEnsembleResult& r = x.r;
   const bool sinai = x.sinai;
@@ -207,6 +301,25 @@ int run(const ExactParams& p) {
   return 0;
 }
 
+int run(const ExactParams& p) {
+  cli::Progress progress("exact (environments solved)");
+  const ExactRun x = solve(p, p.quiet ? std::function<void(double)>() : [&progress](double f) { progress(f); },
+                           [&] {
+                             progress.done();
+                             if (!p.quiet)
+                               std::cerr << "exact: solved; now sampling " << p.valley_samples
+                                         << " valley bottoms for the control variate (--valley-samples; no progress shown)\n";
+                           });
+  progress.done();
+  return write(p, x);
+}
+
+json merge(const ExactParams& p, const ShardSet& set, const RunHooks& hooks) {
+  const ExactRun x = merged(p, set);
+  json j = document(p, x);
+  if (hooks.arrays) j["env_msd"] = matrix_rows(x.r.env_msd);
+  return j;
+}
 
 }  // namespace
 
@@ -234,7 +347,13 @@ Command exact_command() {
             o.add("--json", "json", p->json_out, "write results as JSON here (default: stdout)");
             o.add("--csv", "csv", p->csv_out, "write the time series as CSV here");
             o.flag("-q,--quiet", "quiet", p->quiet, "no progress on stderr");
-            return Action{[p] { validate(*p); }, [p] { return run(*p); }, [p](const RunHooks& h) { return compute(*p, h); }};
+            add_shard_option(o, p->shard);
+            return Action{[p] { validate(*p); },
+                          [p] { return run(*p); },
+                          [p](const RunHooks& h) { return compute(*p, h); },
+                          [p](const RunHooks& h) { return shard_data(*p, h); },
+                          [p](const ShardSet& set, const RunHooks& h) { return merge(*p, set, h); },
+                          [p](const ShardSet& set) { return write(*p, merged(*p, set)); }};
           }};
 }
 

@@ -177,7 +177,7 @@ Command fit_command() {
               require(h.table != nullptr, "csv", p->csv, "in-process fits take their table from the caller (RunHooks::table)");
               return document(*p, *h.table);
             };
-            return Action{[p] { validate(*p); }, [p] { return run(*p); }, compute};
+            return Action{[p] { validate(*p); }, [p] { return run(*p); }, compute, {}, {}, {}};
           }};
 }
 

@@ -7,6 +7,7 @@
 
 #include "commands.hpp"
 #include "gengap/core/io.hpp"
+#include "gengap/core/json.hpp"
 
 namespace gengap::sim::app {
 namespace {
@@ -29,6 +30,7 @@ struct LatticeParams {
   int threads = 0;
   std::string json_out, csv_out;
   bool quiet = false;
+  std::string shard;
 };
 
 LatticeWalkConfig walk_config(const LatticeParams& p) {
@@ -53,6 +55,8 @@ void validate(const LatticeParams& p) {
   require(p.threads >= 0, "threads", p.threads, "must be >= 0");
   require(std::isfinite(p.fit_tmin), "fit_tmin", p.fit_tmin, "must be finite");
   (void)make_dynamics(p.dynamics);
+  const ShardSpec spec = parse_shard(p.shard);
+  check_shard_request(spec, static_cast<std::uint64_t>(p.environments), "environments", p.csv_out);
   for (std::size_t di = 0; di < p.dims.size(); ++di) {
     LatticeFieldOptions fo;
     fo.dim = p.dims[di];
@@ -68,27 +72,46 @@ void validate(const LatticeParams& p) {
   core::check_distinct_paths({{"json", p.json_out}, {"csv", p.csv_out}});
 }
 
-/// Runs every dimension and returns the result document (what the CLI writes as JSON); the CSV rows
-/// go to `csv`. `progress(dimension index, fraction of that dimension)`; `arrays` adds env_msd per run.
-json document(const LatticeParams& p, const std::function<void(std::size_t, double)>& progress, bool arrays, std::ostringstream& csv) {
+sim::LatticeFieldOptions field_options(const LatticeParams& p, std::size_t di) {
+  sim::LatticeFieldOptions fo;
+  fo.dim = p.dims[di];
+  fo.box = p.boxes[di];
+  fo.alpha = p.alpha;
+  fo.s = p.s;
+  fo.subharmonics = p.subharmonics;
+  return fo;
+}
+
+/// The walks of environments [begin, end) for every dimension (outer) and temperature (inner).
+/// `progress(dimension index, fraction of that dimension)`.
+std::vector<std::vector<sim::LatticeWalkResult>> walk_all(const LatticeParams& p, const std::function<void(std::size_t, double)>& progress,
+                                                          std::uint32_t begin, std::uint32_t end) {
+  std::vector<std::vector<sim::LatticeWalkResult>> out;
+  for (std::size_t di = 0; di < p.dims.size(); ++di) {
+    const sim::LatticeField field(field_options(p, di));
+    sim::LatticeWalkConfig cfg = walk_config(p);
+    cfg.env_begin = begin;
+    cfg.env_end = end;
+    if (progress) cfg.progress = [&progress, di](double f) { progress(di, f); };
+    // Every field is synthesized once and walked at all temperatures.
+    out.push_back(sim::run_lattice_walks(field, *make_dynamics(p.dynamics), cfg, p.temperatures));
+    if (progress) progress(di, 1.0);
+  }
+  return out;
+}
+
+/// The result document (what the CLI writes as JSON) of the walks of every environment; the CSV
+/// rows go to `csv`; `arrays` adds env_msd per run.
+json document(const LatticeParams& p, const std::vector<std::vector<sim::LatticeWalkResult>>& walks, bool arrays, std::ostringstream& csv) {
   const double k_pred = sim::predicted_msd_exponent(p.alpha);
   json runs = json::array(), by_dim = json::array();
   csv << std::setprecision(12) << "dim,temperature,t,x,msd\n";
   for (std::size_t di = 0; di < p.dims.size(); ++di) {
-    sim::LatticeFieldOptions fo;
-    fo.dim = p.dims[di];
-    fo.box = p.boxes[di];
-    fo.alpha = p.alpha;
-    fo.s = p.s;
-    fo.subharmonics = p.subharmonics;
+    const sim::LatticeFieldOptions fo = field_options(p, di);
     const sim::LatticeField field(fo);
     std::vector<sim::Curve> curves;
     std::vector<double> ks;
-    sim::LatticeWalkConfig cfg = walk_config(p);
-    if (progress) cfg.progress = [&progress, di](double f) { progress(di, f); };
-    // Every field is synthesized once and walked at all temperatures.
-    const std::vector<sim::LatticeWalkResult> all = sim::run_lattice_walks(field, *make_dynamics(p.dynamics), cfg, p.temperatures);
-    if (progress) progress(di, 1.0);
+    const std::vector<sim::LatticeWalkResult>& all = walks[di];
     for (std::size_t k = 0; k < all.size(); ++k) {
       const double temp = p.temperatures[k];
       const sim::LatticeWalkResult& r = all[k];
@@ -163,20 +186,53 @@ json document(const LatticeParams& p, const std::function<void(std::size_t, doub
   return j;
 }
 
-int run(const LatticeParams& p) {
-  std::unique_ptr<cli::Progress> line;  // one progress line per dimension
-  std::function<void(std::size_t, double)> progress;
-  if (!p.quiet)
-    progress = [&line, &p](std::size_t di, double f) {
-      if (!line) line = std::make_unique<cli::Progress>("lattice d = " + std::to_string(p.dims[di]));
-      (*line)(f);
-      if (f >= 1) {
-        line->done();
-        line.reset();
+/// The walks of every environment from checked shards, in environment order: bitwise walk_all()'s.
+std::vector<std::vector<sim::LatticeWalkResult>> merged(const LatticeParams& p, const ShardSet& set) {
+  require_shard_ranges(set, static_cast<std::uint32_t>(p.environments), "environments");
+  const std::vector<std::uint64_t> times = walk_config(p).times;
+  std::vector<std::vector<sim::LatticeWalkResult>> out(p.dims.size(), std::vector<sim::LatticeWalkResult>(p.temperatures.size()));
+  for (std::size_t di = 0; di < p.dims.size(); ++di) {
+    for (std::size_t k = 0; k < p.temperatures.size(); ++k) {
+      std::vector<sim::LatticeWalkResult> parts;
+      for (std::size_t s = 0; s < set.data.size(); ++s) {
+        const json& d = set.data[s];
+        const std::string where = set.names[s] + ": data.runs[" + std::to_string(di * p.temperatures.size() + k) + "]";
+        require(d.contains("runs") && d["runs"].is_array() && d["runs"].size() == p.dims.size() * p.temperatures.size(), set.names[s], "data",
+                "lacks one run per dimension and temperature (damaged or not a lattice shard)");
+        const json& r = d["runs"][di * p.temperatures.size() + k];
+        for (const char* key : {"env_msd", "max_reach", "walker_steps", "seconds"})
+          require(r.contains(key), where, "(incomplete)", std::string("lacks ") + key);
+        sim::LatticeWalkResult part;
+        part.times = times;
+        part.env_msd = decode_matrix(r["env_msd"], where + ".env_msd", set.ranges[s].second - set.ranges[s].first,
+                                     static_cast<Eigen::Index>(times.size()));
+        part.max_reach = core::json_as<std::int64_t>(r["max_reach"], where + ".max_reach", "");
+        part.walker_steps = core::json_as<std::uint64_t>(r["walker_steps"], where + ".walker_steps", "");
+        part.seconds = core::json_as<double>(r["seconds"], where + ".seconds", "");
+        parts.push_back(std::move(part));
       }
-    };
+      out[di][k] = sim::combine_lattice_walk(parts);
+    }
+  }
+  return out;
+}
+
+ShardData shard_data(const LatticeParams& p, const RunHooks& h) {
+  const auto [begin, end] = shard_range(parse_shard(p.shard), static_cast<std::uint32_t>(p.environments));
+  std::function<void(std::size_t, double)> progress;
+  const double n = static_cast<double>(p.dims.size());
+  if (h.progress) progress = [&h, n](std::size_t di, double f) { h.progress((static_cast<double>(di) + f) / n); };
+  json runs = json::array();
+  for (const auto& dim : walk_all(p, progress, begin, end))
+    for (const sim::LatticeWalkResult& r : dim)
+      runs.push_back({{"env_msd", encode_matrix(r.env_msd)}, {"max_reach", r.max_reach}, {"walker_steps", r.walker_steps}, {"seconds", r.seconds}});
+  return {json{{"runs", runs}}, begin, end};
+}
+
+/// Writes the run's files (CSV, then the JSON) and the summary line on stderr.
+int write(const LatticeParams& p, const std::vector<std::vector<sim::LatticeWalkResult>>& walks) {
   std::ostringstream csv;
-  const json j = document(p, progress, false, csv);
+  const json j = document(p, walks, false, csv);
   const json& by_dim = j["by_dim"];
   const double k_pred = sim::predicted_msd_exponent(p.alpha);
   if (!p.csv_out.empty()) core::write_file_atomic(p.csv_out, csv.str());
@@ -191,6 +247,21 @@ int run(const LatticeParams& p) {
   }
   std::cerr << '\n';
   return 0;
+}
+
+int run(const LatticeParams& p) {
+  std::unique_ptr<cli::Progress> line;  // one progress line per dimension
+  std::function<void(std::size_t, double)> progress;
+  if (!p.quiet)
+    progress = [&line, &p](std::size_t di, double f) {
+      if (!line) line = std::make_unique<cli::Progress>("lattice d = " + std::to_string(p.dims[di]));
+      (*line)(f);
+      if (f >= 1) {
+        line->done();
+        line.reset();
+      }
+    };
+  return write(p, walk_all(p, progress, 0, static_cast<std::uint32_t>(p.environments)));
 }
 
 
@@ -224,9 +295,18 @@ Command lattice_command() {
               std::function<void(std::size_t, double)> progress;
               const double n = static_cast<double>(p->dims.size());
               if (h.progress) progress = [&h, n](std::size_t di, double f) { h.progress((static_cast<double>(di) + f) / n); };
-              return document(*p, progress, h.arrays, csv);
+              return document(*p, walk_all(*p, progress, 0, static_cast<std::uint32_t>(p->environments)), h.arrays, csv);
             };
-            return Action{[p] { validate(*p); }, [p] { return run(*p); }, compute};
+            add_shard_option(o, p->shard);
+            return Action{[p] { validate(*p); },
+                          [p] { return run(*p); },
+                          compute,
+                          [p](const RunHooks& h) { return shard_data(*p, h); },
+                          [p](const ShardSet& set, const RunHooks& h) {
+                            std::ostringstream csv;
+                            return document(*p, merged(*p, set), h.arrays, csv);
+                          },
+                          [p](const ShardSet& set) { return write(*p, merged(*p, set)); }};
           }};
 }
 

@@ -119,7 +119,7 @@ Command power_command() {
             o.add("--min-samples", "min_samples", p->c.rule.min_samples, "the rule's minimum number of runs");
             o.add("--json", "json", p->json_out, "write the counts as JSON here");
             o.add("--csv", "csv", p->csv_out, "write the counts as CSV here");
-            return Action{[p] { validate(*p); }, [p] { return run(*p); }, [p](const RunHooks&) { return document(*p); }};
+            return Action{[p] { validate(*p); }, [p] { return run(*p); }, [p](const RunHooks&) { return document(*p); }, {}, {}, {}};
           }};
 }
 

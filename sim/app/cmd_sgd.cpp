@@ -175,7 +175,7 @@ Command sgd_command() {
               }
               return document(*p, progress, h.arrays, csv);
             };
-            return Action{[p] { validate(*p); }, [p] { return run(*p); }, compute};
+            return Action{[p] { validate(*p); }, [p] { return run(*p); }, compute, {}, {}, {}};
           }};
 }
 

@@ -4,6 +4,7 @@
 
 #include "commands.hpp"
 #include "gengap/core/io.hpp"
+#include "gengap/core/json.hpp"
 
 namespace gengap::sim::app {
 namespace {
@@ -16,20 +17,23 @@ struct ValleyParams {
   std::uint64_t seed = 1;
   int threads = 0;
   std::string json_out;
+  std::string shard;
 };
 
 void validate(const ValleyParams& v) {
   const auto pot = potential_of(v.pot);
   require(v.samples >= 1 && v.samples <= 0xFFFFFFFFll, "samples", v.samples, "must be in [1, 2^32)");
   require(v.threads >= 0, "threads", v.threads, "must be >= 0");
-  check_valley_request(*pot, v.gamma, static_cast<std::uint32_t>(v.samples), static_cast<unsigned>(v.threads));
+  const ShardSpec spec = parse_shard(v.shard);
+  check_shard_request(spec, static_cast<std::uint64_t>(v.samples), "samples", "");
+  const auto [begin, end] = shard_range(spec, static_cast<std::uint32_t>(v.samples));
+  check_valley_request(*pot, v.gamma, end - begin, static_cast<unsigned>(v.threads));
   core::check_output_file("json", v.json_out);
 }
 
 /// The result document (what the CLI writes as JSON).
-json document(const ValleyParams& v) {
+json document(const ValleyParams& v, const std::vector<std::int64_t>& b) {
   const auto pot = potential_of(v.pot);
-  const auto b = sample_valley_bottoms(*pot, v.gamma, static_cast<std::uint32_t>(v.samples), v.seed, static_cast<unsigned>(v.threads));
   json pj;
   pot->to_json(pj);
   json j;
@@ -58,8 +62,31 @@ json document(const ValleyParams& v) {
   return j;
 }
 
-int run(const ValleyParams& v) {
-  const json j = document(v);
+json document(const ValleyParams& v) {
+  const auto pot = potential_of(v.pot);
+  return document(v, sample_valley_bottoms(*pot, v.gamma, static_cast<std::uint32_t>(v.samples), v.seed, static_cast<unsigned>(v.threads)));
+}
+
+ShardData shard_data(const ValleyParams& v) {
+  const auto pot = potential_of(v.pot);
+  const auto [begin, end] = shard_range(parse_shard(v.shard), static_cast<std::uint32_t>(v.samples));
+  return {json{{"bottoms", encode_array(sample_valley_bottoms_range(*pot, v.gamma, begin, end, v.seed, static_cast<unsigned>(v.threads)))}},
+          begin, end};
+}
+
+/// Every sample's bottom from checked shards, in sample order.
+std::vector<std::int64_t> merged(const ValleyParams& v, const ShardSet& set) {
+  require_shard_ranges(set, static_cast<std::uint32_t>(v.samples), "samples");
+  std::vector<std::int64_t> b;
+  for (std::size_t k = 0; k < set.data.size(); ++k) {
+    require(set.data[k].contains("bottoms"), set.names[k], "data", "lacks bottoms (damaged or not a valley shard)");
+    const auto part = decode_int64(set.data[k]["bottoms"], set.names[k] + ": data.bottoms", set.ranges[k].second - set.ranges[k].first);
+    b.insert(b.end(), part.begin(), part.end());
+  }
+  return b;
+}
+
+int write(const ValleyParams& v, const json& j) {
   emit(v.json_out, j.dump(2) + "\n");
   const json& st = j["scaled"];
   std::cerr << "valley: " << j["bottoms"].size() << " bottoms; E|b| = " << st["mean_abs"].get<double>()
@@ -81,7 +108,13 @@ Command valley_command() {
             o.add("-j,--threads", "threads", v->threads, "threads (0 = all)");
             o.add("--json", "json", v->json_out, "write results as JSON here (default: stdout)");
             // No progress: the valley bottoms take O(window) each (seconds for the largest requests).
-            return Action{[v] { validate(*v); }, [v] { return run(*v); }, [v](const RunHooks&) { return document(*v); }};
+            add_shard_option(o, v->shard);
+            return Action{[v] { validate(*v); },
+                          [v] { return write(*v, document(*v)); },
+                          [v](const RunHooks&) { return document(*v); },
+                          [v](const RunHooks&) { return shard_data(*v); },
+                          [v](const ShardSet& set, const RunHooks&) { return document(*v, merged(*v, set)); },
+                          [v](const ShardSet& set) { return write(*v, document(*v, merged(*v, set))); }};
           }};
 }
 

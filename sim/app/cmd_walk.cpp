@@ -6,6 +6,7 @@
 
 #include "commands.hpp"
 #include "gengap/core/io.hpp"
+#include "gengap/core/json.hpp"
 
 namespace gengap::sim::app {
 namespace {
@@ -30,6 +31,7 @@ struct WalkParams {
   int bootstrap = 200;
   std::string json_out, csv_out;
   bool quiet = false;
+  std::string shard;
 };
 
 json fit_section(const EnsembleResult& r, double tmin, int resamples, std::uint64_t seed, double fixed_k, bool sinai) {
@@ -86,7 +88,10 @@ void validate(const WalkParams& w) {
   require(w.bootstrap == 0 || (w.bootstrap >= 10 && w.bootstrap <= 100000), "bootstrap", w.bootstrap, "must be 0 or in [10, 100000]");
   require(std::isfinite(w.fit_tmin), "fit_tmin", w.fit_tmin, "must be finite");
   // Every remaining check (temperature, windows, quantiles, memory) is the library's, up front.
-  check_ensemble(*pot, ensemble_config(w));
+  const ShardSpec spec = parse_shard(w.shard);
+  check_shard_request(spec, static_cast<std::uint64_t>(w.environments), "environments", w.csv_out);
+  const auto [begin, end] = shard_range(spec, static_cast<std::uint32_t>(w.environments));
+  check_ensemble(*pot, ensemble_config(w), begin, end);
   core::check_output_file("json", w.json_out);
   core::check_output_file("csv", w.csv_out);
   core::check_distinct_paths({{"json", w.json_out}, {"csv", w.csv_out}});
@@ -138,15 +143,57 @@ json compute(const WalkParams& w, const RunHooks& hooks) {
   return j;
 }
 
-int run(const WalkParams& w) {
+/// A shard's raw results: the per-environment sums and positions of its block.
+ShardData shard_data(const WalkParams& w, const RunHooks& hooks) {
   const auto pot = potential_of(w.pot);
   const auto dyn = make_dynamics(w.dynamics);
   EnsembleConfig cfg = ensemble_config(w);
-  cli::Progress progress("walk");
-  if (!w.quiet) cfg.progress = [&progress](double f) { progress(f); };
-  const EnsembleResult r = run_ensemble(*pot, *dyn, cfg);
-  progress.done();
-  const json j = document(w, *pot, *dyn, r);
+  cfg.progress = hooks.progress;
+  const auto [begin, end] = shard_range(parse_shard(w.shard), cfg.environments);
+  const EnsemblePart part = run_ensemble_part(*pot, *dyn, cfg, begin, end);
+  json d = {{"sum_x", encode_array(part.sum_x)},
+            {"sum_x2", encode_array(part.sum_x2)},
+            {"sum_abs", encode_array(part.sum_abs)},
+            {"recorded", encode_array(part.recorded)},
+            {"final_positions", encode_array(part.final_positions)},
+            {"walker_steps", part.walker_steps},
+            {"largest_half_width", part.largest_half_width},
+            {"seconds", part.seconds},
+            {"simd", simd_path_name(part.simd)}};
+  return {d, begin, end};
+}
+
+/// The whole run from checked shards: bitwise run_ensemble()'s.
+EnsembleResult merged(const WalkParams& w, const Potential& pot, const ShardSet& set) {
+  const EnsembleConfig cfg = ensemble_config(w);
+  require_shard_ranges(set, cfg.environments, "environments");
+  std::vector<EnsemblePart> parts;
+  for (std::size_t k = 0; k < set.data.size(); ++k) {
+    const json& d = set.data[k];
+    const std::string where = set.names[k] + ": data.";
+    EnsemblePart p;
+    p.env_begin = set.ranges[k].first;
+    p.env_end = set.ranges[k].second;
+    const std::size_t n_env = p.env_end - p.env_begin, n_t = cfg.times.size(), n_walk = n_env * cfg.walkers_per_env;
+    for (const char* key : {"sum_x", "sum_x2", "sum_abs", "recorded", "final_positions", "walker_steps", "largest_half_width", "seconds", "simd"})
+      require(d.contains(key), set.names[k], "data", std::string("lacks ") + key + " (damaged or not a walk shard)");
+    p.sum_x = decode_doubles(d["sum_x"], where + "sum_x", n_env * n_t);
+    p.sum_x2 = decode_doubles(d["sum_x2"], where + "sum_x2", n_env * n_t);
+    p.sum_abs = decode_doubles(d["sum_abs"], where + "sum_abs", n_env * n_t);
+    p.recorded = decode_int32(d["recorded"], where + "recorded", cfg.quantile_levels.empty() ? 0 : n_walk * n_t);
+    p.final_positions = decode_int32(d["final_positions"], where + "final_positions", cfg.keep_positions ? n_walk : 0);
+    p.walker_steps = core::json_as<std::uint64_t>(d["walker_steps"], where + "walker_steps", "");
+    p.largest_half_width = core::json_as<std::int64_t>(d["largest_half_width"], where + "largest_half_width", "");
+    p.seconds = core::json_as<double>(d["seconds"], where + "seconds", "");
+    p.simd = parse_simd_path(core::json_as<std::string>(d["simd"], where + "simd", ""));
+    parts.push_back(std::move(p));
+  }
+  return combine_ensemble(pot, cfg, parts);
+}
+
+/// Writes the run's files (CSV, then the JSON) and the summary line on stderr.
+int write(const WalkParams& w, const Potential& pot, const Dynamics& dyn, const EnsembleResult& r) {
+  const json j = document(w, pot, dyn, r);
 
   if (!w.csv_out.empty()) {
     std::ostringstream os;
@@ -169,6 +216,26 @@ int run(const WalkParams& w) {
     std::cerr << "; sigma^4 A^4 = " << j["fit"]["kesten"]["estimate"].get<double>() << " (Kesten 61/45 = 1.3556)";
   std::cerr << '\n';
   return 0;
+}
+
+int run(const WalkParams& w) {
+  const auto pot = potential_of(w.pot);
+  const auto dyn = make_dynamics(w.dynamics);
+  EnsembleConfig cfg = ensemble_config(w);
+  cli::Progress progress("walk");
+  if (!w.quiet) cfg.progress = [&progress](double f) { progress(f); };
+  const EnsembleResult r = run_ensemble(*pot, *dyn, cfg);
+  progress.done();
+  return write(w, *pot, *dyn, r);
+}
+
+json merge(const WalkParams& w, const ShardSet& set, const RunHooks& hooks) {
+  const auto pot = potential_of(w.pot);
+  const auto dyn = make_dynamics(w.dynamics);
+  const EnsembleResult r = merged(w, *pot, set);
+  json j = document(w, *pot, *dyn, r);
+  if (hooks.arrays) j["env_msd"] = matrix_rows(r.env_msd);
+  return j;
 }
 
 }  // namespace
@@ -195,7 +262,17 @@ Command walk_command() {
             o.add("--json", "json", w->json_out, "write results as JSON here (default: stdout)");
             o.add("--csv", "csv", w->csv_out, "write the time series as CSV here");
             o.flag("-q,--quiet", "quiet", w->quiet, "no progress on stderr");
-            return Action{[w] { validate(*w); }, [w] { return run(*w); }, [w](const RunHooks& h) { return compute(*w, h); }};
+            add_shard_option(o, w->shard);
+            return Action{[w] { validate(*w); },
+                          [w] { return run(*w); },
+                          [w](const RunHooks& h) { return compute(*w, h); },
+                          [w](const RunHooks& h) { return shard_data(*w, h); },
+                          [w](const ShardSet& set, const RunHooks& h) { return merge(*w, set, h); },
+                          [w](const ShardSet& set) {
+                            const auto pot = potential_of(w->pot);
+                            const auto dyn = make_dynamics(w->dynamics);
+                            return write(*w, *pot, *dyn, merged(*w, *pot, set));
+                          }};
           }};
 }
 

@@ -11,8 +11,8 @@
 namespace gengap::sim::app {
 
 const std::vector<Command>& commands() {
-  static const std::vector<Command> all{walk_command(),  valley_command(),  fit_command(),     sgd_command(),
-                                        exact_command(), lattice_command(), collapse_command(), power_command()};
+  static const std::vector<Command> all{walk_command(),    valley_command(), fit_command(),  sgd_command(), exact_command(),
+                                        lattice_command(), merge_command(),  collapse_command(), power_command()};
   return all;
 }
 
@@ -74,6 +74,76 @@ nlohmann::json compute_command(const std::string& name, const nlohmann::json& co
   throw InvalidArgument("command", name, "no such gengap-sim command");
 }
 
+nlohmann::json run_identity(const cli::Options& opts) {
+  nlohmann::json run = opts.values();
+  for (auto it = run.begin(); it != run.end();) {
+    if (is_run_setting(it.key()))
+      it = run.erase(it);
+    else
+      ++it;
+  }
+  return run;
+}
+
+void check_shard_request(const ShardSpec& spec, std::uint64_t items, const std::string& items_name, const std::string& csv_out) {
+  if (!spec.active()) return;
+  require_shardable(spec, items, items_name);
+  if (!csv_out.empty())
+    throw InvalidArgument("csv", csv_out, "a shard writes only its shard file (--json); gengap-sim merge writes the run's CSV");
+}
+
+void require_shard_ranges(const ShardSet& set, std::uint32_t items, const std::string& items_name) {
+  for (std::uint32_t k = 0; k < set.count; ++k) {
+    const auto want = shard_range(ShardSpec{k, set.count}, items);
+    if (set.ranges[k] != want)
+      throw InvalidArgument(set.names[k] + ": shard.begin/end",
+                            "[" + std::to_string(set.ranges[k].first) + ", " + std::to_string(set.ranges[k].second) + ")",
+                            "expected " + items_name + " [" + std::to_string(want.first) + ", " + std::to_string(want.second) + ") for shard " +
+                                std::to_string(k) + "/" + std::to_string(set.count) + " of " + std::to_string(items));
+  }
+}
+
+namespace {
+/// The command `name` with its options bound (`app` must outlive the result).
+struct Bound {
+  std::unique_ptr<CLI::App> app = std::make_unique<CLI::App>();
+  std::unique_ptr<cli::Options> opts;
+  Action action;
+};
+
+Bound bind(const std::string& name) {
+  for (const Command& c : commands()) {
+    if (name != c.name) continue;
+    Bound b;
+    b.opts = std::make_unique<cli::Options>(b.app.get());
+    b.action = c.setup(*b.opts);
+    return b;
+  }
+  throw InvalidArgument("command", name, "no such gengap-sim command");
+}
+}  // namespace
+
+nlohmann::json compute_shard(const std::string& name, const nlohmann::json& config, const std::string& where, const RunHooks& hooks) {
+  Bound b = bind(name);
+  if (!b.action.shard) throw InvalidArgument("command", name, "does not shard (walk, exact, valley and lattice do)");
+  b.opts->apply_json(config, where);
+  b.action.validate();
+  const nlohmann::json values = b.opts->values();
+  const ShardSpec spec = parse_shard(values.value("shard", std::string()));
+  if (!spec.active()) throw InvalidArgument("shard", "(none)", "name the shard to compute as I/N");
+  ShardData d = b.action.shard(hooks);
+  return shard_document(name, run_identity(*b.opts), spec, d.begin, d.end, std::move(d.data));
+}
+
+nlohmann::json merge_shards(const std::vector<std::pair<std::string, nlohmann::json>>& docs, const RunHooks& hooks) {
+  const ShardSet set = check_shards(docs);
+  Bound b = bind(set.command);
+  if (!b.action.merge) throw InvalidArgument("command", set.command, "does not shard");
+  b.opts->apply_json(set.run, set.names.front() + ": run");
+  b.action.validate();
+  return b.action.merge(set, hooks);
+}
+
 nlohmann::json describe_config(const std::string& name) {
   for (const Command& c : commands()) {
     if (name != c.name) continue;
@@ -97,7 +167,7 @@ int main_with(int argc, char** argv) {
   CLI::App app{"gengap-sim: random walks on random potentials (Sinai, fractional Brownian), exact theory and fits"};
   app.footer("Any command with --check validates every input, output and memory estimate and exits (0 when all is well) without running.");
   app.require_subcommand(1);
-  app.set_version_flag("--version", "gengap-sim 0.1.0");
+  app.set_version_flag("--version", kProgramVersion);
   struct Entry {
     CLI::App* sub;
     std::unique_ptr<cli::Options> opts;
@@ -132,6 +202,27 @@ int main_with(int argc, char** argv) {
       e.action.validate();  // every input, output and memory estimate, before any work
       if (check_only) {
         std::cerr << "gengap-sim " << e.sub->get_name() << ": the inputs check out (--check: nothing was run)\n";
+        return 0;
+      }
+      const nlohmann::json values = e.opts->values();
+      if (e.action.shard && !values.value("shard", std::string()).empty()) {
+        // A shard: its raw results, as a shard file, for gengap-sim merge.
+        const ShardSpec spec = parse_shard(values["shard"].get<std::string>());
+        const std::string name = e.sub->get_name();
+        cli::Progress progress(name + " shard " + spec.text());
+        RunHooks hooks;
+        if (!values.value("quiet", false)) hooks.progress = [&progress](double f) { progress(f); };
+        ShardData d = e.action.shard(hooks);
+        progress.done();
+        const nlohmann::json doc = shard_document(name, run_identity(*e.opts), spec, d.begin, d.end, std::move(d.data));
+        const std::string out = values.value("json", std::string());
+        emit(out, doc.dump() + "\n");
+        std::cerr << "gengap-sim " << name << ": shard " << spec.text() << " (environments [" << d.begin << ", " << d.end << ")) written to "
+                  << (out.empty() ? std::string("stdout") : out) << "; join the shards with gengap-sim merge\n";
+        if (!cli::stdout_ok()) {
+          std::cerr << "gengap-sim: failed: standard output could not be written (full disk, or closed); the results sent there are lost\n";
+          return 1;
+        }
         return 0;
       }
       const int rc = e.action.run();

@@ -13,6 +13,7 @@
 #include "cli.hpp"
 #include "gengap/core/io.hpp"
 #include "gengap/sim.hpp"
+#include "shard.hpp"
 
 namespace gengap::sim::app {
 
@@ -27,6 +28,12 @@ struct RunHooks {
   const core::CsvTable* table = nullptr;
 };
 
+/// What a shard computed: its raw results and the block of environments (samples) they cover.
+struct ShardData {
+  nlohmann::json data;
+  std::uint32_t begin = 0, end = 0;
+};
+
 /// What a subcommand does once its options are parsed.
 struct Action {
   std::function<void()> validate;  ///< checks every value, output path and memory estimate; throws InvalidArgument
@@ -34,6 +41,14 @@ struct Action {
   /// The JSON document run() writes, computed without writing anything (after validate); empty for
   /// collapse (it reads result files).
   std::function<nlohmann::json(const RunHooks&)> compute;
+  /// Commands that shard (walk, exact, valley, lattice): the raw results of the shard --shard names
+  /// (after validate), the `data` of its shard file, and the block [begin, end) it covers.
+  std::function<ShardData(const RunHooks&)> shard;
+  /// The result document from checked shards (check_shards()): bitwise compute()'s, the per-sample
+  /// arrays of `hooks` included. Throws InvalidArgument for data that do not fit the run.
+  std::function<nlohmann::json(const ShardSet&, const RunHooks&)> merge;
+  /// merge() written as run() writes it (the JSON and CSV files the options name; stderr summary).
+  std::function<int(const ShardSet&)> merge_run;
 };
 
 /// A subcommand: its name, one-line description, and the function that declares its options on
@@ -61,6 +76,24 @@ nlohmann::json resolve_config(const std::string& name, const nlohmann::json& con
 /// Throws InvalidArgument for bad input or a command without compute.
 nlohmann::json compute_command(const std::string& name, const nlohmann::json& config, const std::string& where,
                                const RunHooks& hooks);
+
+/// Validates `config` for subcommand `name` (which must hold "shard": "I/N") and computes that
+/// shard's file document in-process (what `gengap-sim NAME --shard I/N` writes). Throws InvalidArgument.
+nlohmann::json compute_shard(const std::string& name, const nlohmann::json& config, const std::string& where, const RunHooks& hooks);
+
+/// Checks shard documents (check_shards()) and merges them in-process: the document the unsharded
+/// run computes (compute_command()), bitwise. Throws InvalidArgument with one line naming the shard.
+nlohmann::json merge_shards(const std::vector<std::pair<std::string, nlohmann::json>>& docs, const RunHooks& hooks);
+
+/// The options that identify a run (Options::values() without is_run_setting() keys).
+nlohmann::json run_identity(const cli::Options& opts);
+
+/// Checks, for a command's validate(), what --shard asks: a count no larger than `items` and no CSV
+/// output (a shard writes only its shard file; merge writes the CSV).
+void check_shard_request(const ShardSpec& spec, std::uint64_t items, const std::string& items_name, const std::string& csv_out);
+
+/// Checks that shard k of `set` covers the block shard_range() gives for `items` (the run's count).
+void require_shard_ranges(const ShardSet& set, std::uint32_t items, const std::string& items_name);
 
 /// The config keys of subcommand `name`, each {"key", "default", "help"} (Options::describe()).
 nlohmann::json describe_config(const std::string& name);
@@ -118,5 +151,6 @@ Command exact_command();
 Command lattice_command();
 Command collapse_command();
 Command power_command();
+Command merge_command();
 
 }  // namespace gengap::sim::app

@@ -36,10 +36,10 @@ double window_bytes(std::int64_t hw);
 /// Environments per work item: enough to fill the kernel's lanes, but never so many that a thread
 /// is left without work, nor that one work item's windows (half-width hw0) hold more than 256 MiB.
 /// The grouping does not change the results, only the speed.
-std::uint32_t group_size(int lanes, const EnsembleConfig& cfg, std::int64_t hw0) {
+std::uint32_t group_size(int lanes, const EnsembleConfig& cfg, std::uint32_t n_env, std::int64_t hw0) {
   const unsigned threads = cfg.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : cfg.threads;
   const std::uint32_t fill = static_cast<std::uint32_t>(lanes) / cfg.walkers_per_env;
-  const std::uint32_t share = (cfg.environments + threads - 1) / threads;
+  const std::uint32_t share = (n_env + threads - 1) / threads;
   const auto memory = static_cast<std::uint32_t>(std::min(1e6, 256.0 * 1024 * 1024 / window_bytes(hw0)));
   return std::max<std::uint32_t>(1, std::min({fill, share, memory}));
 }
@@ -67,7 +67,8 @@ struct Run {
   std::int64_t hw0;
   // Per (env, time) sums over the env's walkers; written by the one thread owning the env.
   std::vector<double> sum_x, sum_x2, sum_abs;
-  std::vector<std::int32_t> recorded;  // [time][walker] when quantiles are asked for
+  std::uint32_t env_begin, env_end;    // the environments this run simulates (a shard: a part of them)
+  std::vector<std::int32_t> recorded;  // [time][walker of the range] when quantiles are asked for
   std::vector<std::int32_t> final_pos;
   std::atomic<std::uint64_t> steps_done{0};
   std::atomic<std::int64_t> largest_hw{0};
@@ -84,7 +85,7 @@ void simulate_group(Run& run, std::uint32_t e0, std::uint32_t e1) {
     build(envs[e - e0], run.pot, run.dyn, cfg, run.hw0);
   }
   const std::uint64_t total = std::uint64_t{e1 - e0} * W;
-  const std::uint64_t n_walkers_all = std::uint64_t{cfg.environments} * W;
+  const std::uint64_t n_walkers_all = std::uint64_t{run.env_end - run.env_begin} * W;
   const int lanes = run.kernel.lanes;
   detail::LaneStreams rng;
   rng.key0 = static_cast<std::uint32_t>(cfg.seed);
@@ -142,12 +143,12 @@ void simulate_group(Run& run, std::uint32_t e0, std::uint32_t e1) {
         run.steps_done.fetch_add(n * static_cast<std::uint64_t>(active), std::memory_order_relaxed);
       }
       for (int l = 0; l < active; ++l) {
-        const std::size_t e = rng.env[l];
+        const std::size_t e = rng.env[l] - run.env_begin;
         const double x = pos[l];
         run.sum_x[e * run.n_times + r] += x;
         run.sum_x2[e * run.n_times + r] += x * x;
         run.sum_abs[e * run.n_times + r] += std::abs(x);
-        const std::uint64_t id = std::uint64_t{rng.env[l]} * W + rng.walker[l];
+        const std::uint64_t id = std::uint64_t{rng.env[l] - run.env_begin} * W + rng.walker[l];
         if (!run.recorded.empty()) run.recorded[r * n_walkers_all + id] = pos[l];
         if (r + 1 == run.n_times && !run.final_pos.empty()) run.final_pos[id] = pos[l];
       }
@@ -181,10 +182,14 @@ namespace {
 /// sampler's workspace (fBm's circulant embedding: an FFT of twice the window).
 double window_bytes(std::int64_t hw) { return static_cast<double>(2 * hw + 1) * 64.0; }
 
-/// Validates the configuration and returns the initial window half-width; refuses a request whose
-/// memory estimate exceeds the machine's.
-std::int64_t prepare(const Potential& potential, const EnsembleConfig& cfg) {
+/// Validates the configuration and the range [env_begin, env_end) of environments to simulate, and
+/// returns the initial window half-width; refuses a request whose memory estimate (for the range)
+/// exceeds the machine's.
+std::int64_t prepare(const Potential& potential, const EnsembleConfig& cfg, std::uint32_t env_begin, std::uint32_t env_end) {
   require(cfg.environments >= 1, "environments", cfg.environments, "must be >= 1");
+  require(env_begin < env_end && env_end <= cfg.environments, "environment range",
+          "[" + std::to_string(env_begin) + ", " + std::to_string(env_end) + ")",
+          "must be a non-empty part of [0, " + std::to_string(cfg.environments) + ")");
   require(cfg.walkers_per_env >= 1, "walkers", cfg.walkers_per_env, "must be >= 1");
   require(cfg.temperature >= 1e-6 && cfg.temperature <= 1e6, "temperature", cfg.temperature, "must lie in [1e-6, 1e6]");
   check_times(cfg.times);
@@ -196,8 +201,10 @@ std::int64_t prepare(const Potential& potential, const EnsembleConfig& cfg) {
   require(cfg.quantile_levels.size() <= kMaxQuantileLevels, "quantiles", std::to_string(cfg.quantile_levels.size()) + " levels",
           "at most " + std::to_string(kMaxQuantileLevels) + " levels");
   for (double q : cfg.quantile_levels) require(q > 0 && q < 1, "quantiles", q, "levels must lie in (0, 1)");
-  const std::uint64_t n_walkers = std::uint64_t{cfg.environments} * cfg.walkers_per_env;
-  require(n_walkers <= (std::uint64_t{1} << 32), "walkers", n_walkers, "environments x walkers must be <= 2^32");
+  require(std::uint64_t{cfg.environments} * cfg.walkers_per_env <= (std::uint64_t{1} << 32), "walkers",
+          std::uint64_t{cfg.environments} * cfg.walkers_per_env, "environments x walkers must be <= 2^32");
+  const std::uint32_t n_env = env_end - env_begin;  // what this run holds
+  const std::uint64_t n_walkers = std::uint64_t{n_env} * cfg.walkers_per_env;
   std::int64_t hw0 = 0;
   if (cfg.half_width > 0) {
     hw0 = cfg.half_width;
@@ -221,19 +228,19 @@ std::int64_t prepare(const Potential& potential, const EnsembleConfig& cfg) {
   // Memory: per (environment, time) sums and the result matrix; recorded positions for quantiles;
   // final positions; the windows that the threads hold at once.
   const double n_t = static_cast<double>(cfg.times.size());
-  const double cells = static_cast<double>(cfg.environments) * n_t * 32.0;
+  const double cells = static_cast<double>(n_env) * n_t * 32.0;
   const double levels = static_cast<double>(cfg.quantile_levels.size());
   // Recorded positions, the quantile table (8 B per cell, and about 32 B per cell once written as JSON)
   // and the sorted copy of one time's positions.
   const double recorded = cfg.quantile_levels.empty() ? 0.0 : n_t * static_cast<double>(n_walkers) * 8.0 + n_t * levels * 40.0 + levels * 8.0 +
                                                                static_cast<double>(n_walkers) * 8.0;
   const double positions = cfg.keep_positions ? static_cast<double>(n_walkers) * 8.0 : 0.0;
-  const std::uint32_t per_group = group_size(detail::walk_kernel(cfg.simd).lanes, cfg, hw0);
+  const std::uint32_t per_group = group_size(detail::walk_kernel(cfg.simd).lanes, cfg, n_env, hw0);
   const unsigned hw_threads = std::max(1u, std::thread::hardware_concurrency());
-  const double groups = std::ceil(static_cast<double>(cfg.environments) / per_group);
+  const double groups = std::ceil(static_cast<double>(n_env) / per_group);
   const double threads = std::min<double>(cfg.threads == 0 ? hw_threads : cfg.threads, groups);
   const double windows = threads * per_group * window_bytes(hw0);
-  const std::string value = std::to_string(cfg.environments) + " x " + std::to_string(cfg.walkers_per_env) + " walkers, half_width " +
+  const std::string value = std::to_string(n_env) + " x " + std::to_string(cfg.walkers_per_env) + " walkers, half_width " +
                             std::to_string(hw0);
   core::require_memory(cfg.half_width > 0 ? "half_width" : "environments", cfg.half_width > 0 ? std::to_string(cfg.half_width) : value,
                        cells + recorded + positions + windows,
@@ -244,13 +251,19 @@ std::int64_t prepare(const Potential& potential, const EnsembleConfig& cfg) {
 
 }  // namespace
 
-void check_ensemble(const Potential& potential, const EnsembleConfig& cfg) { (void)prepare(potential, cfg); }
+void check_ensemble(const Potential& potential, const EnsembleConfig& cfg) { (void)prepare(potential, cfg, 0, cfg.environments); }
 
-EnsembleResult run_ensemble(const Potential& potential, const Dynamics& dynamics, const EnsembleConfig& cfg) {
-  const std::int64_t hw0 = prepare(potential, cfg);
-  const std::uint64_t n_walkers = std::uint64_t{cfg.environments} * cfg.walkers_per_env;
-  Run run{potential, dynamics, cfg, detail::walk_kernel(cfg.simd), cfg.times.size(), hw0, {}, {}, {}, {}, {}, {}, {}, {}};
-  const std::size_t cells = std::size_t{cfg.environments} * run.n_times;
+void check_ensemble(const Potential& potential, const EnsembleConfig& cfg, std::uint32_t env_begin, std::uint32_t env_end) {
+  (void)prepare(potential, cfg, env_begin, env_end);
+}
+
+EnsemblePart run_ensemble_part(const Potential& potential, const Dynamics& dynamics, const EnsembleConfig& cfg, std::uint32_t env_begin,
+                               std::uint32_t env_end) {
+  const std::int64_t hw0 = prepare(potential, cfg, env_begin, env_end);
+  const std::uint32_t n_env = env_end - env_begin;
+  const std::uint64_t n_walkers = std::uint64_t{n_env} * cfg.walkers_per_env;
+  Run run{potential, dynamics, cfg, detail::walk_kernel(cfg.simd), cfg.times.size(), hw0, {}, {}, {}, env_begin, env_end, {}, {}, {}, {}, {}};
+  const std::size_t cells = std::size_t{n_env} * run.n_times;
   run.sum_x.assign(cells, 0);
   run.sum_x2.assign(cells, 0);
   run.sum_abs.assign(cells, 0);
@@ -258,8 +271,8 @@ EnsembleResult run_ensemble(const Potential& potential, const Dynamics& dynamics
   if (cfg.keep_positions) run.final_pos.assign(n_walkers, 0);
 
   // Work items: groups of environments holding at least one kernel's lanes of walkers, handed out in order.
-  const std::uint32_t per_group = group_size(run.kernel.lanes, cfg, hw0);
-  const std::uint32_t n_groups = (cfg.environments + per_group - 1) / per_group;
+  const std::uint32_t per_group = group_size(run.kernel.lanes, cfg, n_env, hw0);
+  const std::uint32_t n_groups = (n_env + per_group - 1) / per_group;
   std::atomic<std::uint32_t> next{0};
   std::exception_ptr error;
   std::mutex error_mutex;
@@ -268,7 +281,7 @@ EnsembleResult run_ensemble(const Potential& potential, const Dynamics& dynamics
       const std::uint32_t g = next.fetch_add(1);
       if (g >= n_groups || run.abort.load()) return;
       try {
-        simulate_group(run, g * per_group, std::min(cfg.environments, (g + 1) * per_group));
+        simulate_group(run, env_begin + g * per_group, env_begin + std::min(n_env, (g + 1) * per_group));
       } catch (...) {
         std::lock_guard<std::mutex> lock(error_mutex);
         if (!error) error = std::current_exception();
@@ -307,48 +320,105 @@ EnsembleResult run_ensemble(const Potential& potential, const Dynamics& dynamics
   if (stopped) std::rethrow_exception(stopped);
   if (error) std::rethrow_exception(error);
 
+  EnsemblePart part;
+  part.env_begin = env_begin;
+  part.env_end = env_end;
+  part.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  part.walker_steps = run.steps_done.load();
+  part.simd = run.kernel.path;
+  part.largest_half_width = run.largest_hw.load();
+  part.sum_x = std::move(run.sum_x);
+  part.sum_x2 = std::move(run.sum_x2);
+  part.sum_abs = std::move(run.sum_abs);
+  part.recorded = std::move(run.recorded);
+  part.final_positions = std::move(run.final_pos);
+  return part;
+}
+
+void check_ensemble_parts(const EnsembleConfig& cfg, const std::vector<EnsemblePart>& parts) {
+  const std::size_t n_t = cfg.times.size();
+  std::uint32_t next = 0;
+  for (std::size_t k = 0; k < parts.size(); ++k) {
+    const EnsemblePart& p = parts[k];
+    const std::string which = "part " + std::to_string(k);
+    require(p.env_begin == next && p.env_end > p.env_begin && p.env_end <= cfg.environments, which,
+            "[" + std::to_string(p.env_begin) + ", " + std::to_string(p.env_end) + ")",
+            "the parts must cover [0, " + std::to_string(cfg.environments) + ") in order; expected one starting at " + std::to_string(next));
+    const std::size_t n_env = p.env_end - p.env_begin;
+    const std::size_t n_walk = n_env * cfg.walkers_per_env;
+    require(p.sum_x.size() == n_env * n_t && p.sum_x2.size() == n_env * n_t && p.sum_abs.size() == n_env * n_t, which,
+            p.sum_x2.size(), "must hold environments x times = " + std::to_string(n_env * n_t) + " sums");
+    require(p.recorded.size() == (cfg.quantile_levels.empty() ? 0 : n_walk * n_t), which, p.recorded.size(),
+            "recorded positions: must hold walkers x times (with quantile levels) or none");
+    require(p.final_positions.size() == (cfg.keep_positions ? n_walk : 0), which, p.final_positions.size(),
+            "final positions: must hold one per walker (keep_positions) or none");
+    next = p.env_end;
+  }
+  require(next == cfg.environments, "parts", next, "cover only [0, " + std::to_string(next) + ") of " + std::to_string(cfg.environments) + " environments");
+}
+
+EnsembleResult combine_ensemble(const Potential& potential, const EnsembleConfig& cfg, const std::vector<EnsemblePart>& parts) {
+  check_ensemble_parts(cfg, parts);
+  const std::size_t n_times = cfg.times.size();
+  const std::uint64_t n_walkers = std::uint64_t{cfg.environments} * cfg.walkers_per_env;
   EnsembleResult res;
-  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   res.times = cfg.times;
   res.sigma2 = theory_sigma2(potential, cfg.temperature);
   res.alpha = potential.alpha();
-  res.walker_steps = run.steps_done.load();
-  res.simd = run.kernel.path;
-  res.largest_half_width = run.largest_hw.load();
+  res.simd = parts.front().simd;
+  for (const EnsemblePart& p : parts) {
+    res.seconds += p.seconds;
+    res.walker_steps += p.walker_steps;
+    res.largest_half_width = std::max(res.largest_half_width, p.largest_half_width);
+  }
   const double W = cfg.walkers_per_env;
   const double N = static_cast<double>(n_walkers);
-  res.env_msd.resize(cfg.environments, static_cast<Eigen::Index>(run.n_times));
-  res.mean_x.assign(run.n_times, 0);
-  res.msd.assign(run.n_times, 0);
-  res.mean_abs.assign(run.n_times, 0);
-  for (std::size_t e = 0; e < cfg.environments; ++e) {
-    for (std::size_t r = 0; r < run.n_times; ++r) {
-      const std::size_t c = e * run.n_times + r;
-      res.env_msd(static_cast<Eigen::Index>(e), static_cast<Eigen::Index>(r)) = run.sum_x2[c] / W;
-      res.mean_x[r] += run.sum_x[c];
-      res.msd[r] += run.sum_x2[c];
-      res.mean_abs[r] += run.sum_abs[c];
+  res.env_msd.resize(cfg.environments, static_cast<Eigen::Index>(n_times));
+  res.mean_x.assign(n_times, 0);
+  res.msd.assign(n_times, 0);
+  res.mean_abs.assign(n_times, 0);
+  // Environment by environment in index order, whatever the parts: the sums are the same bits as one run's.
+  for (const EnsemblePart& p : parts) {
+    for (std::size_t e = p.env_begin; e < p.env_end; ++e) {
+      for (std::size_t r = 0; r < n_times; ++r) {
+        const std::size_t c = (e - p.env_begin) * n_times + r;
+        res.env_msd(static_cast<Eigen::Index>(e), static_cast<Eigen::Index>(r)) = p.sum_x2[c] / W;
+        res.mean_x[r] += p.sum_x[c];
+        res.msd[r] += p.sum_x2[c];
+        res.mean_abs[r] += p.sum_abs[c];
+      }
     }
   }
-  for (std::size_t r = 0; r < run.n_times; ++r) {
+  for (std::size_t r = 0; r < n_times; ++r) {
     res.mean_x[r] /= N;
     res.msd[r] /= N;
     res.mean_abs[r] /= N;
   }
   res.quantile_levels = cfg.quantile_levels;
-  res.quantiles.resize(static_cast<Eigen::Index>(run.n_times), static_cast<Eigen::Index>(cfg.quantile_levels.size()));
-  if (!run.recorded.empty()) {
+  res.quantiles.resize(static_cast<Eigen::Index>(n_times), static_cast<Eigen::Index>(cfg.quantile_levels.size()));
+  if (!cfg.quantile_levels.empty()) {
     std::vector<std::int32_t> s(n_walkers);
-    for (std::size_t r = 0; r < run.n_times; ++r) {
-      std::copy_n(run.recorded.begin() + static_cast<std::ptrdiff_t>(r * n_walkers), n_walkers, s.begin());
+    for (std::size_t r = 0; r < n_times; ++r) {
+      auto out = s.begin();
+      for (const EnsemblePart& p : parts) {
+        const std::size_t n_walk = std::size_t{p.env_end - p.env_begin} * cfg.walkers_per_env;
+        out = std::copy_n(p.recorded.begin() + static_cast<std::ptrdiff_t>(r * n_walk), n_walk, out);
+      }
       std::sort(s.begin(), s.end());
       for (std::size_t q = 0; q < cfg.quantile_levels.size(); ++q) {
         res.quantiles(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(q)) = quantile_sorted(s, cfg.quantile_levels[q]);
       }
     }
   }
-  res.final_positions = std::move(run.final_pos);
+  if (cfg.keep_positions)
+    for (const EnsemblePart& p : parts) res.final_positions.insert(res.final_positions.end(), p.final_positions.begin(), p.final_positions.end());
   return res;
+}
+
+EnsembleResult run_ensemble(const Potential& potential, const Dynamics& dynamics, const EnsembleConfig& cfg) {
+  std::vector<EnsemblePart> one;
+  one.push_back(run_ensemble_part(potential, dynamics, cfg, 0, cfg.environments));
+  return combine_ensemble(potential, cfg, one);
 }
 
 }  // namespace gengap::sim

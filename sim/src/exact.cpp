@@ -239,7 +239,7 @@ double mfpt_by_propagation(const BirthDeathChain& chain, std::int64_t start, std
 
 namespace {
 /// Validates an exact-ensemble request and returns the window's half-width.
-std::int64_t prepare_exact(const Potential& potential, const ExactEnsembleConfig& cfg) {
+std::int64_t prepare_exact(const Potential& potential, const ExactEnsembleConfig& cfg, std::uint32_t n_env) {
   require(cfg.environments >= 1, "environments", cfg.environments, "must be >= 1");
   require(cfg.temperature >= 1e-6 && cfg.temperature <= 1e6, "temperature", cfg.temperature, "must lie in [1e-6, 1e6]");
   require(cfg.octaves >= 1 && cfg.octaves <= 62, "octaves", cfg.octaves, "must lie in [1, 62] (t <= 2^62)");
@@ -263,31 +263,37 @@ std::int64_t prepare_exact(const Potential& potential, const ExactEnsembleConfig
   // Memory: about five n x n matrices per thread at work, and per environment its series.
   const double n = static_cast<double>(2 * hw + 1);
   const unsigned hw_threads = std::max(1u, std::thread::hardware_concurrency());
-  const double threads = std::min<double>(cfg.threads == 0 ? hw_threads : cfg.threads, cfg.environments);
-  const double series = static_cast<double>(cfg.environments) * (cfg.octaves * cfg.per_octave + 2) * 4 * 8.0;
-  core::require_memory("environments", std::to_string(cfg.environments) + " (half_width " + std::to_string(hw) + ")",
+  const double threads = std::min<double>(cfg.threads == 0 ? hw_threads : cfg.threads, n_env);
+  const double series = static_cast<double>(n_env) * (cfg.octaves * cfg.per_octave + 2) * 4 * 8.0;
+  core::require_memory("environments", std::to_string(n_env) + " (half_width " + std::to_string(hw) + ")",
                        threads * 5 * n * n * 8 + series, "threads x 5 n^2 x 8 B + environments x times x 32 B");
   return hw;
 }
 }  // namespace
 
-void check_exact_ensemble(const Potential& potential, const ExactEnsembleConfig& cfg) { (void)prepare_exact(potential, cfg); }
+void check_exact_ensemble(const Potential& potential, const ExactEnsembleConfig& cfg) {
+  (void)prepare_exact(potential, cfg, cfg.environments);
+}
 
-ExactEnsembleResult run_exact_ensemble(const Potential& potential, const Dynamics& dynamics,
-                                       const ExactEnsembleConfig& cfg) {
-  const std::int64_t hw = prepare_exact(potential, cfg);
-  ExactEnsembleResult res;
-  res.sigma2 = potential.increment_variance() / (cfg.temperature * cfg.temperature);
-  res.half_width = hw;
+void check_exact_ensemble(const Potential& potential, const ExactEnsembleConfig& cfg, std::uint32_t env_begin, std::uint32_t env_end) {
+  require(env_begin < env_end && env_end <= cfg.environments, "environment range",
+          "[" + std::to_string(env_begin) + ", " + std::to_string(env_end) + ")",
+          "must be a non-empty part of [0, " + std::to_string(cfg.environments) + ")");
+  (void)prepare_exact(potential, cfg, env_end - env_begin);
+}
 
-  const std::uint32_t n_env = cfg.environments;
+ExactPart run_exact_part(const Potential& potential, const Dynamics& dynamics, const ExactEnsembleConfig& cfg, std::uint32_t env_begin,
+                         std::uint32_t env_end) {
+  check_exact_ensemble(potential, cfg, env_begin, env_end);
+  const std::int64_t hw = prepare_exact(potential, cfg, env_end - env_begin);
+  const std::uint32_t n_env = env_end - env_begin;
   std::vector<ExactPropagation> props(n_env);
   std::vector<std::vector<double>> edge_t(n_env);
   const auto t0 = std::chrono::steady_clock::now();
   core::parallel_for(
       n_env, cfg.threads,
-      [&](std::uint32_t e) {
-        const Landscape land = potential.sample(cfg.seed, e, hw);
+      [&](std::uint32_t k) {
+        const Landscape land = potential.sample(cfg.seed, env_begin + k, hw);
         ExactOptions opt;
         opt.octaves = cfg.octaves;
         opt.per_octave = cfg.per_octave;
@@ -298,24 +304,64 @@ ExactEnsembleResult run_exact_ensemble(const Potential& potential, const Dynamic
         for (Eigen::Index r = 0; r < p.distribution.rows(); ++r) {
           em[static_cast<std::size_t>(r)] = p.distribution.row(r).head(band).sum() + p.distribution.row(r).tail(band).sum();
         }
-        edge_t[e] = std::move(em);
+        edge_t[k] = std::move(em);
         p.distribution.resize(0, 0);
-        props[e] = std::move(p);
+        props[k] = std::move(p);
       },
       cfg.progress);
 
+  ExactPart part;
+  part.env_begin = env_begin;
+  part.env_end = env_end;
+  part.half_width = hw;
   const std::size_t n_t = props[0].times.size();
-  res.times = props[0].times;
-  res.ln_t = props[0].ln_t;
+  part.times = props[0].times;
+  part.ln_t = props[0].ln_t;
+  part.env_msd.resize(n_env, static_cast<Eigen::Index>(n_t));
+  part.edge_mass.assign(n_t, 0.0);
+  for (std::uint32_t k = 0; k < n_env; ++k) {
+    for (std::size_t i = 0; i < n_t; ++i) {
+      part.env_msd(k, static_cast<Eigen::Index>(i)) = props[k].msd[i];
+      part.edge_mass[i] = std::max(part.edge_mass[i], edge_t[k][i]);
+    }
+    part.squaring_defect = std::max(part.squaring_defect, props[k].squaring_defect);
+    part.mass_defect = std::max(part.mass_defect, props[k].mass_defect);
+  }
+  part.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return part;
+}
+
+ExactEnsembleResult combine_exact(const Potential& potential, const ExactEnsembleConfig& cfg, const std::vector<ExactPart>& parts) {
+  require(!parts.empty(), "parts", 0, "need at least one part");
+  const std::size_t n_t = parts.front().times.size();
+  std::uint32_t next = 0;
+  for (std::size_t k = 0; k < parts.size(); ++k) {
+    const ExactPart& p = parts[k];
+    const std::string which = "part " + std::to_string(k);
+    require(p.env_begin == next && p.env_end > p.env_begin && p.env_end <= cfg.environments, which,
+            "[" + std::to_string(p.env_begin) + ", " + std::to_string(p.env_end) + ")",
+            "the parts must cover [0, " + std::to_string(cfg.environments) + ") in order; expected one starting at " + std::to_string(next));
+    require(p.env_msd.rows() == static_cast<Eigen::Index>(p.env_end - p.env_begin) && p.env_msd.cols() == static_cast<Eigen::Index>(n_t) &&
+                p.times == parts.front().times && p.ln_t == parts.front().ln_t && p.edge_mass.size() == n_t &&
+                p.half_width == parts.front().half_width,
+            which, p.env_msd.rows(), "must hold one series per environment at the first part's times and window");
+    next = p.env_end;
+  }
+  require(next == cfg.environments, "parts", next, "cover only [0, " + std::to_string(next) + ") of " + std::to_string(cfg.environments) + " environments");
+  const std::uint32_t n_env = cfg.environments;
+  ExactEnsembleResult res;
+  res.sigma2 = potential.increment_variance() / (cfg.temperature * cfg.temperature);
+  res.half_width = parts.front().half_width;
+  res.times = parts.front().times;
+  res.ln_t = parts.front().ln_t;
   res.env_msd.resize(n_env, static_cast<Eigen::Index>(n_t));
   res.edge_mass.assign(n_t, 0.0);
-  for (std::uint32_t e = 0; e < n_env; ++e) {
-    for (std::size_t i = 0; i < n_t; ++i) {
-      res.env_msd(e, static_cast<Eigen::Index>(i)) = props[e].msd[i];
-      res.edge_mass[i] = std::max(res.edge_mass[i], edge_t[e][i]);
-    }
-    res.squaring_defect = std::max(res.squaring_defect, props[e].squaring_defect);
-    res.mass_defect = std::max(res.mass_defect, props[e].mass_defect);
+  for (const ExactPart& p : parts) {
+    res.env_msd.middleRows(p.env_begin, p.env_end - p.env_begin) = p.env_msd;
+    for (std::size_t i = 0; i < n_t; ++i) res.edge_mass[i] = std::max(res.edge_mass[i], p.edge_mass[i]);
+    res.squaring_defect = std::max(res.squaring_defect, p.squaring_defect);
+    res.mass_defect = std::max(res.mass_defect, p.mass_defect);
+    res.seconds += p.seconds;
   }
   for (std::size_t i = 0; i < n_t; ++i) {
     const auto col = res.env_msd.col(static_cast<Eigen::Index>(i));
@@ -324,8 +370,31 @@ ExactEnsembleResult run_exact_ensemble(const Potential& potential, const Dynamic
     const double var = n_env > 1 ? (col.array() - mean).square().sum() / (n_env - 1) : 0.0;
     res.msd_se.push_back(std::sqrt(var / n_env));
   }
-  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return res;
+}
+
+ExactEnsembleResult run_exact_ensemble(const Potential& potential, const Dynamics& dynamics, const ExactEnsembleConfig& cfg) {
+  std::vector<ExactPart> one;
+  one.push_back(run_exact_part(potential, dynamics, cfg, 0, cfg.environments));
+  return combine_exact(potential, cfg, one);
+}
+
+std::vector<double> kesten_depths(const ExactEnsembleResult& r, double temperature) {
+  std::vector<double> g;
+  for (std::size_t i = 0; i < r.times.size(); ++i)
+    if (r.ln_t[i] >= 1.0) g.push_back(temperature * r.ln_t[i]);
+  return g;
+}
+
+Eigen::Matrix<std::int64_t, Eigen::Dynamic, Eigen::Dynamic> kesten_valley_bottoms(const Potential& potential, std::uint64_t seed,
+                                                                                    const std::vector<double>& gammas, std::uint32_t begin,
+                                                                                    std::uint32_t end, unsigned threads) {
+  Eigen::Matrix<std::int64_t, Eigen::Dynamic, Eigen::Dynamic> b(static_cast<Eigen::Index>(end - begin), static_cast<Eigen::Index>(gammas.size()));
+  for (std::size_t g = 0; g < gammas.size(); ++g) {
+    const std::vector<std::int64_t> col = sample_valley_bottoms_range(potential, gammas[g], begin, end, seed, threads);
+    for (std::uint32_t i = 0; i < end - begin; ++i) b(i, static_cast<Eigen::Index>(g)) = col[i];
+  }
+  return b;
 }
 
 namespace {
@@ -350,13 +419,31 @@ std::pair<double, double> fit_quartic_root(const std::vector<double>& x, const s
 
 KestenConvergence kesten_convergence(const ExactEnsembleResult& r, const Potential& potential, std::uint64_t seed,
                                      double temperature, std::uint32_t valley_samples, double fit_from) {
+  Eigen::Matrix<std::int64_t, Eigen::Dynamic, Eigen::Dynamic> bottoms;
+  if (valley_samples >= 2) {
+    const auto n_env = static_cast<std::uint32_t>(r.env_msd.rows());
+    bottoms = kesten_valley_bottoms(potential, seed, kesten_depths(r, temperature), 0, n_env + valley_samples, 0);
+  }
+  return kesten_convergence(r, potential, temperature, valley_samples, fit_from, bottoms);
+}
+
+KestenConvergence kesten_convergence(const ExactEnsembleResult& r, const Potential& potential, double temperature,
+                                     std::uint32_t valley_samples, double fit_from,
+                                     const Eigen::Matrix<std::int64_t, Eigen::Dynamic, Eigen::Dynamic>& bottoms) {
   require(potential.alpha() == 1.0, "potential", potential.name(), "Kesten's law is for Sinai potentials (alpha = 1)");
   require(temperature >= 1e-6 && temperature <= 1e6, "temperature", temperature, "must lie in [1e-6, 1e6]");
   const auto n_env = static_cast<std::uint32_t>(r.env_msd.rows());
   require(n_env >= 2, "environments", n_env, "must be >= 2 for standard errors");
+  const std::size_t n_points = kesten_depths(r, temperature).size();
+  if (valley_samples >= 2)
+    require(bottoms.rows() == static_cast<Eigen::Index>(n_env) + valley_samples && bottoms.cols() == static_cast<Eigen::Index>(n_points),
+            "valley bottoms", std::to_string(bottoms.rows()) + " x " + std::to_string(bottoms.cols()),
+            "must be (environments + valley_samples) x (times with ln t >= 1) = " + std::to_string(n_env + valley_samples) + " x " +
+                std::to_string(n_points));
   KestenConvergence out;
   out.fit_from = fit_from;
   out.valley_environments = valley_samples;
+  Eigen::Index point = 0;
   const double s4 = r.sigma2 * r.sigma2;
   std::vector<std::vector<double>> env_term;  // per point: Y - Z (or Y) of each exact environment
   std::vector<double> mean_term;              // per point: their mean
@@ -369,12 +456,11 @@ KestenConvergence kesten_convergence(const ExactEnsembleResult& r, const Potenti
     pt.msd_se = std::sqrt((y.array() - pt.msd).square().sum() / (n_env - 1) / n_env);
     pt.msd_cv = pt.msd;
     pt.msd_cv_se = pt.msd_se;
-    const double gamma = temperature * r.ln_t[i];
     if (valley_samples >= 2) {
-      const std::vector<std::int64_t> b = sample_valley_bottoms(potential, gamma, n_env + valley_samples, seed);
+      const auto b = bottoms.col(point);
       Eigen::VectorXd d(n_env), z(valley_samples);
-      for (std::uint32_t e = 0; e < n_env; ++e) d(e) = y(e) - static_cast<double>(b[e]) * static_cast<double>(b[e]);
-      for (std::uint32_t e = 0; e < valley_samples; ++e) z(e) = std::pow(static_cast<double>(b[n_env + e]), 2);
+      for (std::uint32_t e = 0; e < n_env; ++e) d(e) = y(e) - static_cast<double>(b(e)) * static_cast<double>(b(e));
+      for (std::uint32_t e = 0; e < valley_samples; ++e) z(e) = std::pow(static_cast<double>(b(n_env + e)), 2);
       const double md = d.mean(), mz = z.mean();
       const double vd = (d.array() - md).square().sum() / (n_env - 1);
       const double vz = (z.array() - mz).square().sum() / (valley_samples - 1);
@@ -388,6 +474,7 @@ KestenConvergence kesten_convergence(const ExactEnsembleResult& r, const Potenti
       mean_term.push_back(pt.msd);
     }
     out.points.push_back(pt);
+    ++point;
   }
   // <x^2>^(1/4) = A (ln t - c): least squares on the late times; jackknife over the exact environments.
   std::vector<double> lt, ycv, yval;

@@ -182,7 +182,11 @@ std::vector<LatticeWalkResult> run_lattice_walks(const LatticeField& field, cons
   const int dim = field.options().dim;
   const std::int64_t L = field.options().box, mask = L - 1, reach_limit = L / 4;
   const std::size_t n_t = cfg.times.size(), n_temp = temperatures.size();
-  const std::uint32_t n_env = cfg.environments, W = cfg.walkers_per_env;
+  const std::uint32_t env_begin = cfg.env_begin, env_end = cfg.env_end == 0 ? cfg.environments : cfg.env_end;
+  require(env_begin < env_end && env_end <= cfg.environments, "environment range",
+          "[" + std::to_string(env_begin) + ", " + std::to_string(env_end) + ")",
+          "must be a non-empty part of [0, " + std::to_string(cfg.environments) + ")");
+  const std::uint32_t n_env = env_end - env_begin, W = cfg.walkers_per_env;
 
   std::vector<LatticeWalkResult> res(n_temp);
   for (auto& r : res) {
@@ -206,12 +210,13 @@ std::vector<LatticeWalkResult> run_lattice_walks(const LatticeField& field, cons
     };
   core::parallel_for(
       n_env, cfg.threads,
-      [&](std::uint32_t e) {
+      [&](std::uint32_t row) {
+        const std::uint32_t e = env_begin + row;
         const std::vector<double> v = field.sample(cfg.seed, e);  // once, for every temperature
         for (std::size_t k = 0; k < n_temp; ++k) {
           const double inv_t = 1.0 / temperatures[k];
           Eigen::MatrixXd& env_msd = res[k].env_msd;
-          std::int64_t& far = reach[e * n_temp + k];
+          std::int64_t& far = reach[row * n_temp + k];
           for (std::uint32_t w = 0; w < W; ++w) {
             const Stream st(cfg.seed, StreamPurpose::kWalk, w, e);
             std::array<std::int64_t, 3> x{0, 0, 0};
@@ -242,7 +247,7 @@ std::vector<LatticeWalkResult> run_lattice_walks(const LatticeField& field, cons
                 }
               }
               const double r2 = static_cast<double>(x[0] * x[0] + x[1] * x[1] + x[2] * x[2]);
-              env_msd(e, static_cast<Eigen::Index>(r)) += r2 / W;
+              env_msd(row, static_cast<Eigen::Index>(r)) += r2 / W;
               if (stop.load(std::memory_order_relaxed)) return;  // the result is discarded
             }
             far = std::max({far, std::abs(x[0]), std::abs(x[1]), std::abs(x[2])});
@@ -260,6 +265,31 @@ std::vector<LatticeWalkResult> run_lattice_walks(const LatticeField& field, cons
     r.seconds = seconds;
   }
   return res;
+}
+
+LatticeWalkResult combine_lattice_walk(const std::vector<LatticeWalkResult>& parts) {
+  require(!parts.empty(), "parts", 0, "need at least one part");
+  const std::size_t n_t = parts.front().times.size();
+  Eigen::Index rows = 0;
+  for (std::size_t k = 0; k < parts.size(); ++k) {
+    require(parts[k].times == parts.front().times && parts[k].env_msd.cols() == static_cast<Eigen::Index>(n_t), "part " + std::to_string(k),
+            parts[k].env_msd.cols(), "must have the first part's recording times");
+    rows += parts[k].env_msd.rows();
+  }
+  LatticeWalkResult r;
+  r.times = parts.front().times;
+  r.env_msd.resize(rows, static_cast<Eigen::Index>(n_t));
+  Eigen::Index at = 0;
+  for (const LatticeWalkResult& p : parts) {
+    r.env_msd.middleRows(at, p.env_msd.rows()) = p.env_msd;
+    at += p.env_msd.rows();
+    r.max_reach = std::max(r.max_reach, p.max_reach);
+    r.walker_steps += p.walker_steps;
+    r.seconds += p.seconds;
+  }
+  r.msd.resize(n_t);
+  for (std::size_t i = 0; i < n_t; ++i) r.msd[i] = r.env_msd.col(static_cast<Eigen::Index>(i)).mean();
+  return r;
 }
 
 std::vector<LatticeWalkResult> run_lattice_walks(const LatticeField& field, const LatticeWalkConfig& cfg,

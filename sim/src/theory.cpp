@@ -170,16 +170,24 @@ std::int64_t check_valley_request(const Potential& potential, double gamma, std:
 
 std::vector<std::int64_t> sample_valley_bottoms(const Potential& potential, double gamma, std::uint32_t samples,
                                                 std::uint64_t seed, unsigned threads) {
-  const std::int64_t hw0 = check_valley_request(potential, gamma, samples, threads);
+  require(samples >= 1, "samples", samples, "must be >= 1");
+  return sample_valley_bottoms_range(potential, gamma, 0, samples, seed, threads);
+}
+
+std::vector<std::int64_t> sample_valley_bottoms_range(const Potential& potential, double gamma, std::uint32_t begin, std::uint32_t end,
+                                                      std::uint64_t seed, unsigned threads) {
+  require(begin < end, "sample range", "[" + std::to_string(begin) + ", " + std::to_string(end) + ")", "must not be empty");
+  const std::int64_t hw0 = check_valley_request(potential, gamma, end - begin, threads);
   const bool grow = potential.extendable();
-  std::vector<std::int64_t> out(samples);
+  std::vector<std::int64_t> out(end - begin);
   core::parallel_for(
-      samples, threads,
-      [&](std::uint32_t i) {
+      end - begin, threads,
+      [&](std::uint32_t k) {
+        const std::uint32_t i = begin + k;
         for (std::int64_t hw = hw0;; hw *= 2) {
           if (hw > kMaxValleyHalfWidth) throw RuntimeError("valley sample " + std::to_string(i) + ": no bottom found within half-width 2^30");
           if (auto b = valley_bottom(potential.sample(seed, i, hw), gamma)) {
-            out[i] = *b;
+            out[k] = *b;
             return;
           }
           if (!grow)

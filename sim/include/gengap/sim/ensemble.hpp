@@ -75,7 +75,7 @@ struct EnsembleResult {
   SimdPath simd = SimdPath::kScalar;   ///< the inner-loop path that ran (never kAuto)
 };
 
-/// Simulates the ensemble. Walker w of environment e uses its own Philox stream
+/// Simulates the ensemble: combine_ensemble() of one run_ensemble_part() over every environment. Walker w of environment e uses its own Philox stream
 /// (seed, e, w); the potential of environment e is potential.sample(seed, e, hw). Results are
 /// therefore bitwise identical for any number of threads and any SimdPath.
 ///
@@ -85,11 +85,45 @@ struct EnsembleResult {
 /// RuntimeError when a window cannot grow
 EnsembleResult run_ensemble(const Potential& potential, const Dynamics& dynamics, const EnsembleConfig& config);
 
+/// One part of an ensemble run: the environments [env_begin, env_end) with the per-environment sums
+/// and positions from which combine_ensemble() computes every statistic. What a shard of a run
+/// split across machines holds (gengap-sim walk --shard).
+struct EnsemblePart {
+  std::uint32_t env_begin = 0;              ///< first environment
+  std::uint32_t env_end = 0;                ///< one past the last
+  std::vector<double> sum_x;                ///< sum over the environment's walkers of x: row-major (environment in the part, time)
+  std::vector<double> sum_x2;               ///< the same of x^2
+  std::vector<double> sum_abs;              ///< the same of |x|
+  std::vector<std::int32_t> recorded;       ///< x of every walker of the part at every time, time-major (with quantile levels; else empty)
+  std::vector<std::int32_t> final_positions;  ///< x at the last time, environment-major (with keep_positions; else empty)
+  std::uint64_t walker_steps = 0;           ///< steps simulated
+  std::int64_t largest_half_width = 0;      ///< the largest window any of its environments needed
+  double seconds = 0;                       ///< wall-clock time of the part
+  SimdPath simd = SimdPath::kScalar;        ///< the inner-loop path that ran
+};
+
+/// Simulates environments [env_begin, env_end) of the ensemble `config` describes (each environment
+/// and walker on its own stream, as run_ensemble(): the part's numbers are bitwise those of the same
+/// environments in a whole run). The memory check counts the part only.
+/// @throws as run_ensemble(), and InvalidArgument for an empty range or one past config.environments
+EnsemblePart run_ensemble_part(const Potential& potential, const Dynamics& dynamics, const EnsembleConfig& config,
+                               std::uint32_t env_begin, std::uint32_t env_end);
+
+/// The statistics of a whole ensemble from its parts, which must cover environments
+/// [0, config.environments) in order. The sums are accumulated environment by environment in index
+/// order, so the result is bitwise run_ensemble()'s however the environments were split; `seconds`
+/// and `walker_steps` are the parts' sums, `simd` the first part's.
+/// @throws InvalidArgument naming the part that is missing, out of order or of the wrong size
+EnsembleResult combine_ensemble(const Potential& potential, const EnsembleConfig& config, const std::vector<EnsemblePart>& parts);
+
 /// Checks everything run_ensemble() checks before it starts, without simulating: the configuration,
 /// and the memory the request needs (sums per environment and time, recorded positions, the windows
 /// the threads hold) against the machine's (core::require_memory).
 /// @throws InvalidArgument naming the field, the value and, for memory, the estimate
 void check_ensemble(const Potential& potential, const EnsembleConfig& config);
+
+/// check_ensemble() for the part [env_begin, env_end) (run_ensemble_part()): its memory, not the whole run's.
+void check_ensemble(const Potential& potential, const EnsembleConfig& config, std::uint32_t env_begin, std::uint32_t env_end);
 
 /// The theory's sigma^2 = Var(V(x+1)-V(x)) / T^2 (the variance of the log-ratio sum per site:
 /// with detailed balance it telescopes to the potential difference).

@@ -121,11 +121,40 @@ struct ExactEnsembleResult {
   double seconds = 0;               ///< wall-clock time
 };
 
-/// Runs propagate_exact() on each environment (start 0) in parallel; the result does not depend
-/// on the number of threads.
+/// Runs propagate_exact() on each environment (start 0) in parallel: combine_exact() of one
+/// run_exact_part() over every environment. The result does not depend on the number of threads.
 /// @throws InvalidArgument for a bad configuration
 ExactEnsembleResult run_exact_ensemble(const Potential& potential, const Dynamics& dynamics,
                                        const ExactEnsembleConfig& config);
+
+/// One part of an exact ensemble: environments [env_begin, env_end) with their series, from which
+/// combine_exact() computes the ensemble's statistics (what a shard of gengap-sim exact --shard holds).
+struct ExactPart {
+  std::uint32_t env_begin = 0;      ///< first environment
+  std::uint32_t env_end = 0;        ///< one past the last
+  std::vector<double> times;        ///< t
+  std::vector<double> ln_t;         ///< ln t
+  Eigen::MatrixXd env_msd;          ///< thermal \<x^2\>: row = environment of the part, column = time
+  std::vector<double> edge_mass;    ///< largest edge mass over the part's environments, per time
+  double squaring_defect = 0;       ///< largest over the part
+  double mass_defect = 0;           ///< largest over the part
+  std::int64_t half_width = 0;      ///< the window used
+  double seconds = 0;               ///< wall-clock time of the part
+};
+
+/// Solves environments [env_begin, env_end) of the ensemble `config` describes (bitwise the same
+/// series as in a whole run: environment e is potential.sample(seed, e, half_width)); the memory
+/// check counts the part only. @throws as run_exact_ensemble(), and for an empty or too long range
+ExactPart run_exact_part(const Potential& potential, const Dynamics& dynamics, const ExactEnsembleConfig& config,
+                         std::uint32_t env_begin, std::uint32_t env_end);
+
+/// The ensemble's statistics from parts covering environments [0, config.environments) in order:
+/// bitwise run_exact_ensemble()'s (the same full matrix reduced by the same code); `seconds` is the
+/// parts' sum. @throws InvalidArgument naming a part that is missing, out of order or inconsistent
+ExactEnsembleResult combine_exact(const Potential& potential, const ExactEnsembleConfig& config, const std::vector<ExactPart>& parts);
+
+/// check_exact_ensemble() for the part [env_begin, env_end): its memory, not the whole run's.
+void check_exact_ensemble(const Potential& potential, const ExactEnsembleConfig& config, std::uint32_t env_begin, std::uint32_t env_end);
 
 /// Checks everything run_exact_ensemble() checks before it starts: the configuration, the window
 /// (automatic or given, 8 <= half_width <= 4096) and the memory (n x n matrices per thread, the series
@@ -172,5 +201,23 @@ struct KestenConvergence {
 /// @throws InvalidArgument for a potential with alpha != 1, fewer than 3 times >= fit_from
 KestenConvergence kesten_convergence(const ExactEnsembleResult& result, const Potential& potential, std::uint64_t seed,
                                      double temperature, std::uint32_t valley_samples, double fit_from);
+
+/// The valley depths Gamma = T ln t of kesten_convergence(): one per time of `result` with ln t >= 1.
+std::vector<double> kesten_depths(const ExactEnsembleResult& result, double temperature);
+
+/// Golosov's valley bottoms of environments [begin, end) at every depth of `gammas`
+/// (row = environment - begin, column = depth): what kesten_convergence() samples, for environments
+/// 0 ... environments + valley_samples - 1, computable in parts (sample_valley_bottoms_range()).
+Eigen::Matrix<std::int64_t, Eigen::Dynamic, Eigen::Dynamic> kesten_valley_bottoms(const Potential& potential, std::uint64_t seed,
+                                                                                    const std::vector<double>& gammas, std::uint32_t begin,
+                                                                                    std::uint32_t end, unsigned threads = 0);
+
+/// kesten_convergence() with the valley bottoms given: `bottoms` holds kesten_valley_bottoms() of
+/// environments [0, environments + valley_samples) at kesten_depths() (ignored when valley_samples
+/// < 2). Bitwise the same result as sampling them here.
+/// @throws InvalidArgument as kesten_convergence(), and for a matrix of the wrong shape
+KestenConvergence kesten_convergence(const ExactEnsembleResult& result, const Potential& potential, double temperature,
+                                     std::uint32_t valley_samples, double fit_from,
+                                     const Eigen::Matrix<std::int64_t, Eigen::Dynamic, Eigen::Dynamic>& bottoms);
 
 }  // namespace gengap::sim

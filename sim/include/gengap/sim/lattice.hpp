@@ -69,6 +69,11 @@ struct LatticeWalkConfig {
   double temperature = 1.0;           ///< T > 0
   std::vector<std::uint64_t> times;   ///< recording times (steps), increasing, 1 ... 2^40
   unsigned threads = 0;               ///< 0 = all hardware threads; results do not depend on it
+  /// Walk only environments [env_begin, env_end) (env_end = 0: to the last): a part of a run split
+  /// across machines; the result's env_msd then holds the part's rows and msd their mean.
+  /// combine_lattice_walk() of the parts in order is bitwise the whole run.
+  std::uint32_t env_begin = 0;
+  std::uint32_t env_end = 0;          ///< see env_begin
   /// Fraction of environments done, on the calling thread; an exception it throws stops the run
   /// once the environments being walked are done, and is rethrown (core::parallel_for).
   std::function<void(double)> progress;
@@ -106,6 +111,11 @@ void check_lattice_walks(const LatticeFieldOptions& options, const LatticeWalkCo
 /// @throws as run_lattice_walk(), and InvalidArgument for an empty list
 std::vector<LatticeWalkResult> run_lattice_walks(const LatticeField& field, const Dynamics& dynamics, const LatticeWalkConfig& config,
                                                  const std::vector<double>& temperatures);
+
+/// A whole run from its parts (LatticeWalkConfig::env_begin, env_end) in environment order: env_msd
+/// stacked, msd its column means (bitwise the whole run's), max_reach the largest, walker_steps and
+/// seconds the sums. @throws InvalidArgument for no parts or parts with different times
+LatticeWalkResult combine_lattice_walk(const std::vector<LatticeWalkResult>& parts);
 
 /// run_lattice_walks() with the Metropolis rule.
 std::vector<LatticeWalkResult> run_lattice_walks(const LatticeField& field, const LatticeWalkConfig& config,

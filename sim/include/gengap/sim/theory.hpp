@@ -78,6 +78,12 @@ std::int64_t check_valley_request(const Potential& potential, double gamma, std:
 std::vector<std::int64_t> sample_valley_bottoms(const Potential& potential, double gamma, std::uint32_t samples,
                                                 std::uint64_t seed, unsigned threads = 0);
 
+/// sample_valley_bottoms() for environments [begin, end) only (a part of a run split across
+/// machines): element i is bitwise element begin + i of sample_valley_bottoms() with end samples.
+/// @throws InvalidArgument for an empty range, as sample_valley_bottoms() otherwise
+std::vector<std::int64_t> sample_valley_bottoms_range(const Potential& potential, double gamma, std::uint32_t begin, std::uint32_t end,
+                                                      std::uint64_t seed, unsigned threads = 0);
+
 /// Valley bottoms of many depths on the same paths (what the exponent of E b_Gamma^2 against Gamma
 /// is fitted on: the depths are paired, so their ratios carry little noise).
 struct ValleyCurves {
