@@ -22,6 +22,7 @@ Example::
 """
 
 import inspect as _inspect
+import json as _json
 
 import os as _os
 import warnings as _warnings
@@ -51,7 +52,7 @@ from .runs import read_distance, read_metrics, read_run, read_summary
 __version__ = "0.1.0"
 
 __all__ = [
-    "Result", "Table", "walk", "exact", "valley", "lattice", "sgd", "power", "sgd_run", "fit", "train", "default_train_config",
+    "Result", "Table", "walk", "exact", "merge", "valley", "lattice", "sgd", "power", "sgd_run", "fit", "train", "default_train_config",
     "KESTEN_MEAN_ABS", "KESTEN_SECOND_MOMENT", "kesten_pdf", "kesten_cdf", "kesten_abs_moment",
     "predicted_msd_exponent", "predicted_distance_exponent", "sigma2", "log_times", "landscape", "mfpt",
     "mfpt_monte_carlo", "valley_bottom", "compare_models", "compare_distance_models", "bootstrap_fits",
@@ -227,8 +228,20 @@ def _signature_and_doc(name, summary, options, leading=(), with_progress=True):
     return _inspect.Signature(params), "\n".join(lines)
 
 
+def _shard_text(shard):
+    """A shard given as (i, n) or "i/n" as the CLI's "i/n"."""
+    if isinstance(shard, str):
+        return shard
+    if isinstance(shard, tuple) and len(shard) == 2 and all(isinstance(v, int) and not isinstance(v, bool) for v in shard):
+        return "%d/%d" % shard
+    raise TypeError("shard must be (index, count) or 'index/count', not %r" % (shard,))
+
+
 def _command(name, summary, post=None):
     def run(*, progress=None, **options):
+        if options.get("shard"):
+            options["shard"] = _shard_text(options["shard"])
+            return _wrap(_json.loads(_sim.run_shard(name, options, progress)))
         out = _wrap(_sim.run_command(name, options, progress))
         return post(out) if post else out
 
@@ -280,6 +293,45 @@ sgd = _command("sgd", """SGD on a high-dimensional random Fourier landscape: the
 Returns a Result with batches (per batch size: lr, result with times in iterations, mean_distance
 |w_t - w_0|, msd, mean_value, coordinate_variance; env_distance: row = landscape; fits of d(t)) and
 overlap (spread of the distance curves against iterations and against epochs).""")
+
+
+_SHARD_NOTE = """
+
+Shards (runs split across processes or machines; docs: Running on a cluster): shard=(i, n)
+computes only the contiguous block i of n of the environments and returns the shard document (a
+Result holding the run's config, the shard's id and the raw per-environment results, base64;
+json.dump it to a file as is). gengap.merge([...]) of all n shards returns this function's result,
+bitwise (the wall-clock fields aside)."""
+for _f in (walk, exact, valley, lattice):
+    _f.__doc__ += _SHARD_NOTE
+
+
+def merge(shards):
+    """The result of a run from its shards: shards is a list of shard documents (what
+    walk/exact/valley/lattice(..., shard=(i, n)) return) or paths of shard files (what
+    gengap-sim ... --shard i/n --json FILE writes), in any order, every shard exactly once.
+    Returns what the unsharded call returns (bitwise the same numbers; the wall-clock fields
+    hold the shards' summed times). Raises ValueError with one line naming the shard for a
+    missing, duplicated, foreign (another run) or damaged shard."""
+    items = []
+    for k, s in enumerate(shards):
+        if isinstance(s, dict):
+            items.append(("shards[%d]" % k, _json.dumps(s)))
+        elif isinstance(s, (str, bytes, _os.PathLike)):
+            path = _os.fsdecode(s)
+            with open(path, encoding="utf-8") as f:
+                items.append((path, f.read()))
+        else:
+            raise TypeError("shards[%d]: expected a shard document (dict) or a file path, not %s" % (k, type(s).__name__))
+    out = _wrap(_sim.merge(items))
+    first = shards[0] if shards else None
+    command = first.get("command") if isinstance(first, dict) else None
+    if command is None and items:
+        try:
+            command = _json.loads(items[0][1]).get("command")
+        except ValueError:
+            command = None
+    return _walk_post(out) if command == "walk" else out
 
 
 _FIT_EXCLUDED = {"csv", "json", "t_column", "y_column", "samples"}

@@ -4,6 +4,7 @@
 #include <string>
 
 #include <pybind11/numpy.h>
+#include <pybind11/stl.h>
 
 #include "commands.hpp"
 #include "convert.hpp"
@@ -50,6 +51,49 @@ py::object run_command(const std::string& name, const py::dict& options, const p
   return from_json(out);
 }
 
+/// The shard document of gengap-sim `name` --shard (options["shard"] = "I/N"), as JSON text (the
+/// Python side parses it with the json module, so that it goes back to merge() unchanged).
+std::string run_shard(const std::string& name, const py::dict& options, const py::object& progress) {
+  require_command(name);
+  const std::string where = "gengap." + name + "()";
+  nlohmann::json config = to_json(options, "");
+  for (const auto& [k, v] : config.items())
+    if (output_keys().count(k))
+      throw core::InvalidArgument(k, core::json_excerpt(v), "not an argument of " + where + ": results are returned, not written");
+  ProgressHook hook(progress);
+  sim::app::RunHooks hooks;
+  hooks.progress = hook.hook();
+  std::string out;
+  {
+    py::gil_scoped_release nogil;
+    out = sim::app::compute_shard(name, config, where, hooks).dump();
+  }
+  return out;
+}
+
+/// Merges shard documents given as (name, JSON text) pairs: the unsharded run's document with its
+/// per-sample arrays, as run_command() returns it.
+py::object merge(const std::vector<std::pair<std::string, std::string>>& shards) {
+  nlohmann::json out;
+  {
+    py::gil_scoped_release nogil;
+    std::vector<std::pair<std::string, nlohmann::json>> docs;
+    for (const auto& [name, text] : shards) {
+      nlohmann::json j;
+      try {
+        j = core::parse_json(text, name);
+      } catch (const core::InputError& e) {
+        throw core::InvalidArgument(name, "(not JSON)", std::string("is not a complete shard (truncated or damaged): ") + e.what());
+      }
+      docs.emplace_back(name, std::move(j));
+    }
+    sim::app::RunHooks hooks;
+    hooks.arrays = true;
+    out = sim::app::merge_shards(docs, hooks);
+  }
+  return from_json(out);
+}
+
 py::object describe(const std::string& name) {
   if (name != "fit") require_command(name);
   nlohmann::json keys = nlohmann::json::array();
@@ -77,6 +121,11 @@ void bind_runs(py::module_& m) {
         "Runs gengap-sim command `name` (walk, exact, valley, lattice, sgd) with `options` (the CLI's config keys) "
         "in-process, without the GIL; returns the CLI's JSON document as a dict of numpy arrays, plus the per-sample "
         "arrays (env_msd, env_distance). Raises ValueError with the CLI's message for a bad option.");
+  m.def("run_shard", &run_shard, py::arg("name"), py::arg("options"), py::arg("progress") = py::none(),
+        "Computes shard options['shard'] ('I/N') of gengap-sim command `name` in-process; returns the shard file's JSON text.");
+  m.def("merge", &merge, py::arg("shards"),
+        "Merges shards given as (name, JSON text) pairs into the unsharded run's document (as run_command() returns it). "
+        "ValueError with one line naming the shard for a missing, duplicated, foreign or damaged shard.");
   m.def("read_csv", &read_csv, py::arg("path"),
         "A CSV of finite numbers (optional header, '#' comments): {column: numpy array}. ValueError naming the line otherwise.");
   m.def("describe", &describe, py::arg("name"),
