@@ -2,9 +2,11 @@
 #include "common.hpp"
 
 #include <iomanip>
+#include <iostream>
 #include <sstream>
 
 #include "cli.hpp"
+#include "commands.hpp"
 #include "gengap/core/io.hpp"
 
 namespace gengap::repro::detail {
@@ -57,6 +59,7 @@ void WalkSpec::read(core::ObjectReader& r, bool with_sigma) {
   r.required("t_max", t_max);
   r.required("per_decade", per_decade);
   r.required("fit_tmin", fit_tmin);
+  r.optional("shards", shards);
 }
 
 sim::EnsembleConfig WalkSpec::ensemble() const {
@@ -74,9 +77,60 @@ void WalkSpec::check(const sim::Potential& potential) const {
   (void)sim::make_dynamics(dynamics);
   sim::require(std::isfinite(fit_tmin), "fit_tmin", fit_tmin, "must be finite");
   sim::check_ensemble(potential, ensemble());
+  if (!shards.empty()) (void)walk_from_shards(potential, *this);  // they are this run, complete and undamaged
+}
+
+namespace {
+template <class T>
+void same(const std::string& what, const std::string& key, const T& have, const T& want) {
+  if (!(have == want))
+    throw core::InvalidArgument(what + ": " + key, "differs", "the shards were made with another " + key + " than this config asks for");
+}
+}  // namespace
+
+sim::EnsembleResult walk_from_shards(const sim::Potential& pot, const WalkSpec& spec) {
+  const sim::app::MergedWalk m = sim::app::merge_walk(sim::app::read_shards(spec.shards));
+  const std::string what = "shards (" + spec.shards.front() + ", ...)";
+  nlohmann::json pj;
+  pot.to_json(pj);
+  same(what, "potential", m.potential, pj);
+  same(what, "dynamics", m.dynamics, sim::make_dynamics(spec.dynamics)->name());
+  const sim::EnsembleConfig e = spec.ensemble();
+  same(what, "environments", m.config.environments, e.environments);
+  same(what, "walkers", m.config.walkers_per_env, e.walkers_per_env);
+  same(what, "temperature", m.config.temperature, e.temperature);
+  same(what, "seed", m.config.seed, e.seed);
+  same(what, "times (t_max, per_decade)", m.config.times, e.times);
+  same(what, "quantiles", m.config.quantile_levels, e.quantile_levels);
+  same(what, "half_width", m.config.half_width, e.half_width);
+  same(what, "max_half_width", m.config.max_half_width, e.max_half_width);
+  return m.result;
+}
+
+sim::ExactEnsembleResult exact_from_shards(const std::vector<std::string>& files, const sim::Potential& pot, const std::string& dynamics,
+                                           const sim::ExactEnsembleConfig& config) {
+  const sim::app::MergedExact m = sim::app::merge_exact(sim::app::read_shards(files));
+  const std::string what = "shards (" + files.front() + ", ...)";
+  nlohmann::json pj;
+  pot.to_json(pj);
+  same(what, "potential", m.potential, pj);
+  same(what, "dynamics", m.dynamics, sim::make_dynamics(dynamics)->name());
+  same(what, "environments", m.config.environments, config.environments);
+  same(what, "temperature", m.config.temperature, config.temperature);
+  same(what, "seed", m.config.seed, config.seed);
+  same(what, "octaves", m.config.octaves, config.octaves);
+  same(what, "per_octave", m.config.per_octave, config.per_octave);
+  same(what, "half_width", m.config.half_width, config.half_width);
+  return m.result;
 }
 
 Walk walk(const sim::Potential& pot, const WalkSpec& spec, const std::string& label) {
+  if (!spec.shards.empty()) {
+    Walk w{walk_from_shards(pot, spec), {}};
+    std::cerr << label << ": merged from " << spec.shards.size() << " shard files (" << spec.shards.front() << ", ...)\n";
+    w.fit = sim::fit_window(w.r.times, w.r.msd, w.r.env_msd, spec.fit_tmin);
+    return w;
+  }
   sim::EnsembleConfig e = spec.ensemble();
   gengap::cli::Progress progress(label);
   e.progress = [&progress](double f) { progress(f); };

@@ -38,13 +38,25 @@ struct WalkSpec {
   std::uint64_t t_max = 0;             ///< last time
   int per_decade = 8;                  ///< recording times per decade
   double fit_tmin = 0;                 ///< fit from this time on
-  /// Reads the fields (sigma only when `with_sigma`).
+  /// Shard files of this ensemble made elsewhere (gengap-sim walk --shard I/N, paths relative to the
+  /// working directory): merged instead of simulated, after checking that they are this run.
+  std::vector<std::string> shards;
+  /// Reads the fields (sigma only when `with_sigma`; "shards" optional).
   void read(core::ObjectReader& r, bool with_sigma);
   /// The ensemble configuration (no progress callback).
   sim::EnsembleConfig ensemble() const;
   /// Checks the settings and the memory for `potential` (sim::check_ensemble).
   void check(const sim::Potential& potential) const;
 };
+
+/// The ensemble of `spec.shards` (bitwise what walk() would simulate), after checking that the
+/// shards are one run of exactly this ensemble on `pot`. Throws InvalidArgument naming the setting.
+sim::EnsembleResult walk_from_shards(const sim::Potential& pot, const WalkSpec& spec);
+
+/// The exact ensemble of shard files (gengap-sim exact --shard), after checking that they are one
+/// run of `config` on `pot` with `dynamics`. Throws InvalidArgument naming the setting.
+sim::ExactEnsembleResult exact_from_shards(const std::vector<std::string>& files, const sim::Potential& pot, const std::string& dynamics,
+                                           const sim::ExactEnsembleConfig& config);
 
 /// One walk ensemble with the times and columns to fit (t >= fit_tmin, t > 1, <x^2> > 0).
 struct Walk {

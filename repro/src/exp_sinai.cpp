@@ -23,6 +23,7 @@ struct ExactSpec {
   int blocks = 16;                  // the runs of the decision: blocks of environments
   std::uint64_t seed = 3;
   double x_min = 1;                 // the window starts where T ln t / s reaches this
+  std::vector<std::string> shards;  // gengap-sim exact --shard files of this ensemble, made elsewhere
   sim::ExactEnsembleConfig config() const {
     sim::ExactEnsembleConfig e;
     e.seed = seed;
@@ -71,6 +72,7 @@ struct SinaiConfig {
       ex.required("blocks", s.exact.blocks);
       ex.required("seed", s.exact.seed);
       ex.required("x_min", s.exact.x_min);
+      ex.optional("shards", s.exact.shards);
       ex.ignore_notes();
       ex.finish();
     }
@@ -87,6 +89,8 @@ struct SinaiConfig {
     sim::require(s.exact.sigma > 0 && std::isfinite(s.exact.sigma), "exact.sigma", s.exact.sigma, "must be finite and > 0 " + in_file(file));
     sim::require(s.exact.x_min > 0 && std::isfinite(s.exact.x_min), "exact.x_min", s.exact.x_min, "must be finite and > 0 " + in_file(file));
     sim::check_exact_ensemble(*sim::make_potential(s.potential, 1.0, s.exact.sigma), s.exact.config());
+    if (!s.exact.shards.empty())  // they are this ensemble, complete and undamaged
+      (void)exact_from_shards(s.exact.shards, *sim::make_potential(s.potential, 1.0, s.exact.sigma), s.walk.dynamics, s.exact.config());
     const auto pot = sim::make_potential(s.potential, 1.0, s.walk.sigma);
     s.walk.check(*pot);
     (void)sim::check_valley_request(*pot, s.valley_gamma, s.valley_samples);
@@ -146,11 +150,16 @@ json run(const Context& x) {
   // blocks (the runs of the decision), the window from T ln t / s >= x_min.
   const auto exact_pot = sim::make_potential(c.potential, 1.0, c.exact.sigma);
   sim::ExactEnsembleConfig ec = c.exact.config();
-  gengap::cli::Progress progress("exact Sinai walk, s/T = " + fmt(c.exact.sigma, 3));
-  ec.progress = [&progress](double f) { progress(f); };
-  const auto dyn = sim::make_dynamics(c.walk.dynamics);
-  const sim::ExactEnsembleResult ex = sim::run_exact_ensemble(*exact_pot, *dyn, ec);
-  progress.done();
+  sim::ExactEnsembleResult ex;
+  if (!c.exact.shards.empty()) {
+    ex = exact_from_shards(c.exact.shards, *exact_pot, c.walk.dynamics, ec);
+  } else {
+    gengap::cli::Progress progress("exact Sinai walk, s/T = " + fmt(c.exact.sigma, 3));
+    ec.progress = [&progress](double done) { progress(done); };
+    const auto dyn = sim::make_dynamics(c.walk.dynamics);
+    ex = sim::run_exact_ensemble(*exact_pot, *dyn, ec);
+    progress.done();
+  }
   std::vector<double> tw;
   std::vector<Eigen::Index> cw;
   for (std::size_t i = 0; i < ex.times.size(); ++i)

@@ -323,31 +323,58 @@ json merge(const ExactParams& p, const ShardSet& set, const RunHooks& hooks) {
 
 }  // namespace
 
+namespace {
+/// Declares the command's options on `o`, bound to `p`.
+void declare_options(cli::Options& o, ExactParams& p) {
+  // s / T = 6: the automatic window for ln t = 40 has about 1000 sites (5 s per environment and core);
+  // s / T = 3 is closer to the continuum but needs about 3400 sites (several minutes per environment).
+  p.pot.sigma = 6.0;
+  add_potential_options(o, p.pot);
+  o.add("--dynamics", "dynamics", p.dynamics, "metropolis | heat-bath");
+  o.add("-T,--temperature", "temperature", p.temperature, "temperature T > 0");
+  o.add("-e,--environments", "environments", p.environments,
+        "environments solved exactly (each: octaves dense n x n products)");
+  o.add("--octaves", "octaves", p.octaves, "largest time 2^octaves steps (58: ln t = 40.2; at most 62)");
+  o.add("--per-octave", "per_octave", p.per_octave, "times per factor 2: 1, 2 or 4");
+  o.add("--half-width", "half_width", p.half_width,
+        "window [-hw, hw] with reflecting ends (0 = 8 (ln t_max + 1.2 sigma)^2 / sigma^2)");
+  o.add("-s,--seed", "seed", p.seed, "master seed (environment e is the same as in gengap-sim walk)");
+  o.add("-j,--threads", "threads", p.threads, "environments solved in parallel (0 = all cores); results do not depend on it");
+  o.add("--valley-samples", "valley_samples", p.valley_samples,
+        "further environments for the valley-bottom control variate (Sinai; 0 = none)");
+  o.add("--fit-from", "fit_from", p.fit_from, "fit <x^2>^(1/4) = A (ln t - c) on ln t >= this");
+  o.add("--json", "json", p.json_out, "write results as JSON here (default: stdout)");
+  o.add("--csv", "csv", p.csv_out, "write the time series as CSV here");
+  o.flag("-q,--quiet", "quiet", p.quiet, "no progress on stderr");
+  add_shard_option(o, p.shard);
+}
+}  // namespace
+
+MergedExact merge_exact(const ShardSet& set) {
+  require(set.command == "exact", set.names.front() + ": command", set.command, "expected shards of gengap-sim exact");
+  CLI::App app;
+  cli::Options o(&app);
+  ExactParams p;
+  declare_options(o, p);
+  o.apply_json(set.run, set.names.front() + ": run");
+  validate(p);
+  const auto pot = potential_of(p.pot);
+  require_shard_ranges(set, static_cast<std::uint32_t>(p.environments), "environments");
+  MergedExact m;
+  ExactParams q = p;
+  q.valley_samples = 0;  // the ensemble only: no control variate
+  m.result = merged(q, set).r;
+  m.config = ensemble_config(p);
+  pot->to_json(m.potential);
+  m.dynamics = make_dynamics(p.dynamics)->name();
+  return m;
+}
+
 Command exact_command() {
   return {"exact", "exact thermal averages of the 1D walk at any time (to ln t = 40 and beyond), without stepping",
           [](cli::Options& o) {
             auto p = std::make_shared<ExactParams>();
-            // s / T = 6: the automatic window for ln t = 40 has about 1000 sites (5 s per environment and core);
-            // s / T = 3 is closer to the continuum but needs about 3400 sites (several minutes per environment).
-            p->pot.sigma = 6.0;
-            add_potential_options(o, p->pot);
-            o.add("--dynamics", "dynamics", p->dynamics, "metropolis | heat-bath");
-            o.add("-T,--temperature", "temperature", p->temperature, "temperature T > 0");
-            o.add("-e,--environments", "environments", p->environments,
-                  "environments solved exactly (each: octaves dense n x n products)");
-            o.add("--octaves", "octaves", p->octaves, "largest time 2^octaves steps (58: ln t = 40.2; at most 62)");
-            o.add("--per-octave", "per_octave", p->per_octave, "times per factor 2: 1, 2 or 4");
-            o.add("--half-width", "half_width", p->half_width,
-                  "window [-hw, hw] with reflecting ends (0 = 8 (ln t_max + 1.2 sigma)^2 / sigma^2)");
-            o.add("-s,--seed", "seed", p->seed, "master seed (environment e is the same as in gengap-sim walk)");
-            o.add("-j,--threads", "threads", p->threads, "environments solved in parallel (0 = all cores); results do not depend on it");
-            o.add("--valley-samples", "valley_samples", p->valley_samples,
-                  "further environments for the valley-bottom control variate (Sinai; 0 = none)");
-            o.add("--fit-from", "fit_from", p->fit_from, "fit <x^2>^(1/4) = A (ln t - c) on ln t >= this");
-            o.add("--json", "json", p->json_out, "write results as JSON here (default: stdout)");
-            o.add("--csv", "csv", p->csv_out, "write the time series as CSV here");
-            o.flag("-q,--quiet", "quiet", p->quiet, "no progress on stderr");
-            add_shard_option(o, p->shard);
+            declare_options(o, *p);
             return Action{[p] { validate(*p); },
                           [p] { return run(*p); },
                           [p](const RunHooks& h) { return compute(*p, h); },

@@ -240,29 +240,53 @@ json merge(const WalkParams& w, const ShardSet& set, const RunHooks& hooks) {
 
 }  // namespace
 
+namespace {
+/// Declares the command's options on `o`, bound to `w`.
+void declare_options(cli::Options& o, WalkParams& w) {
+  add_potential_options(o, w.pot);
+  o.add("--dynamics", "dynamics", w.dynamics, "metropolis | heat-bath");
+  o.add("-T,--temperature", "temperature", w.temperature, "temperature T > 0");
+  o.add("-e,--environments", "environments", w.environments, "independent potentials");
+  o.add("-w,--walkers", "walkers", w.walkers, "walkers per potential");
+  o.add("-t,--t-max", "t_max", w.t_max, "last recording time (steps), <= 2^32");
+  o.add("--per-decade", "per_decade", w.per_decade, "recording times per decade (log-spaced)");
+  o.add("-s,--seed", "seed", w.seed, "master seed");
+  o.add("-j,--threads", "threads", w.threads, "threads (0 = all); results do not depend on it");
+  o.add("--simd", "simd", w.simd, "inner loop: auto | scalar | avx2 | avx512; results do not depend on it");
+  o.add("--half-width", "half_width", w.half_width, "initial window half-width (0 = automatic)");
+  o.add("--max-half-width", "max_half_width", w.max_half_width, "largest window half-width");
+  o.add("--quantiles", "quantiles", w.quantiles, "quantile levels of x");
+  o.flag("--positions", "positions", w.positions, "write every walker's final position");
+  o.add("--fit-tmin", "fit_tmin", w.fit_tmin, "fit only times >= this");
+  o.add("--bootstrap", "bootstrap", w.bootstrap, "bootstrap resamples over environments (0 = none)");
+  o.add("--json", "json", w.json_out, "write results as JSON here (default: stdout)");
+  o.add("--csv", "csv", w.csv_out, "write the time series as CSV here");
+  o.flag("-q,--quiet", "quiet", w.quiet, "no progress on stderr");
+  add_shard_option(o, w.shard);
+}
+}  // namespace
+
+MergedWalk merge_walk(const ShardSet& set) {
+  require(set.command == "walk", set.names.front() + ": command", set.command, "expected shards of gengap-sim walk");
+  CLI::App app;
+  cli::Options o(&app);
+  WalkParams w;
+  declare_options(o, w);  // the command's own options: the run's keys read as the CLI reads them
+  o.apply_json(set.run, set.names.front() + ": run");
+  validate(w);
+  const auto pot = potential_of(w.pot);
+  MergedWalk m;
+  m.result = merged(w, *pot, set);
+  m.config = ensemble_config(w);
+  pot->to_json(m.potential);
+  m.dynamics = make_dynamics(w.dynamics)->name();
+  return m;
+}
+
 Command walk_command() {
   return {"walk", "simulate an ensemble of walkers; JSON + CSV out", [](cli::Options& o) {
             auto w = std::make_shared<WalkParams>();
-            add_potential_options(o, w->pot);
-            o.add("--dynamics", "dynamics", w->dynamics, "metropolis | heat-bath");
-            o.add("-T,--temperature", "temperature", w->temperature, "temperature T > 0");
-            o.add("-e,--environments", "environments", w->environments, "independent potentials");
-            o.add("-w,--walkers", "walkers", w->walkers, "walkers per potential");
-            o.add("-t,--t-max", "t_max", w->t_max, "last recording time (steps), <= 2^32");
-            o.add("--per-decade", "per_decade", w->per_decade, "recording times per decade (log-spaced)");
-            o.add("-s,--seed", "seed", w->seed, "master seed");
-            o.add("-j,--threads", "threads", w->threads, "threads (0 = all); results do not depend on it");
-            o.add("--simd", "simd", w->simd, "inner loop: auto | scalar | avx2 | avx512; results do not depend on it");
-            o.add("--half-width", "half_width", w->half_width, "initial window half-width (0 = automatic)");
-            o.add("--max-half-width", "max_half_width", w->max_half_width, "largest window half-width");
-            o.add("--quantiles", "quantiles", w->quantiles, "quantile levels of x");
-            o.flag("--positions", "positions", w->positions, "write every walker's final position");
-            o.add("--fit-tmin", "fit_tmin", w->fit_tmin, "fit only times >= this");
-            o.add("--bootstrap", "bootstrap", w->bootstrap, "bootstrap resamples over environments (0 = none)");
-            o.add("--json", "json", w->json_out, "write results as JSON here (default: stdout)");
-            o.add("--csv", "csv", w->csv_out, "write the time series as CSV here");
-            o.flag("-q,--quiet", "quiet", w->quiet, "no progress on stderr");
-            add_shard_option(o, w->shard);
+            declare_options(o, *w);
             return Action{[w] { validate(*w); },
                           [w] { return run(*w); },
                           [w](const RunHooks& h) { return compute(*w, h); },

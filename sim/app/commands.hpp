@@ -143,6 +143,27 @@ struct FitInput {
 FitInput select_fit_input(const core::CsvTable& table, const std::string& t_column, const std::string& y_column, bool samples,
                           double tmin, double tmax);
 
+/// A walk run rebuilt from its checked shards (for the repro's configs that name shard files).
+struct MergedWalk {
+  EnsembleResult result;     ///< bitwise the unsharded run's
+  EnsembleConfig config;     ///< its ensemble settings
+  nlohmann::json potential;  ///< Potential::to_json() of its potential
+  std::string dynamics;      ///< its dynamics' name
+};
+/// The walk of shards made by gengap-sim walk --shard. Throws InvalidArgument (another command,
+/// data that do not fit the run).
+MergedWalk merge_walk(const ShardSet& set);
+
+/// An exact run rebuilt from its checked shards.
+struct MergedExact {
+  ExactEnsembleResult result;   ///< bitwise the unsharded run's (Kesten's control variate not computed)
+  ExactEnsembleConfig config;   ///< its ensemble settings
+  nlohmann::json potential;     ///< Potential::to_json() of its potential
+  std::string dynamics;         ///< its dynamics' name
+};
+/// The exact ensemble of shards made by gengap-sim exact --shard. Throws InvalidArgument.
+MergedExact merge_exact(const ShardSet& set);
+
 Command walk_command();
 Command valley_command();
 Command fit_command();

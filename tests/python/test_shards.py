@@ -141,6 +141,71 @@ class CliShards(unittest.TestCase):
         self.assertIn("shard(s) 0 of 2 missing" if not leftovers else "killed", p.stderr)
 
 
+REPRO_EXE = os.environ.get("GENGAP_REPRO_EXE", "")
+CONFIGS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "repro", "configs")
+
+
+@unittest.skipUnless(REPRO_EXE, "gengap-repro is not built (GENGAP_REPRO_EXE unset)")
+class ReproShards(unittest.TestCase):
+    """The repro's sinai experiment fed with shard files made by gengap-sim: the same verdicts as
+    when it simulates; shards of another run are refused before any work."""
+
+    def test_sinai_quick_from_shards(self):
+        d = scratch("shards_repro")
+        with open(os.path.join(CONFIGS, "sinai_validation.json")) as f:
+            cfg = json.load(f)
+        quick = cfg["profiles"]["quick"]
+        walk_args = ["walk", "--potential", "sinai-gaussian", "--sigma", str(cfg["sigma"]), "-T", str(cfg["temperature"]),
+                     "-w", str(cfg["walkers"]), "--per-decade", str(cfg["per_decade"]), "-s", str(cfg["seed"]),
+                     "-e", str(quick["environments"]), "-t", str(quick["t_max"]), "-q"]
+        exact_args = ["exact", "--potential", "sinai-gaussian", "--sigma", str(cfg["exact"]["sigma"]), "-s", str(cfg["exact"]["seed"]),
+                      "-e", str(quick["exact"]["environments"]), "--octaves", str(quick["exact"]["octaves"]), "--valley-samples", "0", "-q"]
+        walks = [os.path.join(d, "walk%d.shard" % i) for i in range(3)]
+        for i, f in enumerate(walks):
+            sim(walk_args + ["--shard", "%d/3" % i, "--json", f])
+        exacts = [os.path.join(d, "exact%d.shard" % i) for i in range(2)]
+        for i, f in enumerate(exacts):
+            sim(exact_args + ["--shard", "%d/2" % i, "--json", f])
+
+        def repro(config, name):
+            os.makedirs(os.path.join(d, name), exist_ok=True)
+            path = os.path.join(d, name, "sinai.json")  # one experiment name: the verdict rows name it
+            with open(path, "w") as f:
+                json.dump(config, f)
+            return subprocess.run([REPRO_EXE, "--profile", "quick", "--out", os.path.join(d, "out_" + name), path],
+                                  capture_output=True, text=True, timeout=600)
+
+        def verdicts(name):
+            with open(os.path.join(d, "out_" + name, "verdicts.json")) as f:
+                return json.load(f)
+
+        p = repro(cfg, "simulated")
+        self.assertEqual(p.returncode, 0, p.stderr[-800:])
+        sharded = json.loads(json.dumps(cfg))
+        sharded["shards"] = walks
+        sharded["exact"]["shards"] = exacts
+        p = repro(sharded, "sharded")
+        self.assertEqual(p.returncode, 0, p.stderr[-800:])
+        self.assertIn("merged from 3 shard files", p.stderr)
+        self.assertEqual(verdicts("sharded"), verdicts("simulated"))
+        # Shards of another run (seed 2) are refused, naming the setting, before any experiment runs.
+        other = os.path.join(d, "other.shard")
+        seed2 = list(walk_args)
+        seed2[seed2.index("-s") + 1] = "2"
+        sim(seed2 + ["--shard", "2/3", "--json", other])
+        foreign = json.loads(json.dumps(sharded))
+        foreign["shards"] = walks[:2] + [other]
+        p = repro(foreign, "foreign")
+        self.assertEqual(p.returncode, 2, p.stderr[-800:])
+        self.assertIn("other.shard: run.seed = 2", p.stderr)
+        self.assertFalse(os.path.exists(os.path.join(d, "out_foreign", "foreign")))
+        wrong = json.loads(json.dumps(sharded))
+        wrong["profiles"]["quick"]["environments"] = 401
+        p = repro(wrong, "wrong")
+        self.assertEqual(p.returncode, 2, p.stderr[-800:])
+        self.assertIn("environments", p.stderr.strip().splitlines()[-1])
+
+
 def strip_timing(value):
     if isinstance(value, dict):
         return {k: strip_timing(v) for k, v in value.items() if k not in ("seconds", "seconds_per_environment", "steps_per_second")}
