@@ -114,6 +114,8 @@ struct WeightDistanceConfig {
       WalkSpec spec;
       spec.read(w, true);
       w.finish();
+      sim::require(spec.shards.empty(), "walk.shards", spec.shards.size(),
+                   "the walk check runs at the alpha this experiment measures, so it cannot be made elsewhere in advance; remove shards");
       s.walk = w.object();
       spec.check(sim::FbmPotential(1.0, spec.sigma));
     }

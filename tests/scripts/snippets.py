@@ -8,7 +8,9 @@
                                          run every ```python block (in a scratch folder, the package on
                                          PYTHONPATH) and every gengap-* command of the shell blocks with
                                          --check (every input, output and memory estimate validated,
-                                         nothing run), on fixture files this script writes
+                                         nothing run), on fixture files this script writes; the
+                                         gengap-sim commands with --shard and gengap-sim merge run
+                                         for real, in order (merge reads what the shards wrote)
 
 A command line that needs what the machine lacks (a GPU, another host) or that elides its arguments
 ("...") is listed as not run, with the reason; anything else that fails makes the exit code 1.
@@ -96,7 +98,10 @@ def run_all(args):
         if why:
             not_run.append("%s: %s (%s)" % (where, " ".join(argv), why))
             continue
-        cmd = [exes[prog]] + [os.path.join(root, a) if a.startswith("repro/configs/") else a for a in argv[1:]] + ["--check"]
+        # Shards and their merge run for real, in order (the examples are small): merge --check reads
+        # the shard files the commands before it write.
+        real = prog == "gengap-sim" and ("--shard" in argv or argv[1:2] == ["merge"])
+        cmd = [exes[prog]] + [os.path.join(root, a) if a.startswith("repro/configs/") else a for a in argv[1:]] + ([] if real else ["--check"])
         p = subprocess.run(cmd, cwd=scratch, capture_output=True, text=True, timeout=600)
         ran += 1
         if p.returncode != 0:
