@@ -321,8 +321,11 @@ struct GhostNormFunction : public torch::autograd::Function<GhostNormFunction> {
     return {dx.view(grads[0].sizes()), dw, db, torch::Tensor(), torch::Tensor()};
   }
 
-  static variable_list forward(AutogradContext* ctx, const torch::Tensor& input, const torch::Tensor& weight,
-                               const torch::Tensor& bias, int64_t groups, double eps) {
+  static variable_list forward(AutogradContext* ctx, const torch::Tensor& input, const torch::Tensor& weight_in,
+                               const torch::Tensor& bias_in, int64_t groups, double eps) {
+    // An empty tensor stands for no weight or bias (see normalize_groups()).
+    const torch::Tensor weight = weight_in.numel() > 0 ? weight_in : torch::Tensor();
+    const torch::Tensor bias = bias_in.numel() > 0 ? bias_in : torch::Tensor();
     const torch::Tensor x = input.contiguous();
     const int64_t c = x.size(1), per = x.size(0) / groups;
     const int64_t s = x.numel() / std::max<int64_t>(1, x.size(0) * c);
@@ -377,24 +380,34 @@ struct GhostOut {
 
 GhostOut normalize_groups(const torch::Tensor& x, int64_t groups, const torch::Tensor& weight, const torch::Tensor& bias,
                           double eps) {
-  auto out = GhostNormFunction::apply(x, weight, bias, groups, eps);
+  // LibTorch 1.13's Function::apply cannot take an undefined tensor (VariableInfo asks for its
+  // device): without affine parameters, empty tensors stand for them.
+  const torch::Tensor none = torch::empty({0}, x.options());
+  auto out = GhostNormFunction::apply(x, weight.defined() ? weight : none, bias.defined() ? bias : none, groups, eps);
   return {out[0], out[1], out[2]};
 }
 
 }  // namespace
 
-template <size_t D, typename Derived>
-torch::Tensor GhostBatchNormImplBase<D, Derived>::forward(const torch::Tensor& input) {
-  check_input_dim(input);
-  TORCH_CHECK(input.size(1) == options.num_features(), "GhostBatchNorm", D, "d: input has ", input.size(1),
-              " channels, expected num_features = ", options.num_features());
-  const bool track = options.track_running_stats();
-  if (!this->is_training()) {
-    // Evaluation: plain batch norm, never split.
-    return torch::batch_norm(input, weight, bias, running_mean, running_var, /*training=*/!track,
-                             options.momentum().value_or(0.0), options.eps(), at::globalContext().userEnabledCuDNN());
+torch::Tensor ghost_batch_norm(const torch::Tensor& input, const torch::Tensor& weight, const torch::Tensor& bias,
+                               const torch::Tensor& running_mean, const torch::Tensor& running_var,
+                               const torch::Tensor& num_batches_tracked, bool training, c10::optional<double> momentum, double eps,
+                               int64_t ghost_batch_size) {
+  TORCH_CHECK(input.dim() >= 2, "ghost_batch_norm: expected an input [N, C, ...] (got ", input.dim(), "D input)");
+  TORCH_CHECK(ghost_batch_size >= 1, "ghost_batch_norm: ghost_batch_size = ", ghost_batch_size, ": must be >= 1");
+  const int64_t C = input.size(1);
+  for (const torch::Tensor* t : {&weight, &bias, &running_mean, &running_var})
+    TORCH_CHECK(!t->defined() || (t->dim() == 1 && t->size(0) == C), "ghost_batch_norm: input has ", C,
+                " channels, but the weight, bias or running statistics have ", t->defined() ? t->numel() : 0, " (num_features)");
+  TORCH_CHECK(running_mean.defined() == running_var.defined(), "ghost_batch_norm: give both running_mean and running_var, or neither");
+  const bool track = running_mean.defined();
+  if (!training) {
+    // Evaluation: plain batch norm, never split (with batch statistics when there are no running ones).
+    return torch::batch_norm(input, weight, bias, running_mean, running_var, /*training=*/!track, momentum.value_or(0.0), eps,
+                             at::globalContext().userEnabledCuDNN());
   }
-  const auto split = ghost_split(input.size(0), options.ghost_batch_size());
+  const bool channels_last = input.dim() == 4 && !input.is_contiguous() && input.is_contiguous(at::MemoryFormat::ChannelsLast);
+  const auto split = ghost_split(input.size(0), ghost_batch_size);
   const auto k = static_cast<int64_t>(split.size());
   // The leading ghost batches of the common size are normalized together; a last ghost batch of
   // another size (smaller, or one larger when it absorbed a single leftover sample) through a second.
@@ -408,20 +421,21 @@ torch::Tensor GhostBatchNormImplBase<D, Derived>::forward(const torch::Tensor& i
       n_main == k ? std::vector<torch::Tensor>{input} : input.split_with_sizes({n_main * g0, input.size(0) - n_main * g0});
   std::vector<GhostOut> parts;
   for (std::size_t i = 0; i < pieces.size(); ++i) {
-    parts.push_back(normalize_groups(pieces[i], i == 0 ? n_main : 1, weight, bias, options.eps()));
+    parts.push_back(normalize_groups(pieces[i], i == 0 ? n_main : 1, weight, bias, eps));
   }
   if (track) {
+    TORCH_CHECK(num_batches_tracked.defined() || momentum, "ghost_batch_norm: momentum None (a cumulative average) needs num_batches_tracked");
     torch::NoGradGuard no_grad;
     // Sequential BatchNorm steps in closed form: weights m (1-m)^(k-1-i) for ghost i, (1-m)^k for the old value.
     std::vector<double> w(static_cast<std::size_t>(k));
     double keep = 1;
-    const int64_t seen = num_batches_tracked.item<int64_t>();
+    const int64_t seen = num_batches_tracked.defined() ? num_batches_tracked.item<int64_t>() : 0;
     for (int64_t i = k - 1; i >= 0; --i) {
-      const double m = options.momentum() ? *options.momentum() : 1.0 / static_cast<double>(seen + i + 1);
+      const double m = momentum ? *momentum : 1.0 / static_cast<double>(seen + i + 1);
       w[static_cast<std::size_t>(i)] = m * keep;
       keep *= 1 - m;
     }
-    const auto plain = [this](const torch::Tensor& t) {
+    const auto plain = [&running_mean](const torch::Tensor& t) {
       return t.device().is_cpu() && t.is_contiguous() && t.scalar_type() == running_mean.scalar_type();
     };
     bool cpu = plain(running_mean) && plain(running_var) &&
@@ -429,7 +443,6 @@ torch::Tensor GhostBatchNormImplBase<D, Derived>::forward(const torch::Tensor& i
     for (const GhostOut& p : parts) cpu = cpu && plain(p.mean) && plain(p.var);
     if (cpu) {
       // In double, in one loop: no small operators (see GhostNormFunction::cpu_forward).
-      const int64_t C = running_mean.numel();
       AT_DISPATCH_FLOATING_TYPES(running_mean.scalar_type(), "ghost_bn_running_stats", [&] {
         scalar_t* rm = running_mean.data_ptr<scalar_t>();
         scalar_t* rv = running_var.data_ptr<scalar_t>();
@@ -455,9 +468,20 @@ torch::Tensor GhostBatchNormImplBase<D, Derived>::forward(const torch::Tensor& i
       running_mean.mul_(keep).add_((wt * means).sum(0).to(running_mean.dtype()));
       running_var.mul_(keep).add_((wt * vars).sum(0).to(running_var.dtype()));
     }
-    num_batches_tracked.add_(k);
+    if (num_batches_tracked.defined()) num_batches_tracked.add_(k);
   }
-  return parts.size() == 1 ? parts[0].y : torch::cat({parts[0].y, parts[1].y}, 0);
+  torch::Tensor y = parts.size() == 1 ? parts[0].y : torch::cat({parts[0].y, parts[1].y}, 0);
+  // A channels-last input gets a channels-last output, as from batch norm.
+  return channels_last ? y.contiguous(at::MemoryFormat::ChannelsLast) : y;
+}
+
+template <size_t D, typename Derived>
+torch::Tensor GhostBatchNormImplBase<D, Derived>::forward(const torch::Tensor& input) {
+  check_input_dim(input);
+  TORCH_CHECK(input.size(1) == options.num_features(), "GhostBatchNorm", D, "d: input has ", input.size(1),
+              " channels, expected num_features = ", options.num_features());
+  return ghost_batch_norm(input, weight, bias, running_mean, running_var, num_batches_tracked, this->is_training(), options.momentum(),
+                          options.eps(), options.ghost_batch_size());
 }
 
 void GhostBatchNorm1dImpl::check_input_dim(const torch::Tensor& input) const {

@@ -45,6 +45,22 @@ struct GhostBatchNormOptions {
 /// zero variance). n <= ghost gives one ghost batch: plain batch norm.
 std::vector<int64_t> ghost_split(int64_t n, int64_t ghost);
 
+/// Ghost batch norm as one function: what the modules' forward runs, and the PyTorch operator
+/// `torch.ops.gengap.ghost_batch_norm` (python/src/torch_ops.cpp, `gengap.torch`).
+///
+/// `input` is [N, C, ...]; weight and bias ([C]) may be undefined (affine = false); running_mean and
+/// running_var ([C]) may both be undefined (track_running_stats = false); num_batches_tracked (a
+/// 0-dim int64 tensor) may be undefined unless momentum is nullopt (a cumulative average).
+/// training: split by ghost_split(input.size(0), ghost_batch_size) and normalized per ghost batch,
+/// the running statistics updated in place as GhostBatchNormImplBase describes; otherwise plain
+/// batch norm with the running statistics (or, without them, the batch's). A channels-last 4-D input
+/// gives a channels-last output. Throws c10::Error for fewer than 2 dimensions, ghost_batch_size < 1
+/// or parameters with another channel count than the input.
+torch::Tensor ghost_batch_norm(const torch::Tensor& input, const torch::Tensor& weight, const torch::Tensor& bias,
+                               const torch::Tensor& running_mean, const torch::Tensor& running_var,
+                               const torch::Tensor& num_batches_tracked, bool training, c10::optional<double> momentum, double eps,
+                               int64_t ghost_batch_size);
+
 /// Shared implementation of the 1d and 2d modules.
 ///
 /// Training: the batch is split by ghost_split(); each ghost batch X_l is normalized with its own
