@@ -129,6 +129,34 @@ TEST_CASE("running statistics equal a loop of BatchNorm steps over the ghost bat
   }
 }
 
+TEST_CASE("without affine parameters or running statistics: per-chunk BatchNorm, forward and backward", "[gbn]") {
+  // LibTorch 1.13's autograd Function cannot take an undefined weight; this crashed before (affine = false).
+  torch::manual_seed(11);
+  for (const bool track : {true, false}) {
+    GhostBatchNorm2d g(GhostBatchNormOptions(3).ghost_batch_size(4).affine(false).track_running_stats(track));
+    torch::nn::BatchNorm2d b(torch::nn::BatchNorm2dOptions(3).affine(false).track_running_stats(track));
+    g->to(torch::kDouble);
+    b->to(torch::kDouble);
+    const torch::Tensor x = torch::randn({11, 3, 2, 2}, kD);
+    const torch::Tensor xa = x.clone().requires_grad_(true), xb = x.clone().requires_grad_(true);
+    const torch::Tensor ya = g->forward(xa);
+    std::vector<torch::Tensor> chunks;
+    int64_t start = 0;
+    for (int64_t s : ghost_split(11, 4)) {
+      chunks.push_back(b->forward(xb.narrow(0, start, s)));
+      start += s;
+    }
+    const torch::Tensor yb = torch::cat(chunks);
+    const torch::Tensor dy = torch::randn_like(ya);
+    (ya * dy).sum().backward();
+    (yb * dy).sum().backward();
+    INFO("track_running_stats " << track);
+    CHECK(torch::allclose(ya, yb, 1e-12, 1e-12));
+    CHECK(torch::allclose(xa.grad(), xb.grad(), 1e-12, 1e-12));
+    if (track) CHECK(torch::allclose(g->running_var, b->running_var, 1e-12, 1e-14));
+  }
+}
+
 TEST_CASE("GBN gradients match finite differences (double)", "[gbn]") {
   torch::manual_seed(4);
   GhostBatchNorm2d m(GhostBatchNormOptions(3).ghost_batch_size(3));
