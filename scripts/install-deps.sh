@@ -10,7 +10,7 @@ pkgs=(
   doxygen libjs-mathjax graphviz gnuplot-nox python3
   clang-14 libfuzzer-14-dev libclang-rt-14-dev util-linux
   pybind11-dev python3-dev python3-numpy
-  python3-dask python3-distributed
+  python3-dask python3-distributed python3-torch
   dataset-fashion-mnist
 )
 missing=()
