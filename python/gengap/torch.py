@@ -64,6 +64,14 @@ def _check_ghost(ghost_batch_size):
         raise ValueError("ghost_batch_size = %d: must be >= 1" % ghost_batch_size)
 
 
+def _init(self, num_features, eps, momentum, affine, track_running_stats, device, dtype, ghost_batch_size):
+    _check_ghost(ghost_batch_size)
+    # nn.BatchNorm1d and 2d both take _BatchNorm's constructor.
+    nn.modules.batchnorm._BatchNorm.__init__(self, num_features, eps=eps, momentum=momentum, affine=affine,
+                                             track_running_stats=track_running_stats, device=device, dtype=dtype)
+    self.ghost_batch_size = ghost_batch_size
+
+
 class GhostBatchNorm1d(nn.BatchNorm1d):
     """nn.BatchNorm1d over [N, C] or [N, C, L] with ghost batches of ``ghost_batch_size`` samples in
     training (see the module docstring). Arguments as nn.BatchNorm1d, plus ghost_batch_size (default
@@ -73,10 +81,7 @@ class GhostBatchNorm1d(nn.BatchNorm1d):
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None,
                  ghost_batch_size=128):
-        _check_ghost(ghost_batch_size)
-        super().__init__(num_features, eps=eps, momentum=momentum, affine=affine, track_running_stats=track_running_stats,
-                         device=device, dtype=dtype)
-        self.ghost_batch_size = ghost_batch_size
+        _init(self, num_features, eps, momentum, affine, track_running_stats, device, dtype, ghost_batch_size)
 
     def forward(self, input: Tensor) -> Tensor:
         self._check_input_dim(input)
@@ -89,7 +94,7 @@ class GhostBatchNorm1d(nn.BatchNorm1d):
                                                  self.ghost_batch_size)
 
     def extra_repr(self):
-        return super().extra_repr() + ", ghost_batch_size={}".format(self.ghost_batch_size)
+        return nn.modules.batchnorm._BatchNorm.extra_repr(self) + ", ghost_batch_size={}".format(self.ghost_batch_size)
 
 
 class GhostBatchNorm2d(nn.BatchNorm2d):
@@ -100,23 +105,11 @@ class GhostBatchNorm2d(nn.BatchNorm2d):
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None,
                  ghost_batch_size=128):
-        _check_ghost(ghost_batch_size)
-        super().__init__(num_features, eps=eps, momentum=momentum, affine=affine, track_running_stats=track_running_stats,
-                         device=device, dtype=dtype)
-        self.ghost_batch_size = ghost_batch_size
+        _init(self, num_features, eps, momentum, affine, track_running_stats, device, dtype, ghost_batch_size)
 
-    def forward(self, input: Tensor) -> Tensor:
-        self._check_input_dim(input)
-        if input.size(1) != self.num_features:
-            raise ValueError("expected {} channels (num_features), got input of shape {}".format(self.num_features, list(input.shape)))
-        if self.training and input.numel() // input.size(1) == 1:
-            raise ValueError("Expected more than 1 value per channel when training, got input size {}".format(list(input.shape)))
-        return torch.ops.gengap.ghost_batch_norm(input, self.weight, self.bias, self.running_mean, self.running_var,
-                                                 self.num_batches_tracked, self.training, self.momentum, self.eps,
-                                                 self.ghost_batch_size)
-
-    def extra_repr(self):
-        return super().extra_repr() + ", ghost_batch_size={}".format(self.ghost_batch_size)
+    # The same code (its _check_input_dim is BatchNorm2d's).
+    forward = GhostBatchNorm1d.forward
+    extra_repr = GhostBatchNorm1d.extra_repr
 
 
 def _twin(bn, ghost_batch_size):

@@ -32,13 +32,19 @@ void require_command(const std::string& name) {
     throw core::InvalidArgument("command", name, "expected walk, exact, valley, lattice, sgd or power");
 }
 
-py::object run_command(const std::string& name, const py::dict& options, const py::object& progress) {
+/// The options of gengap.<name>() as the command's config: output settings refused.
+nlohmann::json config_of(const std::string& name, const py::dict& options, const std::string& where) {
   require_command(name);
-  const std::string where = "gengap." + name + "()";
   nlohmann::json config = to_json(options, "");
   for (const auto& [k, v] : config.items())
     if (output_keys().count(k))
       throw core::InvalidArgument(k, core::json_excerpt(v), "not an argument of " + where + ": results are returned, not written");
+  return config;
+}
+
+py::object run_command(const std::string& name, const py::dict& options, const py::object& progress) {
+  const std::string where = "gengap." + name + "()";
+  const nlohmann::json config = config_of(name, options, where);
   ProgressHook hook(progress);
   sim::app::RunHooks hooks;
   hooks.progress = hook.hook();
@@ -54,12 +60,8 @@ py::object run_command(const std::string& name, const py::dict& options, const p
 /// The shard document of gengap-sim `name` --shard (options["shard"] = "I/N"), as JSON text (the
 /// Python side parses it with the json module, so that it goes back to merge() unchanged).
 std::string run_shard(const std::string& name, const py::dict& options, const py::object& progress) {
-  require_command(name);
   const std::string where = "gengap." + name + "()";
-  nlohmann::json config = to_json(options, "");
-  for (const auto& [k, v] : config.items())
-    if (output_keys().count(k))
-      throw core::InvalidArgument(k, core::json_excerpt(v), "not an argument of " + where + ": results are returned, not written");
+  const nlohmann::json config = config_of(name, options, where);
   ProgressHook hook(progress);
   sim::app::RunHooks hooks;
   hooks.progress = hook.hook();
