@@ -67,4 +67,14 @@ if(PYTHON)
       message(FATAL_ERROR "gengap::train is built but the Python module gengap._train was not installed")
     endif()
   endif()
+  # gengap.torch, when its operator library was built: loaded from the installed package.
+  if(EXISTS ${BUILD_DIR}/python/gengap/libgengap_torch_ops.so)
+    execute_process(COMMAND ${CMAKE_COMMAND} -E env PYTHONPATH=${site} PYTHONDONTWRITEBYTECODE=1 ${PYTHON} -c
+        "import os, torch, gengap.torch as g; assert g.library_path().startswith(os.environ['PYTHONPATH']), g.library_path(); m = g.GhostBatchNorm1d(4, ghost_batch_size=2); print('python consumer: gengap.torch', tuple(m(torch.randn(6, 4)).shape))"
+      RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+    message(STATUS "${out}${err}")
+    if(rc)
+      message(FATAL_ERROR "importing the installed gengap.torch failed: ${rc}")
+    endif()
+  endif()
 endif()
