@@ -88,8 +88,9 @@ std::vector<T> decode(const json& j, const std::string& what, const char* type, 
   if (n != SIZE_MAX && count != n)
     throw InvalidArgument(what + ".n", std::to_string(count), "expected " + std::to_string(n) + " values (the run's parameters give that many)");
   const std::vector<unsigned char> bytes = unbase64(j["base64"].get<std::string>(), what);
-  if (bytes.size() != count * sizeof(T))
-    throw InvalidArgument(what, std::to_string(bytes.size()) + " bytes", "expected " + std::to_string(count * sizeof(T)) + " (damaged shard)");
+  if (bytes.size() % sizeof(T) != 0 || bytes.size() / sizeof(T) != count)  // no count * size: it could overflow
+    throw InvalidArgument(what, std::to_string(bytes.size()) + " bytes",
+                          "expected " + std::to_string(count) + " values of " + std::to_string(sizeof(T)) + " bytes (damaged shard)");
   std::vector<T> v(count);
   if (count > 0) std::memcpy(v.data(), bytes.data(), bytes.size());
   return v;
@@ -111,6 +112,8 @@ const json& field(const json& doc, const std::string& key, const std::string& na
 }
 
 }  // namespace
+
+std::string shard_checksum(const json& doc_without_checksum) { return checksum_of(doc_without_checksum); }
 
 ShardSpec parse_shard(const std::string& text) {
   ShardSpec s;

@@ -77,6 +77,9 @@ Eigen::Matrix<std::int64_t, Eigen::Dynamic, Eigen::Dynamic> decode_int64_matrix(
 nlohmann::json shard_document(const std::string& command, const nlohmann::json& run, const ShardSpec& spec, std::uint32_t begin,
                               std::uint32_t end, nlohmann::json data);
 
+/// The checksum field of a shard document (given without its "checksum"): "fnv1a64:" and 16 hex digits.
+std::string shard_checksum(const nlohmann::json& doc_without_checksum);
+
 /// Shards that were checked to form one whole run: in index order.
 struct ShardSet {
   std::string command;              ///< the gengap-sim command that made them
