@@ -49,12 +49,7 @@ def _load():
     torch.ops.load_library(path)
 
 
-try:
-    _registered = hasattr(torch.ops.gengap, "ghost_batch_norm")
-except RuntimeError:
-    _registered = False
-if not _registered:
-    _load()
+_load()
 
 
 def _check_ghost(ghost_batch_size):

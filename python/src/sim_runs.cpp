@@ -80,15 +80,7 @@ py::object merge(const std::vector<std::pair<std::string, std::string>>& shards)
   {
     py::gil_scoped_release nogil;
     std::vector<std::pair<std::string, nlohmann::json>> docs;
-    for (const auto& [name, text] : shards) {
-      nlohmann::json j;
-      try {
-        j = core::parse_json(text, name);
-      } catch (const core::InputError& e) {
-        throw core::InvalidArgument(name, "(not JSON)", std::string("is not a complete shard (truncated or damaged): ") + e.what());
-      }
-      docs.emplace_back(name, std::move(j));
-    }
+    for (const auto& [name, text] : shards) docs.emplace_back(name, sim::app::parse_shard_text(text, name));
     sim::app::RunHooks hooks;
     hooks.arrays = true;
     out = sim::app::merge_shards(docs, hooks);

@@ -97,14 +97,6 @@ ExactRun solve(const ExactParams& p, const std::function<void(double)>& progress
   return x;
 }
 
-/// The valley depths Gamma = T ln t of kesten_convergence() at the times of a part.
-std::vector<double> depths_of(const ExactParams& p, const std::vector<double>& ln_t) {
-  std::vector<double> g;
-  for (double l : ln_t)
-    if (l >= 1.0) g.push_back(p.temperature * l);
-  return g;
-}
-
 /// A shard's raw results: its block of environments' series and, for Sinai potentials with valley
 /// samples, the valley bottoms of its block of exact environments and of its block of the valley-only
 /// environments (at every depth).
@@ -124,7 +116,7 @@ ShardData shard_data(const ExactParams& p, const RunHooks& hooks) {
             {"half_width", part.half_width}};
   const bool sinai = pot->alpha() == 1.0 && pot->increment_variance() > 0;
   if (sinai && p.valley_samples >= 2) {
-    const std::vector<double> g = depths_of(p, part.ln_t);
+    const std::vector<double> g = kesten_depths(part.ln_t, p.temperature);
     const auto v = static_cast<std::uint32_t>(p.valley_samples);
     const auto [vb, ve] = shard_range(spec, v);
     d["valley_exact"] = encode_matrix(kesten_valley_bottoms(*pot, p.seed, g, begin, end, static_cast<unsigned>(p.threads)));
@@ -165,7 +157,7 @@ ExactRun merged(const ExactParams& p, const ShardSet& set) {
     part.half_width = core::json_as<std::int64_t>(d["half_width"], where + "half_width", "");
     if (valleys) {
       require(d.contains("valley_exact") && d.contains("valley_only"), set.names[k], "data", "lacks the valley bottoms (valley_samples >= 2)");
-      const auto g = static_cast<Eigen::Index>(depths_of(p, part.ln_t).size());
+      const auto g = static_cast<Eigen::Index>(kesten_depths(part.ln_t, p.temperature).size());
       const auto [vb, ve] = shard_range(ShardSpec{static_cast<std::uint32_t>(k), set.count}, v);
       vex.push_back(decode_int64_matrix(d["valley_exact"], where + "valley_exact", part.env_end - part.env_begin, g));
       vonly.push_back(decode_int64_matrix(d["valley_only"], where + "valley_only", ve - vb, g));
@@ -178,7 +170,7 @@ ExactRun merged(const ExactParams& p, const ShardSet& set) {
   if (sinai) {
     Eigen::Matrix<std::int64_t, Eigen::Dynamic, Eigen::Dynamic> bottoms;
     if (valleys) {
-      bottoms.resize(cfg.environments + v, static_cast<Eigen::Index>(depths_of(p, x.r.ln_t).size()));
+      bottoms.resize(cfg.environments + v, static_cast<Eigen::Index>(kesten_depths(x.r.ln_t, p.temperature).size()));
       Eigen::Index row = 0;
       for (const auto& m : vex) {
         bottoms.middleRows(row, m.rows()) = m;

@@ -323,18 +323,17 @@ ShardSet check_shards(const std::vector<std::pair<std::string, json>>& docs) {
   return set;
 }
 
+json parse_shard_text(const std::string& text, const std::string& name) {
+  try {
+    return core::parse_json(text, name);
+  } catch (const core::InputError& e) {
+    throw InvalidArgument(name, "(not JSON)", std::string("is not a complete shard (truncated or damaged): ") + e.what());
+  }
+}
+
 ShardSet read_shards(const std::vector<std::string>& files) {
   std::vector<std::pair<std::string, json>> docs;
-  for (const std::string& f : files) {
-    const std::string text = core::read_file(f, "shards", std::uint64_t{1} << 34);
-    json j;
-    try {
-      j = core::parse_json(text, f);
-    } catch (const core::InputError& e) {
-      throw InvalidArgument(f, "(not JSON)", std::string("is not a complete shard (truncated or damaged): ") + e.what());
-    }
-    docs.emplace_back(f, std::move(j));
-  }
+  for (const std::string& f : files) docs.emplace_back(f, parse_shard_text(core::read_file(f, "shards", std::uint64_t{1} << 34), f));
   return check_shards(docs);
 }
 

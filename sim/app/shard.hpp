@@ -96,6 +96,10 @@ struct ShardSet {
 /// Throws InvalidArgument with one line naming the shard and the field.
 ShardSet check_shards(const std::vector<std::pair<std::string, nlohmann::json>>& docs);
 
+/// Parses the text of a shard file named `name`; a text that is not complete JSON is refused as a
+/// truncated or damaged shard (InvalidArgument naming it).
+nlohmann::json parse_shard_text(const std::string& text, const std::string& name);
+
 /// Reads and checks shard files (check_shards()).
 ShardSet read_shards(const std::vector<std::string>& files);
 

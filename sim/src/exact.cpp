@@ -275,16 +275,22 @@ void check_exact_ensemble(const Potential& potential, const ExactEnsembleConfig&
   (void)prepare_exact(potential, cfg, cfg.environments);
 }
 
-void check_exact_ensemble(const Potential& potential, const ExactEnsembleConfig& cfg, std::uint32_t env_begin, std::uint32_t env_end) {
+namespace {
+void require_part(const ExactEnsembleConfig& cfg, std::uint32_t env_begin, std::uint32_t env_end) {
   require(env_begin < env_end && env_end <= cfg.environments, "environment range",
           "[" + std::to_string(env_begin) + ", " + std::to_string(env_end) + ")",
           "must be a non-empty part of [0, " + std::to_string(cfg.environments) + ")");
+}
+}  // namespace
+
+void check_exact_ensemble(const Potential& potential, const ExactEnsembleConfig& cfg, std::uint32_t env_begin, std::uint32_t env_end) {
+  require_part(cfg, env_begin, env_end);
   (void)prepare_exact(potential, cfg, env_end - env_begin);
 }
 
 ExactPart run_exact_part(const Potential& potential, const Dynamics& dynamics, const ExactEnsembleConfig& cfg, std::uint32_t env_begin,
                          std::uint32_t env_end) {
-  check_exact_ensemble(potential, cfg, env_begin, env_end);
+  require_part(cfg, env_begin, env_end);
   const std::int64_t hw = prepare_exact(potential, cfg, env_end - env_begin);
   const std::uint32_t n_env = env_end - env_begin;
   std::vector<ExactPropagation> props(n_env);
@@ -379,10 +385,10 @@ ExactEnsembleResult run_exact_ensemble(const Potential& potential, const Dynamic
   return combine_exact(potential, cfg, one);
 }
 
-std::vector<double> kesten_depths(const ExactEnsembleResult& r, double temperature) {
+std::vector<double> kesten_depths(const std::vector<double>& ln_t, double temperature) {
   std::vector<double> g;
-  for (std::size_t i = 0; i < r.times.size(); ++i)
-    if (r.ln_t[i] >= 1.0) g.push_back(temperature * r.ln_t[i]);
+  for (double l : ln_t)
+    if (l >= 1.0) g.push_back(temperature * l);
   return g;
 }
 
@@ -422,7 +428,7 @@ KestenConvergence kesten_convergence(const ExactEnsembleResult& r, const Potenti
   Eigen::Matrix<std::int64_t, Eigen::Dynamic, Eigen::Dynamic> bottoms;
   if (valley_samples >= 2) {
     const auto n_env = static_cast<std::uint32_t>(r.env_msd.rows());
-    bottoms = kesten_valley_bottoms(potential, seed, kesten_depths(r, temperature), 0, n_env + valley_samples, 0);
+    bottoms = kesten_valley_bottoms(potential, seed, kesten_depths(r.ln_t, temperature), 0, n_env + valley_samples, 0);
   }
   return kesten_convergence(r, potential, temperature, valley_samples, fit_from, bottoms);
 }
@@ -434,7 +440,7 @@ KestenConvergence kesten_convergence(const ExactEnsembleResult& r, const Potenti
   require(temperature >= 1e-6 && temperature <= 1e6, "temperature", temperature, "must lie in [1e-6, 1e6]");
   const auto n_env = static_cast<std::uint32_t>(r.env_msd.rows());
   require(n_env >= 2, "environments", n_env, "must be >= 2 for standard errors");
-  const std::size_t n_points = kesten_depths(r, temperature).size();
+  const std::size_t n_points = kesten_depths(r.ln_t, temperature).size();
   if (valley_samples >= 2)
     require(bottoms.rows() == static_cast<Eigen::Index>(n_env) + valley_samples && bottoms.cols() == static_cast<Eigen::Index>(n_points),
             "valley bottoms", std::to_string(bottoms.rows()) + " x " + std::to_string(bottoms.cols()),

@@ -83,7 +83,7 @@ TEST_CASE("exact parts: N = 1, 2, 3, 7 combine to the whole run bitwise, Kesten'
   const ExactEnsembleResult whole = run_exact_ensemble(pot, Metropolis{}, cfg);
   const std::uint32_t valley = 11;
   const KestenConvergence k_whole = kesten_convergence(whole, pot, cfg.seed, 1.0, valley, 5.0);
-  const std::vector<double> g = kesten_depths(whole, 1.0);
+  const std::vector<double> g = kesten_depths(whole.ln_t, 1.0);
   for (std::uint32_t n : {1u, 2u, 3u, 7u}) {
     std::vector<ExactPart> parts;
     Eigen::Matrix<std::int64_t, Eigen::Dynamic, Eigen::Dynamic> bottoms(cfg.environments + valley, static_cast<Eigen::Index>(g.size()));

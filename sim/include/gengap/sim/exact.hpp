@@ -202,8 +202,9 @@ struct KestenConvergence {
 KestenConvergence kesten_convergence(const ExactEnsembleResult& result, const Potential& potential, std::uint64_t seed,
                                      double temperature, std::uint32_t valley_samples, double fit_from);
 
-/// The valley depths Gamma = T ln t of kesten_convergence(): one per time of `result` with ln t >= 1.
-std::vector<double> kesten_depths(const ExactEnsembleResult& result, double temperature);
+/// The valley depths Gamma = T ln t of kesten_convergence(): one per time with ln t >= 1 (`ln_t`:
+/// ExactEnsembleResult::ln_t or ExactPart::ln_t).
+std::vector<double> kesten_depths(const std::vector<double>& ln_t, double temperature);
 
 /// Golosov's valley bottoms of environments [begin, end) at every depth of `gammas`
 /// (row = environment - begin, column = depth): what kesten_convergence() samples, for environments
