@@ -193,6 +193,9 @@ void run_in_workers(std::vector<train::TrainConfig> cfgs, const std::string& exp
   for (std::size_t i = 0; i < cfgs.size(); ++i)
     if (!finished(cfgs[i], run_hash(cfgs[i], experiment_hash))) todo.push_back(i);
   if (todo.empty()) return;
+  // The shortest runs first (by planned samples; ties keep the experiment's order): a long pipeline
+  // interrupted, or read while it runs, has finished as many runs, and so as many columns, as it can.
+  std::stable_sort(todo.begin(), todo.end(), [&cfgs](std::size_t a, std::size_t b) { return planned_work(cfgs[a]) < planned_work(cfgs[b]); });
   // The workers run this very program: /proc/self/exe, which execs even when the file was replaced
   // or deleted since this process started (a rebuild during a run), so they match the experiment's hash.
   const std::string exe = "/proc/self/exe";
