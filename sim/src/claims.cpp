@@ -384,8 +384,12 @@ LogTimeDecision decide_log_time(const std::vector<double>& t, const Eigen::Matri
   }
   if (hi.w < w_lo || hi.w_end < w_lo) {
     out.outcome = Outcome::kFalsified;
-    out.reason = "d grows like a power of t" + at + ": " + (hi.w < w_lo ? w_all : w_end) + " lies below 1/k_max = " + num(w_lo) +
-                 " (a law (ln t - c)^k has w = 1/k; a power of t, w = 0; beta = " + num(m.beta) + ")";
+    const bool whole = hi.w < w_lo;
+    // Below 0 (not only below 1/k_max): beta = d ln d/d ln t rises, faster than any fixed power of t.
+    const bool rising = (whole ? hi.w : hi.w_end) < 0;
+    out.reason = std::string(rising ? "d grows faster than a power of t, its log-slope beta = d ln d/d ln t rising" : "d grows like a power of t") + at +
+                 ": " + (whole ? w_all : w_end) + " lies below " + (rising ? "0" : "1/k_max = " + num(w_lo)) +
+                 " (a law (ln t - c)^k has w = 1/k >= 1/k_max = " + num(w_lo) + "; a power of t, w = 0; beta = " + num(m.beta) + ")";
     return out;
   }
   // 3. A law in ln t with k_min <= k <= k_max, not saturating at the end.

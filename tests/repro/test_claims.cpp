@@ -176,6 +176,22 @@ TEST_CASE("log-time: windows too short, too few points or runs, or values <= 0 a
   const auto z = gengap::sim::decide_log_time(t, zero, 100, 3750);
   CHECK(z.outcome == Outcome::kUndecided);
   CHECK(z.reason.find("d > 0") != std::string::npos);
+  // Falsified the other way: a power of t (w = 0) and a curve whose log-slope rises (w < 0), each named.
+  Eigen::MatrixXd power = runs, rising = runs;
+  for (Eigen::Index r = 0; r < 4; ++r)
+    for (Eigen::Index i = 0; i < runs.cols(); ++i) {
+      const double lt = std::log(t[static_cast<std::size_t>(i)]), wiggle = (1 + 0.01 * r) * (1 + 1e-4 * std::sin(3.0 * i + r));
+      power(r, i) = std::sqrt(t[static_cast<std::size_t>(i)]) * wiggle;
+      rising(r, i) = std::exp(0.05 * lt * lt) * wiggle;  // beta = 0.1 ln t, w = -10 / (ln t)^2
+    }
+  const auto as_power = gengap::sim::decide_log_time(t, power, 100, 3750);
+  CHECK(as_power.outcome == Outcome::kFalsified);
+  CHECK(as_power.reason.rfind("d grows like a power of t on", 0) == 0);
+  const auto faster = gengap::sim::decide_log_time(t, rising, 100, 3750);
+  CHECK(faster.outcome == Outcome::kFalsified);
+  CHECK(faster.mean.w < 0);
+  CHECK(faster.reason.rfind("d grows faster than a power of t, its log-slope beta = d ln d/d ln t rising on", 0) == 0);
+  CHECK(faster.reason.find("lies below 0 ") != std::string::npos);
   gengap::sim::LogTimeRule bad;
   bad.k_min = 9;  // above k_max
   CHECK_THROWS_WITH(gengap::sim::decide_log_time(t, runs, 100, 3750, bad), Catch::Contains("k_min < k_max"));

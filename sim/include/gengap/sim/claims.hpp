@@ -100,7 +100,8 @@ struct LogTimeDecision {
 /// 2. FALSIFIED when d falls (the slope's interval lies below 0 at the centre or the end); when it
 ///    saturates (the interval of w, over the window or its second half, lies above 1/k_min); or when
 ///    it grows like a power of t or faster (the interval of w, over the window or its second half,
-///    lies below 1/k_max);
+///    lies below 1/k_max; the reason says "faster than a power of t" when it lies below 0, where the
+///    log-slope beta rises);
 /// 3. SUPPORTED when the interval of w over the window lies inside [1/k_max, 1/k_min] and that of its
 ///    second half does not reach above 1/k_min (it has not begun to saturate);
 /// 4. UNDECIDED otherwise, naming the interval that straddles a bound.
