@@ -107,7 +107,20 @@ double t975(double dof) {
   const auto i = static_cast<int>(std::floor(dof));
   return i <= 20 ? tab[i - 1] : 1.96 + 2.5 / dof;
 }
+
+// One-sided 80% Student-t quantile, the same way (table to 20 degrees of freedom, then near the normal 0.842).
+double t80(double dof) {
+  static const double tab[] = {1.376, 1.061, 0.978, 0.941, 0.920, 0.906, 0.896, 0.889, 0.883, 0.879,
+                               0.876, 0.873, 0.870, 0.868, 0.866, 0.865, 0.863, 0.862, 0.861, 0.860};
+  if (dof < 1) return std::numeric_limits<double>::infinity();
+  const auto i = static_cast<int>(std::floor(dof));
+  return i <= 20 ? tab[i - 1] : 0.842 + 0.36 / dof;
+}
 }  // namespace
+
+double Difference::resolution() const {
+  return interval ? (t975(dof) + t80(dof)) * se : std::numeric_limits<double>::infinity();
+}
 
 Verdict undecided_verdict(const std::string& experiment, const std::string& claim, const std::string& expected,
                           const std::string& measured, const std::string& rule, const std::string& reason) {
@@ -213,7 +226,11 @@ Difference difference(const std::vector<double>& a, const std::vector<double>& b
     d.lo = d.value - t975(dof) * se;
     d.hi = d.value + t975(dof) * se;
     d.interval = true;
+    d.se = se;
+    d.dof = dof;
   }
+  d.n_a = a.size();
+  d.n_b = b.size();
   return d;
 }
 
@@ -221,13 +238,21 @@ namespace {
 std::string diff_text(const Difference& d) {
   return fmt(d.value, 3) + (d.interval ? " [" + fmt(d.lo, 3) + ", " + fmt(d.hi, 3) + "]" : std::string(" (1 seed: no interval)"));
 }
+
+// The rule's power at the measured spread, appended to the rule's text.
+std::string power_text(const Difference& d) {
+  if (!d.interval) return "; no power statement with 1 seed";
+  return "; power at the measured spread (" + std::to_string(d.n_a) + " and " + std::to_string(d.n_b) + " seeds, se " + fmt(d.se, 2) +
+         ", " + fmt(d.dof, 2) + " degrees of freedom): decided about 80% of the time when the true difference lies >= " + fmt(d.resolution(), 2) +
+         " points from the bound";
+}
 }  // namespace
 
 Verdict gap_verdict(const std::string& experiment, const std::vector<double>& small_acc, const std::vector<double>& large_acc,
                     double min_gap) {
   const Difference d = difference(small_acc, large_acc);
   const std::string claim = "the large batch generalizes worse (LB vs SB)", m = "gap " + diff_text(d) + " points";
-  const std::string rule = "SB - LB >= " + fmt(min_gap, 3) + " points (Welch 95% over seeds)";
+  const std::string rule = "SB - LB >= " + fmt(min_gap, 3) + " points (Welch 95% over seeds)" + power_text(d);
   if (d.lo >= min_gap) return make(experiment, claim, "gap > 0", m, rule, sim::Outcome::kSupported, "SB beats LB by at least " + fmt(min_gap, 3) + " points");
   if (d.hi < min_gap)
     return make(experiment, claim, "gap > 0", m, rule, sim::Outcome::kFalsified, "the gap is below " + fmt(min_gap, 3) + " points");
@@ -238,7 +263,7 @@ Verdict closed_gap_verdict(const std::string& experiment, const std::vector<doub
                            double tolerance) {
   const Difference d = difference(small_acc, adapted_acc);
   const std::string claim = "+LR +GBN +RA closes the gap", m = "SB - (+RA) " + diff_text(d) + " points";
-  const std::string rule = "SB - (+RA) <= " + fmt(tolerance, 3) + " points (Welch 95% over seeds)";
+  const std::string rule = "SB - (+RA) <= " + fmt(tolerance, 3) + " points (Welch 95% over seeds)" + power_text(d);
   if (d.hi <= tolerance)
     return make(experiment, claim, "SB - adapted LB <= 0", m, rule, sim::Outcome::kSupported, "+RA is within " + fmt(tolerance, 3) + " points of SB or better");
   if (d.lo > tolerance)
@@ -250,7 +275,7 @@ Verdict difference_verdict(const std::string& experiment, const std::string& cla
                            const std::vector<double>& b, const std::string& what, double bound, bool at_least) {
   const Difference d = difference(a, b);
   const std::string m = what + " " + diff_text(d) + " points";
-  const std::string rule = what + (at_least ? " >= " : " <= ") + fmt(bound, 3) + " points (Welch 95% over seeds)";
+  const std::string rule = what + (at_least ? " >= " : " <= ") + fmt(bound, 3) + " points (Welch 95% over seeds)" + power_text(d);
   const bool yes = at_least ? d.lo >= bound : d.hi <= bound, no = at_least ? d.hi < bound : d.lo > bound;
   if (yes) return make(experiment, claim, expected, m, rule, sim::Outcome::kSupported, "the interval lies " + std::string(at_least ? "at or above " : "at or below ") + fmt(bound, 3) + " points");
   if (no) return make(experiment, claim, expected, m, rule, sim::Outcome::kFalsified, "the interval lies " + std::string(at_least ? "below " : "above ") + fmt(bound, 3) + " points");
@@ -261,7 +286,7 @@ Verdict not_worse_verdict(const std::string& experiment, const std::string& clai
                           const std::vector<double>& worse, double tolerance) {
   const Difference d = difference(better, worse);
   const std::string m = "difference " + diff_text(d) + " points";
-  const std::string rule = "difference >= -" + fmt(tolerance, 3) + " points (Welch 95% over seeds)";
+  const std::string rule = "difference >= -" + fmt(tolerance, 3) + " points (Welch 95% over seeds)" + power_text(d);
   if (d.lo >= -tolerance) return make(experiment, claim, ">= 0", m, rule, sim::Outcome::kSupported, "not worse by more than " + fmt(tolerance, 3) + " points");
   if (d.hi < -tolerance) return make(experiment, claim, ">= 0", m, rule, sim::Outcome::kFalsified, "worse by more than " + fmt(tolerance, 3) + " points");
   return make(experiment, claim, ">= 0", m, rule, sim::Outcome::kUndecided, "the interval straddles -" + fmt(tolerance, 3) + " points");

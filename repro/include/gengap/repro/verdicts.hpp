@@ -98,6 +98,15 @@ struct Difference {
   double lo = 0;      ///< interval ends (equal to value with one seed)
   double hi = 0;      ///< upper end
   bool interval = false;  ///< whether there were >= 2 seeds on both sides
+  double se = 0;          ///< Welch standard error (0 without an interval)
+  double dof = 0;         ///< Welch-Satterthwaite degrees of freedom (0 without an interval)
+  std::size_t n_a = 0;    ///< seeds of a
+  std::size_t n_b = 0;    ///< seeds of b
+  /// The row's power at the measured spread: how far the true difference must lie from a bound for
+  /// the 95% interval to clear it with probability 80%, (t_0.975 + t_0.80) x se at these degrees of
+  /// freedom (infinite without an interval). Closer to the bound than this, the row is more often
+  /// UNDECIDED than decided.
+  [[nodiscard]] double resolution() const;
 };
 /// mean(a) - mean(b) with its interval.
 Difference difference(const std::vector<double>& a, const std::vector<double>& b);
