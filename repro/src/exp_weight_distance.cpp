@@ -613,6 +613,17 @@ json run(const Context& x) {
     }
   }
   Verdict ov = overlap_verdict(x.name, "d(t) of different B overlap against iterations with lr x sqrt(B/B_s)", dev, controls, c.max_deviation);
+  // The row names its window, its seeds and what it can resolve at the measured spread.
+  {
+    std::string cb;
+    for (auto b : c.controls.batch_sizes) cb += (cb.empty() ? "" : ", ") + std::to_string(b);
+    ov.claim += ", window [" + fmt(t0, 4) + ", " + fmt(T, 5) + "] (" + fmt(std::log10(T / t0), 3) + " decades), " + std::to_string(c.seeds.size()) +
+                " seeds per B" + (cb.empty() ? std::string() : ", controls at B = " + cb + " (" + std::to_string(c.controls.seeds.size()) + " seeds)");
+    const double half = (dev.hi - dev.lo) / 2;
+    if (std::isfinite(half))
+      ov.rule += "; power at the measured spread: the largest deviation's interval has half-width " + fmt(half, 2) +
+                 ", so a true largest deviation closer than that to " + fmt(c.max_deviation, 3) + " is left undecided";
+  }
   // Against epochs, over the range every curve covers, when it spans at least min_epoch_decades.
   double e_lo = 0, e_hi = std::numeric_limits<double>::infinity();
   for (auto b : c.batch_sizes) {
@@ -658,8 +669,10 @@ json run(const Context& x) {
                                                     fmt(ref_gamma_until, 4) + ") ln d spans only " + fmt(ref_gamma_span, 3)));
   } else {
     Verdict v = exponent_verdict(x.name, gamma_claim, ref_gamma, ref_gamma_ci, 1.0, c.gamma_tolerance);
+    v.claim += ", " + std::to_string(c.seeds.size()) + " seeds";
     v.measured += "; on t in [" + fmt(c.gamma_t_min, 3) + ", " + fmt(ref_gamma_until, 4) + "], ln d spans " + fmt(ref_gamma_span, 3);
-    v.rule = gamma_rule;
+    v.rule = gamma_rule + "; power at the measured spread: the interval's half-width is " + fmt((ref_gamma_ci.hi - ref_gamma_ci.lo) / 2, 2) +
+             " against the band's " + fmt(c.gamma_tolerance, 3) + ", so a true gamma closer than that to an edge of the band is left undecided";
     out["verdicts"].push_back(v);
   }
   const bool gamma_usable = std::isfinite(ref_gamma_ci.lo) && std::isfinite(ref_gamma_ci.hi) && ref_gamma_ci.lo > 0 && ref_gamma_ci.hi <= 1 &&
