@@ -99,22 +99,25 @@ Verdict make(const std::string& experiment, const std::string& claim, const std:
   return v;
 }
 
-// Student-t quantile (two-sided level 95%) for small samples: table, then the normal value.
-double t975(double dof) {
-  static const double tab[] = {12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-                               2.201,  2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086};
+// A Student-t quantile from a table for 1 ... 20 degrees of freedom, then z + c / dof.
+double t_quantile(const double (&tab)[20], double z, double c, double dof) {
   if (dof < 1) return std::numeric_limits<double>::infinity();
   const auto i = static_cast<int>(std::floor(dof));
-  return i <= 20 ? tab[i - 1] : 1.96 + 2.5 / dof;
+  return i <= 20 ? tab[i - 1] : z + c / dof;
 }
 
-// One-sided 80% Student-t quantile, the same way (table to 20 degrees of freedom, then near the normal 0.842).
+// Two-sided 95% (the intervals).
+double t975(double dof) {
+  static const double tab[20] = {12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+                                 2.201,  2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086};
+  return t_quantile(tab, 1.96, 2.5, dof);
+}
+
+// One-sided 80% (the power statement).
 double t80(double dof) {
-  static const double tab[] = {1.376, 1.061, 0.978, 0.941, 0.920, 0.906, 0.896, 0.889, 0.883, 0.879,
-                               0.876, 0.873, 0.870, 0.868, 0.866, 0.865, 0.863, 0.862, 0.861, 0.860};
-  if (dof < 1) return std::numeric_limits<double>::infinity();
-  const auto i = static_cast<int>(std::floor(dof));
-  return i <= 20 ? tab[i - 1] : 0.842 + 0.36 / dof;
+  static const double tab[20] = {1.376, 1.061, 0.978, 0.941, 0.920, 0.906, 0.896, 0.889, 0.883, 0.879,
+                                 0.876, 0.873, 0.870, 0.868, 0.866, 0.865, 0.863, 0.862, 0.861, 0.860};
+  return t_quantile(tab, 0.842, 0.36, dof);
 }
 }  // namespace
 
