@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The paper profile of F1 (issue 27): the weight distances through the authors' whole first phase, then
-# Table 1 at the authors' regime with 5 seeds, on this machine's CPU (about 5 hours on 2 cores), then
+# Table 1 at the authors' regime with 5 seeds, on this machine's CPU (about 4.2 hours of the runs' own time on 2 cores, more on a shared machine), then
 # their figures into paper_figures/paper/. Interrupted, it resumes: finished training runs are kept
 # (a run's identity is its config), the interrupted one continues from its last checkpoint.
 #   bash scripts/paper-f1.sh            # after `cmake --workflow --preset repro` (or any release build)
