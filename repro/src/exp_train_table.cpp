@@ -280,8 +280,8 @@ json run(const Context& x) {
          << fmt(mean(w["train_loss"]), 3) << " | " << fmt(mean(w["last_epoch_loss"]), 3) << " | " << fmt(mean(w["phase1_end_loss"]), 3) << " | "
          << fmt(100 * mean(w["clipped_share"]), 3) << "% | " << fmt(mean(w["updates"]), 5) << " |\n";
     }
-    // Where +LR, +GBN or the other convention's +LR falls below LB, say what differs.
-    std::vector<std::size_t> below_lb{2, 3};  // +LR, +GBN and the other convention's +LR (+RA is compared with SB)
+    // Where +LR, +GBN or the other convention's +LR falls below LB, say what differs (+RA is compared with SB).
+    std::vector<std::size_t> below_lb{2, 3};
     if (c.alternative_lr_reference > 0) below_lb.push_back(5);
     for (std::size_t ci : below_lb) {
       if (acc[r][ci].empty() || acc[r][1].empty() || mean(acc[r][ci]) >= mean(acc[r][1])) continue;
@@ -315,10 +315,11 @@ json run(const Context& x) {
                                     "(train - test)_LR - (train - test)_LB", c.ordering_tol, false));
     vs.push_back(difference_verdict(x.name, "+GBN's train-test gap is no larger than +LR's", "(train - test)_GBN <= (train - test)_LR", gg[3], gg[2],
                                     "(train - test)_GBN - (train - test)_LR", c.ordering_tol, false));
-    if (c.alternative_lr_reference > 0)
-      vs.push_back(difference_verdict(x.name, "+LR (lr of B = " + std::to_string(c.alternative_lr_reference) + ")'s train-test gap is no larger than LB's",
-                                      "(train - test)_LR" + std::to_string(c.alternative_lr_reference) + " <= (train - test)_LB", gg[5], gg[1],
-                                      "(train - test)_LR" + std::to_string(c.alternative_lr_reference) + " - (train - test)_LB", c.ordering_tol, false));
+    if (c.alternative_lr_reference > 0) {
+      const std::string gap = "(train - test)_" + cols[5].tag;
+      vs.push_back(difference_verdict(x.name, cols[5].title + "'s train-test gap is no larger than LB's", gap + " <= (train - test)_LB", gg[5], gg[1],
+                                      gap + " - (train - test)_LB", c.ordering_tol, false));
+    }
     for (Verdict& v : vs) {
       v.claim += ", " + model + " (" + std::to_string(seeds.size()) + " seeds)";
       out["verdicts"].push_back(v);
